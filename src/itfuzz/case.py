@@ -1,0 +1,118 @@
+"""A round-trip test case: a signature, canonical options and the values of each call.
+
+Input layout (structure first, values last, so byte mutations mostly change values and keep
+hitting the compiled-component cache): shape, string encoding, types, call count, then values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Optional
+
+from .arbitrary import Unstructured
+from .typegen import TypeGen, label
+from .types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, PRIMS, Names, Option, Tuple, Type
+from .values import ValueGen
+
+ENCODINGS = ("utf8", "utf16", "latin1+utf16")
+SHAPES = ("echo", "echo", "multi", "boundary")
+MAX_CALLS = 4
+TYPE_FUEL = 200
+VALUE_FUEL = 1500
+ONE_FLAT = tuple(PRIMS[n] for n in ("u32", "s64", "f32", "f64", "bool", "char", "u8"))
+TWO_FLAT = (PRIMS["string"], Option(PRIMS["u8"]), Tuple((PRIMS["f32"], PRIMS["u64"])))
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A function type plus the string encoding of its canonical options."""
+
+    params: tuple[tuple[str, Type], ...]
+    result: Optional[Type]
+    encoding: str = "utf8"
+    echo: bool = False  # the host returns its (single) argument
+
+    @cached_property
+    def flat_params(self) -> tuple[str, ...]:
+        return tuple(f for _, t in self.params for f in t.flat)
+
+    @cached_property
+    def flat_results(self) -> tuple[str, ...]:
+        return self.result.flat if self.result is not None else ()
+
+    @property
+    def spills_params(self) -> bool:
+        return len(self.flat_params) > MAX_FLAT_PARAMS
+
+    @property
+    def uses_retptr(self) -> bool:
+        return len(self.flat_results) > MAX_FLAT_RESULTS
+
+    @cached_property
+    def param_tuple(self) -> Tuple:
+        return Tuple(tuple(t for _, t in self.params))
+
+    @cached_property
+    def names(self) -> Names:
+        roots = [t for _, t in self.params] + ([self.result] if self.result is not None else [])
+        return Names(roots)
+
+    def types(self) -> list[Type]:
+        return [t for _, t in self.params] + ([self.result] if self.result is not None else [])
+
+    def wit(self) -> str:
+        params = ", ".join(f"{n}: {t.wit(self.names)}" for n, t in self.params)
+        res = f" -> {self.result.wit(self.names)}" if self.result is not None else ""
+        decls = self.names.wit_decls()
+        head = f"// string-encoding={self.encoding}\n"
+        return head + (decls + "\n" if decls else "") + f"f: func({params}){res};"
+
+
+@dataclass(frozen=True)
+class Call:
+    args: tuple
+    ret: Any  # what the host returns (the argument itself for an echo)
+
+
+@dataclass(frozen=True)
+class TestCase:
+    sig: Signature
+    calls: tuple[Call, ...]
+
+
+def decode_signature(u: Unstructured) -> Signature:
+    shape = u.choose(SHAPES)
+    encoding = u.choose(ENCODINGS)
+    tg = TypeGen(u, fuel=TYPE_FUEL)
+    if shape == "echo":
+        t = tg.gen()
+        return Signature((("x", t),), t, encoding, echo=True)
+    style = u.int_in_range(0, 5)
+    if shape == "multi":
+        params = [tg.gen() for _ in range(u.int_in_range(0, 5))]
+        result = tg.gen() if u.bool() else None
+    else:  # flat-count boundaries: 15/16/17 flat params, 0/1/2 flat results
+        target = u.choose((15, 16, 17))
+        params = [tg.gen() for _ in range(u.int_in_range(0, 2))]
+        while sum(len(t.flat) for t in params) < target:
+            params.append(u.choose(ONE_FLAT))
+        result = u.choose((None, u.choose(ONE_FLAT), u.choose(TWO_FLAT)))
+    named = tuple((label(i, style), t) for i, t in enumerate(params))
+    return Signature(named, result, encoding)
+
+
+def decode(data: bytes) -> TestCase:
+    """The test case these bytes stand for; total and deterministic."""
+    u = Unstructured(data)
+    sig = decode_signature(u)
+    n_calls = u.int_in_range(1, MAX_CALLS)
+    vg = ValueGen(u, fuel=VALUE_FUEL)
+    calls = []
+    for _ in range(n_calls):
+        args = tuple(vg.gen(t) for _, t in sig.params)
+        if sig.echo:
+            ret = args[0]
+        else:
+            ret = vg.gen(sig.result) if sig.result is not None else None
+        calls.append(Call(args, ret))
+    return TestCase(sig, tuple(calls))

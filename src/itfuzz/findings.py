@@ -1,0 +1,61 @@
+"""Findings: the one exception an oracle raises, its readable report and its stable signature.
+
+The signature (`check|detail`) names what went wrong without the values, so triage can group
+findings and a long run can skip the known ones (`known_findings.py`).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class Finding(Exception):
+    """An oracle check failed. `signature` groups it; `report()` tells a person what happened."""
+
+    def __init__(self, check: str, detail: str, message: str, *, target: str = "",
+                 wit: str = "", wat: str = "", values: str = "", engine: str = "") -> None:
+        super().__init__(f"{check}: {message}")
+        self.check = check
+        self.detail = detail
+        self.message = message
+        self.target = target
+        self.wit = wit
+        self.wat = wat
+        self.values = values
+        self.engine = engine
+
+    @property
+    def signature(self) -> str:
+        return f"{self.check}|{self.detail}"
+
+    def report(self, with_wat: bool = True) -> str:
+        parts = [f"FINDING [{self.signature}] in target {self.target or '?'}"
+                 + (f" on {self.engine}" if self.engine else ""),
+                 f"what: {self.message}"]
+        if self.wit:
+            parts += ["-- signature (WIT) --", self.wit]
+        if self.values:
+            parts += ["-- values --", self.values]
+        if with_wat and self.wat:
+            parts += ["-- component (WAT) --", self.wat]
+        return "\n".join(parts)
+
+
+class Discard(Exception):
+    """A legitimately non-deterministic outcome (stack exhaustion, OOM): not a finding."""
+
+
+def short(v: Any, limit: int = 300) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
+
+
+def first_line(e: BaseException, limit: int = 200) -> str:
+    text = str(e).strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:limit]
+
+
+def normalize_error(text: str) -> Optional[str]:
+    """A value-free class of an error message, for signatures (digits and quotes dropped)."""
+    import re
+    text = re.sub(r"0x[0-9a-fA-F]+|\d+", "N", text)
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "S", text)[:120]

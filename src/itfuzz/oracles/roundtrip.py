@@ -1,0 +1,231 @@
+"""Dynamic round-trip oracle on `wasmtime.component` with types made at run time.
+
+For each call of a test case: call the export `f`; in the host function `g` check that the
+arguments equal the originals and return the chosen result; check that `f` returned exactly that
+result and that `g` ran exactly once. Compiled components and their linkers are cached by
+component text (bounded LRU); every input gets a fresh `Store`.
+"""
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import wasmtime
+from wasmtime import component as wc
+
+from ..case import Signature, TestCase
+from ..component import component_text
+from ..findings import Discard, Finding, first_line, normalize_error, short
+from ..values import diff
+from ..wasmtime_values import ShapeError, ambiguities, ambiguity, from_wasmtime, to_wasmtime
+
+# wasmtime-py's untagged variant dispatch is ambiguous for some types (see `ambiguity`); the
+# findings it causes get this check name so that they group, and are skipped when known.
+UNTAGGED = "wasmtime-py-untagged"
+
+# Outcomes that depend on the machine, not on the input: discarded, never reported.
+NONDETERMINISTIC = ("call stack exhausted", "stack overflow", "out of memory",
+                    "memory allocation failed", "maximum recursion depth", "RecursionError")
+
+
+class _HostCheckFailed(Exception):
+    """Raised inside the host function to abort the call once a check has failed."""
+
+
+@dataclass
+class _CallState:
+    """What the host function must see and return during one call of `f`."""
+
+    args: tuple = ()
+    ret: Any = None
+    count: int = 0
+    failure: Optional[Finding] = None
+
+
+@dataclass
+class Prepared:
+    """A compiled component with its linker and value converters (one cache entry)."""
+
+    sig: Signature
+    wat: str
+    component: wc.Component
+    linker: wc.Linker
+    state: _CallState
+    params_in: list[Callable]     # model → wasmtime-py, per param
+    params_out: list[Callable]    # wasmtime-py → model, per param
+    result_in: Optional[Callable]
+    result_out: Optional[Callable]
+
+
+def make_engine() -> wasmtime.Engine:
+    return wasmtime.Engine(wasmtime.Config())
+
+
+def is_nondeterministic(e: BaseException) -> bool:
+    text = f"{type(e).__name__}: {e}"
+    return isinstance(e, (RecursionError, MemoryError)) or any(m in text for m in NONDETERMINISTIC)
+
+
+class RoundTripOracle:
+    """Runs test cases; raises `Finding` on a failed check and `Discard` on machine limits."""
+
+    target = "component_roundtrip"
+
+    def __init__(self, cache_size: int = 256, engine: Optional[wasmtime.Engine] = None,
+                 transform: Optional[Callable[[Prepared], None]] = None) -> None:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        self.engine = engine or make_engine()
+        self.cache: OrderedDict[str, Prepared] = OrderedDict()
+        self.cache_size = cache_size
+        self.transform = transform  # test hook: fault injection into a prepared entry
+        self.stats = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
+
+    # -- preparation -------------------------------------------------------------------------
+    def prepare(self, sig: Signature) -> Prepared:
+        wat = component_text(sig)
+        entry = self.cache.get(wat)
+        if entry is not None:
+            self.cache.move_to_end(wat)
+            return entry
+        self.stats["compiles"] += 1
+        try:
+            component = wc.Component(self.engine, wat)
+        except wasmtime.WasmtimeError as e:
+            raise self.finding("compile", normalize_error(first_line(e)) or "",
+                               f"Wasmtime rejected a valid component: {first_line(e, 500)}",
+                               sig, wat) from None
+        state = _CallState()
+        entry = Prepared(
+            sig, wat, component, wc.Linker(self.engine), state,
+            [to_wasmtime(t) for _, t in sig.params],
+            [from_wasmtime(t, f"arg {n}") for n, t in sig.params],
+            to_wasmtime(sig.result) if sig.result is not None else None,
+            from_wasmtime(sig.result, "result") if sig.result is not None else None)
+        if self.transform:
+            self.transform(entry)
+        entry.linker.root().add_func("g", self._host(entry))
+        self.cache[wat] = entry
+        if len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+        return entry
+
+    def _host(self, entry: Prepared) -> Callable:
+        state, sig = entry.state, entry.sig
+
+        def g(store, *args):
+            state.count += 1
+            if state.count > 1:
+                state.failure = self.finding("host-call-count", "more-than-once",
+                                             "host function ran more than once", sig, entry.wat)
+                raise _HostCheckFailed
+            try:
+                got = tuple(conv(a) for conv, a in zip(entry.params_out, args))
+            except ShapeError as e:
+                state.failure = self.finding("host-arg-shape", normalize_error(str(e)) or "",
+                                             str(e), sig, entry.wat, state.args, state.ret)
+                raise _HostCheckFailed from None
+            if len(args) != len(sig.params):
+                state.failure = self.finding("host-arg-count", "", f"{len(args)} args", sig,
+                                             entry.wat, state.args, state.ret)
+                raise _HostCheckFailed
+            for (name, t), want, have in zip(sig.params, state.args, got):
+                m = diff(t, want, have, f"arg {name}")
+                if m:
+                    check, detail = mismatch_class("host-arg-mismatch", m)
+                    state.failure = self.finding(check, detail,
+                                                 f"host saw a different argument: {m}", sig,
+                                                 entry.wat, state.args, state.ret)
+                    raise _HostCheckFailed
+            return entry.result_in(state.ret) if entry.result_in else None
+        return g
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, tc: TestCase) -> None:
+        self.stats["inputs"] += 1
+        entry = self.prepare(tc.sig)
+        store = wasmtime.Store(self.engine)
+        try:
+            instance = entry.linker.instantiate(store, entry.component)
+        except wasmtime.WasmtimeError as e:
+            self._raise_error("instantiate", e, entry)
+        f = instance.get_func(store, "f")
+        for call in tc.calls:
+            self.run_call(store, f, entry, call.args, call.ret)
+
+    def run_call(self, store, f, entry: Prepared, args: tuple, ret: Any) -> None:
+        self.stats["calls"] += 1
+        state, sig = entry.state, entry.sig
+        state.args, state.ret, state.count, state.failure = args, ret, 0, None
+        try:
+            wargs = [conv(a) for conv, a in zip(entry.params_in, args)]
+            out = f(store, *wargs)
+            f.post_return(store)
+        except _HostCheckFailed:
+            raise state.failure from None
+        except (wasmtime.WasmtimeError, wasmtime.Trap, TypeError, ValueError, OverflowError,
+                AttributeError, RecursionError, MemoryError) as e:
+            if state.failure is not None:
+                raise state.failure from None
+            self._raise_error("call", e, entry, args, ret)
+        if state.count != 1:
+            raise self.finding("host-call-count", f"count={state.count}",
+                               f"host function ran {state.count} times, expected once",
+                               sig, entry.wat, args, ret)
+        if sig.result is None:
+            if out is not None:
+                raise self.finding("result-mismatch", "none", f"f returned {short(out)}",
+                                   sig, entry.wat, args, ret)
+            return
+        try:
+            got = entry.result_out(out)
+        except ShapeError as e:
+            raise self.finding("result-shape", normalize_error(str(e)) or "", str(e), sig,
+                               entry.wat, args, ret) from None
+        m = diff(sig.result, ret, got, "result")
+        if m:
+            check, detail = mismatch_class("result-mismatch", m)
+            raise self.finding(check, detail,
+                               f"f returned a different value than the host: {m}", sig,
+                               entry.wat, args)
+
+    def _raise_error(self, where: str, e: BaseException, entry: Prepared, args=None, ret=None):
+        if is_nondeterministic(e):
+            self.stats["discarded"] += 1
+            raise Discard(first_line(e)) from None
+        if isinstance(e, ValueError) and "not valid for this variant" in str(e):
+            kinds = ambiguities(entry.sig.types())
+            if kinds:
+                raise self.finding(UNTAGGED, "+".join(sorted(kinds)),
+                                   f"wasmtime-py rejected a valid value: {first_line(e)}",
+                                   entry.sig, entry.wat, args, ret) from None
+        raise self.finding(f"{where}-error", f"{type(e).__name__}:{normalize_error(first_line(e))}",
+                           f"{type(e).__name__}: {first_line(e, 500)}", entry.sig, entry.wat,
+                           args, ret) from None
+
+    def finding(self, check: str, detail: str, message: str, sig: Signature, wat: str,
+                args: Optional[tuple] = None, ret: Any = None) -> Finding:
+        values = ""
+        if args is not None:
+            values = "\n".join(f"{n} = {short(a, 2000)}" for (n, _), a in zip(sig.params, args))
+            if sig.result is not None:
+                values += f"\nhost returns = {short(ret, 2000)}"
+        return Finding(check, detail, message, target=self.target, wit=sig.wit(), wat=wat,
+                       values=values, engine=f"wasmtime {wasmtime_version()}")
+
+
+def mismatch_class(check: str, m) -> tuple[str, str]:
+    """(check, detail) of a value mismatch, attributing case confusions to a known ambiguity."""
+    kind = ambiguity(m.type)
+    if kind and m.detail.split(":")[1] in ("case", "payload"):
+        return UNTAGGED, kind
+    return check, m.detail
+
+
+def wasmtime_version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("wasmtime")
+    except Exception:
+        return "?"

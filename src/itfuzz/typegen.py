@@ -1,0 +1,89 @@
+"""Arbitrary interface types from an `Unstructured`, bounded by fuel and depth, biased to edges.
+
+Every node, field, case and flag costs fuel; when fuel or depth runs out only primitives are
+made. Case counts and flag counts lean toward the ABI boundaries (discriminant width changes at
+256/257 cases, flags storage at 8/9, 16/17 and the 32 maximum).
+"""
+from __future__ import annotations
+
+from .arbitrary import Unstructured
+from .types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Type, Variant
+
+MAX_DEPTH = 99  # wasmparser rejects nesting depth >= 100
+PRIM_NAMES = tuple(PRIMS)
+COMPOUND_KINDS = ("list", "record", "tuple", "variant", "enum", "option", "result", "flags")
+CASE_COUNT_EDGES = (1, 2, 3, 255, 256, 257)
+FLAG_COUNT_EDGES = (1, 8, 9, 16, 17, 32)
+LABEL_STYLES = ("f{}", "a-{}", "x{}-y", "ABC{}", "case{}-b", "q-{}-z")
+
+
+def label(i: int, style: int) -> str:
+    """A valid kebab-case label, unique per index `i` (also after lowercasing)."""
+    return LABEL_STYLES[style % len(LABEL_STYLES)].format(i)
+
+
+def labels(u: Unstructured, n: int) -> tuple[str, ...]:
+    style = u.int_in_range(0, len(LABEL_STYLES) - 1)
+    return tuple(label(i, style) for i in range(n))
+
+
+class TypeGen:
+    """Draws types while spending a shared fuel budget."""
+
+    def __init__(self, u: Unstructured, fuel: int = 200, max_depth: int = MAX_DEPTH) -> None:
+        self.u = u
+        self.fuel = fuel
+        self.max_depth = max_depth
+
+    def prim(self) -> Type:
+        return PRIMS[self.u.choose(PRIM_NAMES)]
+
+    def count(self, edges: tuple[int, ...], hi: int, per_fuel: int = 1) -> int:
+        """A count biased to `edges` (when fuel allows `per_fuel` items per unit), else small."""
+        u = self.u
+        affordable = max(1, min(hi, self.fuel * per_fuel))
+        if u.ratio(1, 4):
+            return u.choose([e for e in edges if e <= affordable] or [1])
+        return u.int_in_range(1, min(affordable, 6))
+
+    def gen(self, depth: int = 1) -> Type:
+        u = self.u
+        if self.fuel <= 0 or depth >= self.max_depth or u.is_empty() or u.ratio(1, 3):
+            self.fuel -= 1
+            return self.prim()
+        self.fuel -= 1
+        kind = u.choose(COMPOUND_KINDS)
+        if kind == "list":
+            return List(self.gen(depth + 1))
+        if kind == "option":
+            return Option(self.gen(depth + 1))
+        if kind == "result":
+            ok = self.gen(depth + 1) if u.bool() else None
+            err = self.gen(depth + 1) if u.bool() else None
+            return Result(ok, err)
+        if kind == "record":
+            n = self.count((1, 2, 3, 8), 32)
+            self.fuel -= n
+            names = labels(u, n)
+            return Record(tuple((nm, self.gen(depth + 1)) for nm in names))
+        if kind == "tuple":
+            n = self.count((1, 2, 3), 10)
+            self.fuel -= n
+            return Tuple(tuple(self.gen(depth + 1) for _ in range(n)))
+        if kind == "variant":
+            n = self.count(CASE_COUNT_EDGES, 300, per_fuel=4)
+            self.fuel -= n // 4
+            names = labels(u, n)
+            cases = []
+            for nm in names:
+                # Big variants get mostly payload-less cases so they fit the fuel.
+                has = u.ratio(1, 2) if n < 16 else u.ratio(1, 16)
+                cases.append((nm, self.gen(depth + 1) if has else None))
+            return Variant(tuple(cases))
+        if kind == "enum":
+            n = self.count(CASE_COUNT_EDGES, 300, per_fuel=8)
+            self.fuel -= n // 8
+            return Enum(labels(u, n))
+        n = self.count(FLAG_COUNT_EDGES, 32, per_fuel=4)
+        self.fuel -= n // 4
+        return Flags(labels(u, n))

@@ -1,0 +1,202 @@
+"""The one value model: plain Python data tied to `types`, generation biased to edges, and the one
+strict equality.
+
+Model: bool → bool; integers → int; f32/f64 → float (f32 values exactly representable); char →
+1-char str; string → str; list → list; record and tuple → tuple in field order; variant, option
+and result → (case name, payload or None); enum → case name; flags → frozenset of labels.
+
+Equality is strict: `True` is not `1`, -0.0 is not 0.0, and any NaN equals any NaN.
+"""
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any, Optional
+
+from .arbitrary import Unstructured
+from .types import INT_RANGES, Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
+
+F32_EDGE_BITS = (0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000,
+                 0x7F800001, 0x7FA00000, 0xFFFFFFFF, 0x00000001, 0x80000001, 0x007FFFFF,
+                 0x00800000, 0x7F7FFFFF, 0xFF7FFFFF, 0x3F800000, 0xBF800000, 0x4B800001)
+F64_EDGE_BITS = (0x0, 0x8000000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
+                 0x7FF8000000000000, 0xFFF8000000000000, 0x7FF0000000000001,
+                 0x7FF4000000000000, 0xFFFFFFFFFFFFFFFF, 0x1, 0x8000000000000001,
+                 0x000FFFFFFFFFFFFF, 0x0010000000000000, 0x7FEFFFFFFFFFFFFF,
+                 0x3FF0000000000000, 0xBFF0000000000000, 0x4340000000000001)
+CHAR_EDGES = ("a", "\0", "\x7f", "\x80", "\xe9", "\xff", "\u0100", "\u07ff", "\u0800", "\ud7ff",
+              "\ue000", "\ufffd", "\uffff", "\U00010000", "\U0001f600", "\U0010ffff")
+# String classes: how the code points of a generated string are drawn.
+STRING_CLASSES = ("empty", "ascii", "latin1", "bmp", "astral", "mixed", "boundary", "long")
+
+
+def f32_bits_to_float(bits: int) -> float:
+    return struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
+
+
+def f64_bits_to_float(bits: int) -> float:
+    return struct.unpack("<d", struct.pack("<Q", bits & 0xFFFFFFFFFFFFFFFF))[0]
+
+
+def scalar(cp: int) -> str:
+    """The Unicode scalar value nearest `cp` (surrogates moved out of D800-DFFF)."""
+    cp %= 0x110000
+    if 0xD800 <= cp <= 0xDFFF:
+        cp += 0x800
+    return chr(cp)
+
+
+class ValueGen:
+    """Draws values of a type; `fuel` bounds the total number of generated nodes."""
+
+    def __init__(self, u: Unstructured, fuel: int = 1000) -> None:
+        self.u = u
+        self.fuel = fuel
+
+    def gen(self, t: Type) -> Any:
+        self.fuel -= 1
+        u = self.u
+        k = t.kind
+        if isinstance(t, Prim):
+            return self.prim(k)
+        if isinstance(t, List):
+            n = u.arbitrary_len(max(0, min(64, self.fuel)), max(1, t.elem.size // 2))
+            if n and u.ratio(1, 16):
+                n = min(self.fuel, 256) if self.fuel > 256 else n  # long-list edge
+            return [self.gen(t.elem) for _ in range(n)]
+        if isinstance(t, (Record, Tuple)):
+            return tuple(self.gen(c) for c in t.children())
+        if isinstance(t, Enum):
+            return t.names_[self.case_index(len(t.names_))]
+        if isinstance(t, _VariantLike):
+            name, payload = t.cases()[self.case_index(len(t.cases()))]
+            return (name, self.gen(payload) if payload is not None else None)
+        if isinstance(t, Flags):
+            if u.ratio(1, 4):
+                return frozenset(t.labels) if u.bool() else frozenset()
+            return frozenset(lab for lab in t.labels if u.bool())
+        raise TypeError(f"unknown type {t!r}")
+
+    def case_index(self, n: int) -> int:
+        u = self.u
+        if n > 2 and u.ratio(1, 3):
+            return u.choose((0, n - 1, n - 2))
+        return u.int_in_range(0, n - 1)
+
+    def prim(self, k: str) -> Any:
+        u = self.u
+        if k == "bool":
+            return u.bool()
+        if k in INT_RANGES:
+            lo, hi = INT_RANGES[k]
+            if u.ratio(1, 2):
+                return u.choose((lo, hi, 0, 1, lo + 1, hi - 1, -1 if lo < 0 else 2))
+            return u.int_in_range(lo, hi)
+        if k == "f32":
+            bits = u.choose(F32_EDGE_BITS) if u.ratio(1, 2) else u.u32()
+            return f32_bits_to_float(bits)
+        if k == "f64":
+            bits = u.choose(F64_EDGE_BITS) if u.ratio(1, 2) else u.u64()
+            return f64_bits_to_float(bits)
+        if k == "char":
+            return u.choose(CHAR_EDGES) if u.ratio(1, 2) else scalar(u.u32())
+        if k == "string":
+            return self.string()
+        raise TypeError(k)
+
+    def string(self) -> str:
+        u = self.u
+        cls = u.choose(STRING_CLASSES)
+        if cls == "empty":
+            return ""
+        n = u.arbitrary_len(max(0, min(48, self.fuel)), 1)
+        if cls == "long":
+            n = n * 40 + 300
+        self.fuel -= n // 8
+        draw = {
+            "ascii": lambda: chr(u.int_in_range(0, 0x7F)),
+            "latin1": lambda: chr(u.int_in_range(0, 0xFF)),
+            "bmp": lambda: scalar(u.int_in_range(0, 0xFFFF)),
+            "astral": lambda: chr(u.int_in_range(0x10000, 0x10FFFF)),
+            "mixed": lambda: scalar(u.u32()),
+            "boundary": lambda: u.choose(CHAR_EDGES),
+            "long": lambda: chr(u.int_in_range(0x20, 0x7E)) if u.ratio(7, 8) else u.choose(CHAR_EDGES),
+        }[cls]
+        return "".join(draw() for _ in range(n))
+
+
+def _same_float(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+class Mismatch:
+    """Where and how two values first differ; `detail` is value-free (for signatures)."""
+
+    def __init__(self, path: str, t: Type, expected: Any, actual: Any, why: str) -> None:
+        self.path = path
+        self.type = t
+        self.expected = expected
+        self.actual = actual
+        self.detail = f"{t.kind}:{why or 'value'}:{type(expected).__name__}->{type(actual).__name__}"
+        if why == "case":
+            self.detail += f":{_case_class(expected)}->{_case_class(actual)}"
+
+    def __str__(self) -> str:
+        return f"{self.path}: expected {self.expected!r}, got {self.actual!r} ({self.detail})"
+
+
+def _case_class(v: Any) -> str:
+    if type(v) is tuple and len(v) == 2:
+        return type(v[1]).__name__
+    return "?"
+
+
+def diff(t: Type, expected: Any, actual: Any, path: str = "value") -> Optional[Mismatch]:
+    """None when equal under the strict rules, else where and how the values first differ."""
+    def bad(why: str = "") -> Mismatch:
+        return Mismatch(path, t, expected, actual, why)
+
+    k = t.kind
+    if k == "bool":
+        return None if type(actual) is bool and actual == expected else bad()
+    if k in INT_RANGES:
+        return None if type(actual) is int and actual == expected else bad()
+    if k in ("f32", "f64"):
+        return None if type(actual) is float and _same_float(expected, actual) else bad()
+    if k in ("char", "string"):
+        return None if type(actual) is str and actual == expected else bad()
+    if isinstance(t, List):
+        if type(actual) is not list or len(actual) != len(expected):
+            return bad("length")
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            d = diff(t.elem, e, a, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    if isinstance(t, (Record, Tuple)):
+        if type(actual) is not tuple or len(actual) != len(expected):
+            return bad("shape")
+        labels = [n for n, _ in t.fields] if isinstance(t, Record) else range(len(t.elems))
+        for lab, c, e, a in zip(labels, t.children(), expected, actual):
+            d = diff(c, e, a, f"{path}.{lab}")
+            if d:
+                return d
+        return None
+    if isinstance(t, Enum):
+        return None if type(actual) is str and actual == expected else bad()
+    if isinstance(t, _VariantLike):
+        if type(actual) is not tuple or len(actual) != 2 or actual[0] != expected[0]:
+            return bad("case")
+        payload = dict(t.cases())[expected[0]]
+        if payload is None:
+            return None if actual[1] is None else bad("payload")
+        return diff(payload, expected[1], actual[1], f"{path}<{expected[0]}>")
+    if isinstance(t, Flags):
+        return None if type(actual) is frozenset and actual == expected else bad()
+    raise TypeError(f"unknown type {t!r}")
+
+
+def equal(t: Type, a: Any, b: Any) -> bool:
+    return diff(t, a, b) is None

@@ -1,0 +1,203 @@
+"""Adapter between the value model and wasmtime-py's component values.
+
+wasmtime-py's documented conventions: bool/int/float/str as is; `bytes` for `list<u8>`, `list`
+for other lists; `Record` objects with one attribute per field; `tuple`; `str` for enums; `set`
+of labels for flags. A variant-like type (variant, option, result) is *untagged* when the Python
+classes of its cases are pairwise disjoint: a payload-less case is `None` and a case is known by
+its payload's class; otherwise it is *tagged* as `Variant(tag, payload)`.
+
+Converters are compiled once per type into closures. The way back (`from_wasmtime`) converts
+structure only and keeps leaves as they are, so the strict equality in `values` sees exactly
+what wasmtime-py produced; a value of the wrong shape raises `ShapeError`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from wasmtime.component import Record as WRecord
+from wasmtime.component import Variant as WVariant
+
+from .types import Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
+
+
+class ShapeError(Exception):
+    """wasmtime-py handed back a value whose Python shape does not fit the type."""
+
+
+def py_classes(t: Type) -> frozenset:
+    """The Python classes wasmtime-py uses for values of `t` (mirrors its `add_classes`)."""
+    k = t.kind
+    if k == "bool":
+        return frozenset({bool})
+    if k in ("f32", "f64"):
+        return frozenset({float})
+    if k in ("char", "string"):
+        return frozenset({str})
+    if isinstance(t, Prim):
+        return frozenset({int})
+    if isinstance(t, List):
+        return frozenset({bytes if t.elem.kind == "u8" else list})
+    if isinstance(t, Record):
+        return frozenset({WRecord})
+    if isinstance(t, Tuple):
+        return frozenset({tuple})
+    if isinstance(t, Enum):
+        return frozenset({str})
+    if isinstance(t, Flags):
+        return frozenset({set})
+    if is_tagged(t):
+        return frozenset({WVariant})
+    out: set = set()
+    for _, p in t.cases():
+        out |= {object} if p is None else py_classes(p)
+    return frozenset(out)
+
+
+def is_tagged(t: _VariantLike) -> bool:
+    seen: set = set()
+    for _, p in t.cases():
+        case = {object} if p is None else py_classes(p)
+        if case & seen:
+            return True
+        seen |= case
+    return False
+
+
+def ambiguity(t: Type) -> str:
+    """Why wasmtime-py's untagged dispatch (first case whose classes pass `isinstance`) can pick
+    the wrong case of `t`: "object" when an earlier payload's classes include `object` (a nested
+    untagged payload-less case) so it captures every later case, "bool-int" when a later `bool`
+    payload is captured by an earlier `int` one; "" when unambiguous."""
+    if not isinstance(t, _VariantLike) or isinstance(t, Enum) or is_tagged(t):
+        return ""
+    earlier: set = set()
+    for _, p in t.cases():
+        classes = py_classes(p) if p is not None else frozenset()
+        if object in earlier:
+            return "object"
+        if bool in classes and int in earlier:
+            return "bool-int"
+        earlier |= classes
+    return ""
+
+
+def ambiguities(types) -> set[str]:
+    """Every ambiguity kind found anywhere in these types."""
+    from .types import walk
+    return {a for t in types for n in walk(t) if (a := ambiguity(n))}
+
+
+Conv = Callable[[Any], Any]
+
+
+def to_wasmtime(t: Type) -> Conv:
+    """A converter from model values of `t` to wasmtime-py values."""
+    if isinstance(t, Prim) or isinstance(t, Enum):
+        return lambda v: v
+    if isinstance(t, List):
+        if t.elem.kind == "u8":
+            return bytes
+        elem = to_wasmtime(t.elem)
+        return lambda v: [elem(x) for x in v]
+    if isinstance(t, Record):
+        convs = [(name, to_wasmtime(ft)) for name, ft in t.fields]
+
+        def record(v):
+            r = WRecord()
+            for (name, conv), x in zip(convs, v):
+                setattr(r, name, conv(x))
+            return r
+        return record
+    if isinstance(t, Tuple):
+        convs = [to_wasmtime(e) for e in t.elems]
+        return lambda v: tuple(c(x) for c, x in zip(convs, v))
+    if isinstance(t, Flags):
+        return set
+    cases = {name: (to_wasmtime(p) if p is not None else None) for name, p in t.cases()}
+    if is_tagged(t):
+        def tagged(v):
+            conv = cases[v[0]]
+            return WVariant(v[0], conv(v[1]) if conv else None)
+        return tagged
+
+    def untagged(v):
+        conv = cases[v[0]]
+        return conv(v[1]) if conv else None
+    return untagged
+
+
+def _expect(x: Any, cls: type, path: str) -> None:
+    if type(x) is not cls:
+        raise ShapeError(f"{path}: expected a {cls.__name__}, got {type(x).__name__} {x!r}")
+
+
+def from_wasmtime(t: Type, path: str = "value") -> Conv:
+    """A converter from wasmtime-py values back to the model; raises `ShapeError`."""
+    if isinstance(t, Prim) or isinstance(t, Enum):
+        return lambda x: x
+    if isinstance(t, List):
+        if t.elem.kind == "u8":
+            def byte_list(x):
+                _expect(x, bytes, path)
+                return list(x)
+            return byte_list
+        elem = from_wasmtime(t.elem, path + "[]")
+
+        def lst(x):
+            _expect(x, list, path)
+            return [elem(e) for e in x]
+        return lst
+    if isinstance(t, Record):
+        convs = [(name, from_wasmtime(ft, f"{path}.{name}")) for name, ft in t.fields]
+        names = {name for name, _ in t.fields}
+
+        def record(x):
+            _expect(x, WRecord, path)
+            got = set(vars(x))
+            if got != names:
+                raise ShapeError(f"{path}: record fields {sorted(got)} != {sorted(names)}")
+            return tuple(conv(getattr(x, name)) for name, conv in convs)
+        return record
+    if isinstance(t, Tuple):
+        convs = [from_wasmtime(e, f"{path}.{i}") for i, e in enumerate(t.elems)]
+
+        def tup(x):
+            _expect(x, tuple, path)
+            if len(x) != len(convs):
+                raise ShapeError(f"{path}: tuple of {len(x)} elements, expected {len(convs)}")
+            return tuple(c(e) for c, e in zip(convs, x))
+        return tup
+    if isinstance(t, Flags):
+        def flags(x):
+            _expect(x, set, path)
+            return frozenset(x)
+        return flags
+    cases = [(name, p, from_wasmtime(p, f"{path}<{name}>") if p is not None else None)
+             for name, p in t.cases()]
+    if is_tagged(t):
+        by_name = {name: conv for name, _, conv in cases}
+
+        def tagged(x):
+            _expect(x, WVariant, path)
+            if x.tag not in by_name:
+                raise ShapeError(f"{path}: unknown case {x.tag!r}")
+            conv = by_name[x.tag]
+            if conv is None:
+                if x.payload is not None:
+                    raise ShapeError(f"{path}: payload {x.payload!r} on payload-less case")
+                return (x.tag, None)
+            return (x.tag, conv(x.payload))
+        return tagged
+    # Untagged: the case is the first whose classes fit, as wasmtime-py decides when lowering.
+    matchers = [(name, conv, tuple(py_classes(p)) if p is not None else None)
+                for name, p, conv in cases]
+
+    def untagged(x):
+        for name, conv, classes in matchers:
+            if classes is None:
+                if x is None:
+                    return (name, None)
+            elif isinstance(x, classes):
+                return (name, conv(x))
+        raise ShapeError(f"{path}: {x!r} fits no case")
+    return untagged
