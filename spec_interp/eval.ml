@@ -363,12 +363,12 @@ let run m =
       m.sp <- m.sp - 1;
       let i = u32 m.stack.(m.sp) in
       let tab = m.inst.tables.(y) in
-      if i >= Array.length tab.elems then Trap.trap "undefined element";
+      if i >= Array.length tab.elems then Trap.trap (Printf.sprintf "undefined element %d" i);
       (match tab.elems.(i) with
        | FuncRef f ->
          if f.ftype <> m.inst.types.(x) then Trap.trap "indirect call type mismatch";
          call m f
-       | _ -> Trap.trap "uninitialized element")
+       | _ -> Trap.trap (Printf.sprintf "uninitialized element %d" i))
   done
 
 (** Invokes a function with arguments of the right types; returns its results. *)
