@@ -236,7 +236,8 @@ def report(results: list[FileResult], verbose: bool) -> tuple[Counter, Counter, 
         p, f = passed[kind], failed[kind]
         if p + f:
             print(f"{kind:24} {p:6} passed {f:5} failed")
-    print(f"{'assert_malformed (text)':24} {skipped:6} skipped")
+    if skipped:
+        print(f"{'assert_malformed (text)':24} {skipped:6} skipped")
     return passed, failed, skipped
 
 
