@@ -81,7 +81,12 @@ let len32 s =
   if n > String.length s.bytes - s.pos then error "length out of bounds";
   n
 
-let vec f s = let n = u32 s in Array.init n (fun _ -> f s)
+(* Elements are read one by one, so a huge count fails at the end of input rather than
+   allocating up front. *)
+let vec f s =
+  let n = u32 s in
+  let rec go i acc = if i = n then Array.of_list (List.rev acc) else go (i + 1) (f s :: acc) in
+  go 0 []
 
 let utf8_valid str =
   let n = String.length str in

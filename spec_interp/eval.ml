@@ -43,7 +43,9 @@ let i32_of = function I32 x -> x | _ -> crash ()
 (* Unsigned value of an i32 address or length. *)
 let u32 = function I32 x -> Int32.to_int x land 0xffffffff | _ -> crash ()
 
-let bool b = I32 (if b then 1l else 0l)
+let one = I32 1l
+let zero = I32 0l
+let[@inline] bool b = if b then one else zero
 
 let i32_bin op a b =
   match op with
@@ -197,82 +199,108 @@ let store (mem : Memory.t) op addr v =
   | I64Store32, I64 x -> chk 4; Bytes.set_int32_le d addr (Int64.to_int32 x)
   | _ -> crash ()
 
+let[@inline] push m v = m.stack.(m.sp) <- v; m.sp <- m.sp + 1
+
+(* The three i32 operands of a bulk instruction, popped: first as an unsigned int, second
+   as a value, third as an unsigned int. *)
+let[@inline] pop3 m =
+  let s = m.stack and sp = m.sp - 3 in
+  m.sp <- sp;
+  u32 s.(sp), s.(sp + 1), u32 s.(sp + 2)
+
 (** Executes one non-control instruction. *)
 let plain m (i : Ast.instr) =
   let s = m.stack and sp = m.sp in
-  let un f = s.(sp - 1) <- f s.(sp - 1) in
-  let bin f = s.(sp - 2) <- f s.(sp - 2) s.(sp - 1); m.sp <- sp - 1 in
-  let push v = s.(sp) <- v; m.sp <- sp + 1 in
-  let pop3 () = m.sp <- sp - 3; u32 s.(sp - 3), s.(sp - 2), u32 s.(sp - 1) in
   match i with
   | Unreachable -> Trap.trap "unreachable executed"
   | Drop -> m.sp <- sp - 1
   | Select _ ->
     m.sp <- sp - 2;
     (match s.(sp - 1) with I32 0l -> s.(sp - 3) <- s.(sp - 2) | _ -> ())
-  | LocalGet x -> push s.(m.fp + x)
+  | LocalGet x -> s.(sp) <- s.(m.fp + x); m.sp <- sp + 1
   | LocalSet x -> s.(m.fp + x) <- s.(sp - 1); m.sp <- sp - 1
   | LocalTee x -> s.(m.fp + x) <- s.(sp - 1)
-  | GlobalGet x -> push m.inst.globals.(x).value
+  | GlobalGet x -> push m m.inst.globals.(x).value
   | GlobalSet x -> m.inst.globals.(x).value <- s.(sp - 1); m.sp <- sp - 1
-  | I32Const n -> push (I32 n)
-  | I64Const n -> push (I64 n)
-  | F32Const n -> push (F32 n)
-  | F64Const n -> push (F64 n)
+  | I32Const n -> s.(sp) <- I32 n; m.sp <- sp + 1
+  | I64Const n -> s.(sp) <- I64 n; m.sp <- sp + 1
+  | F32Const n -> s.(sp) <- F32 n; m.sp <- sp + 1
+  | F64Const n -> s.(sp) <- F64 n; m.sp <- sp + 1
   | I32Binary op ->
-    bin (fun a b -> match a, b with I32 a, I32 b -> I32 (i32_bin op a b) | _ -> crash ())
+    (match s.(sp - 2), s.(sp - 1) with
+     | I32 a, I32 b -> s.(sp - 2) <- I32 (i32_bin op a b); m.sp <- sp - 1
+     | _ -> crash ())
   | I64Binary op ->
-    bin (fun a b -> match a, b with I64 a, I64 b -> I64 (i64_bin op a b) | _ -> crash ())
+    (match s.(sp - 2), s.(sp - 1) with
+     | I64 a, I64 b -> s.(sp - 2) <- I64 (i64_bin op a b); m.sp <- sp - 1
+     | _ -> crash ())
   | F32Binary op ->
-    bin (fun a b -> match a, b with F32 a, F32 b -> F32 (f32_bin op a b) | _ -> crash ())
+    (match s.(sp - 2), s.(sp - 1) with
+     | F32 a, F32 b -> s.(sp - 2) <- F32 (f32_bin op a b); m.sp <- sp - 1
+     | _ -> crash ())
   | F64Binary op ->
-    bin (fun a b -> match a, b with F64 a, F64 b -> F64 (f64_bin op a b) | _ -> crash ())
+    (match s.(sp - 2), s.(sp - 1) with
+     | F64 a, F64 b -> s.(sp - 2) <- F64 (f64_bin op a b); m.sp <- sp - 1
+     | _ -> crash ())
   | I32Compare op ->
-    bin (fun a b -> match a, b with I32 a, I32 b -> bool (i32_rel op a b) | _ -> crash ())
+    (match s.(sp - 2), s.(sp - 1) with
+     | I32 a, I32 b -> s.(sp - 2) <- bool (i32_rel op a b); m.sp <- sp - 1
+     | _ -> crash ())
   | I64Compare op ->
-    bin (fun a b -> match a, b with I64 a, I64 b -> bool (i64_rel op a b) | _ -> crash ())
+    (match s.(sp - 2), s.(sp - 1) with
+     | I64 a, I64 b -> s.(sp - 2) <- bool (i64_rel op a b); m.sp <- sp - 1
+     | _ -> crash ())
   | F32Compare op ->
-    bin (fun a b -> match a, b with F32 a, F32 b -> bool (f32_rel op a b) | _ -> crash ())
+    (match s.(sp - 2), s.(sp - 1) with
+     | F32 a, F32 b -> s.(sp - 2) <- bool (f32_rel op a b); m.sp <- sp - 1
+     | _ -> crash ())
   | F64Compare op ->
-    bin (fun a b -> match a, b with F64 a, F64 b -> bool (f64_rel op a b) | _ -> crash ())
-  | I32Unary op -> un (function I32 a -> I32 (i32_un op a) | _ -> crash ())
-  | I64Unary op -> un (function I64 a -> I64 (i64_un op a) | _ -> crash ())
-  | F32Unary op -> un (function F32 a -> F32 (f32_un op a) | _ -> crash ())
-  | F64Unary op -> un (function F64 a -> F64 (f64_un op a) | _ -> crash ())
-  | I32Eqz -> un (function I32 a -> bool (a = 0l) | _ -> crash ())
-  | I64Eqz -> un (function I64 a -> bool (a = 0L) | _ -> crash ())
-  | Convert op -> un (convert op)
+    (match s.(sp - 2), s.(sp - 1) with
+     | F64 a, F64 b -> s.(sp - 2) <- bool (f64_rel op a b); m.sp <- sp - 1
+     | _ -> crash ())
+  | I32Unary op ->
+    (match s.(sp - 1) with I32 a -> s.(sp - 1) <- I32 (i32_un op a) | _ -> crash ())
+  | I64Unary op ->
+    (match s.(sp - 1) with I64 a -> s.(sp - 1) <- I64 (i64_un op a) | _ -> crash ())
+  | F32Unary op ->
+    (match s.(sp - 1) with F32 a -> s.(sp - 1) <- F32 (f32_un op a) | _ -> crash ())
+  | F64Unary op ->
+    (match s.(sp - 1) with F64 a -> s.(sp - 1) <- F64 (f64_un op a) | _ -> crash ())
+  | I32Eqz -> (match s.(sp - 1) with I32 a -> s.(sp - 1) <- bool (a = 0l) | _ -> crash ())
+  | I64Eqz -> (match s.(sp - 1) with I64 a -> s.(sp - 1) <- bool (a = 0L) | _ -> crash ())
+  | Convert op -> s.(sp - 1) <- convert op s.(sp - 1)
   | Load (op, ma) ->
     s.(sp - 1) <- load m.inst.mems.(0) op (u32 s.(sp - 1) + ma.offset)
   | Store (op, ma) ->
     m.sp <- sp - 2;
     store m.inst.mems.(0) op (u32 s.(sp - 2) + ma.offset) s.(sp - 1)
-  | MemorySize -> push (I32 (Int32.of_int (Memory.size m.inst.mems.(0))))
+  | MemorySize -> push m (I32 (Int32.of_int (Memory.size m.inst.mems.(0))))
   | MemoryGrow ->
     let r = match Memory.grow m.inst.mems.(0) (u32 s.(sp - 1)) with
       | Some old -> Int32.of_int old | None -> -1l in
     s.(sp - 1) <- I32 r
-  | MemoryFill -> let d, v, n = pop3 () in Memory.fill m.inst.mems.(0) d (Int32.to_int (i32_of v)) n
-  | MemoryCopy -> let d, sv, n = pop3 () in Memory.copy m.inst.mems.(0) d (u32 sv) n
+  | MemoryFill ->
+    let d, v, n = pop3 m in Memory.fill m.inst.mems.(0) d (Int32.to_int (i32_of v)) n
+  | MemoryCopy -> let d, sv, n = pop3 m in Memory.copy m.inst.mems.(0) d (u32 sv) n
   | MemoryInit x ->
-    let d, sv, n = pop3 () in Memory.init m.inst.mems.(0) d m.inst.data_segs.(x) (u32 sv) n
+    let d, sv, n = pop3 m in Memory.init m.inst.mems.(0) d m.inst.data_segs.(x) (u32 sv) n
   | DataDrop x -> m.inst.data_segs.(x) <- ""
-  | RefNull _ -> push Null
-  | RefIsNull -> un (function Null -> I32 1l | _ -> I32 0l)
-  | RefFunc x -> push (FuncRef m.inst.funcs.(x))
-  | TableGet x -> un (fun v -> Table.get m.inst.tables.(x) (u32 v))
+  | RefNull _ -> push m Null
+  | RefIsNull -> s.(sp - 1) <- (match s.(sp - 1) with Null -> I32 1l | _ -> I32 0l)
+  | RefFunc x -> push m (FuncRef m.inst.funcs.(x))
+  | TableGet x -> s.(sp - 1) <- Table.get m.inst.tables.(x) (u32 s.(sp - 1))
   | TableSet x -> m.sp <- sp - 2; Table.set m.inst.tables.(x) (u32 s.(sp - 2)) s.(sp - 1)
-  | TableSize x -> push (I32 (Int32.of_int (Table.size m.inst.tables.(x))))
+  | TableSize x -> push m (I32 (Int32.of_int (Table.size m.inst.tables.(x))))
   | TableGrow x ->
     m.sp <- sp - 1;
     let r = match Table.grow m.inst.tables.(x) (u32 s.(sp - 1)) s.(sp - 2) with
       | Some old -> Int32.of_int old | None -> -1l in
     s.(sp - 2) <- I32 r
-  | TableFill x -> let i, v, n = pop3 () in Table.fill m.inst.tables.(x) i v n
+  | TableFill x -> let i, v, n = pop3 m in Table.fill m.inst.tables.(x) i v n
   | TableCopy (x, y) ->
-    let d, sv, n = pop3 () in Table.copy m.inst.tables.(x) d m.inst.tables.(y) (u32 sv) n
+    let d, sv, n = pop3 m in Table.copy m.inst.tables.(x) d m.inst.tables.(y) (u32 sv) n
   | TableInit (x, y) ->
-    let d, sv, n = pop3 () in Table.init m.inst.tables.(x) d m.inst.elem_segs.(y) (u32 sv) n
+    let d, sv, n = pop3 m in Table.init m.inst.tables.(x) d m.inst.elem_segs.(y) (u32 sv) n
   | ElemDrop y -> m.inst.elem_segs.(y) <- [||]
   | Nop | Block _ | Loop _ | If _ | Else | End | Br _ | BrIf _ | BrTable _ | Return
   | Call _ | CallIndirect _ -> crash ()

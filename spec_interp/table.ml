@@ -7,6 +7,7 @@ open Instance
 let max_size = 10_000_000
 
 let create (tt : Types.tabletype) : table =
+  if tt.tlimits.min > max_size then raise Out_of_memory;
   { elems = Array.make tt.tlimits.min Null; tmax = tt.tlimits.max; telem = tt.elem }
 
 let oob () = Trap.trap "out of bounds table access"
