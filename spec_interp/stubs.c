@@ -5,6 +5,7 @@
  * values travel inside those bytes as raw 64-bit patterns, never as C floats. The caller must
  * serialise every entry (the OCaml 4 runtime is not reentrant across threads). */
 #define CAML_NAME_SPACE
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +31,24 @@ typedef void (*itf_host_fn)(uint32_t host_id, const uint8_t *args, size_t len, i
 static itf_host_fn itf_host;
 static int itf_started;
 
-void itf_init(void) {
+/* Starts the OCaml runtime once. OCaml installs a SIGSEGV handler (stack-overflow detection)
+ * that does not chain; if a handler was already installed (Wasmtime's, whose traps need it, or
+ * Python's faulthandler), that one is put back: the interpreter bounds its own call depth, so
+ * it does not need OCaml's. Returns 1 if OCaml's handler is active. */
+int itf_init(void) {
   static char progname[] = "itfuzz-spec";
   static char *argv[] = {progname, NULL};
+  static int ocaml_segv;
   if (!itf_started) {
+    struct sigaction before;
+    sigaction(SIGSEGV, NULL, &before);
     caml_startup(argv);
     itf_started = 1;
+    ocaml_segv = !(before.sa_flags & SA_SIGINFO) &&
+                 (before.sa_handler == SIG_DFL || before.sa_handler == SIG_IGN);
+    if (!ocaml_segv) sigaction(SIGSEGV, &before, NULL);
   }
+  return ocaml_segv;
 }
 
 void itf_free(void *p) { free(p); }

@@ -1,4 +1,7 @@
-"""itfuzz.spec: threads, fault injection, dropping handles."""
+"""itfuzz.spec: threads, fault injection, dropping handles, SIGSEGV handler order."""
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -85,3 +88,27 @@ def test_drop_does_not_leak():
     before = _rss_kb()
     cycle(10000)
     assert _rss_kb() - before < 20_000
+
+
+SIGNAL_SCRIPT = """
+import wasmtime
+from itfuzz import spec
+engine = wasmtime.Engine()
+store = wasmtime.Store(engine)
+oob = '(module (memory 1) (func (export "f") (result i32) i32.const 70000 i32.load))'
+inst = wasmtime.Instance(store, wasmtime.Module(engine, oob), [])
+spec.init()
+for _ in range(2):
+    try:
+        inst.exports(store)["f"](store)
+    except wasmtime.Trap:
+        pass
+print("ok")
+"""
+
+
+def test_wasmtime_traps_survive_a_late_start():
+    """Starting OCaml after a Wasmtime engine exists must not break Wasmtime's trap handler."""
+    proc = subprocess.run([sys.executable, "-c", SIGNAL_SCRIPT], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

@@ -10,9 +10,13 @@ One process-wide re-entrant lock serialises every entry into OCaml (its 4.x runt
 thread-safe); host callbacks run on the calling thread and may re-enter.
 
 Signals: starting the OCaml runtime installs its own SIGSEGV handler (stack-overflow
-detection). Wasmtime also traps through SIGSEGV and chains to the handler it found when its
-first engine was created, so start this runtime *before* creating any Wasmtime engine: call
-`init()` early (the runtime otherwise starts lazily, in the first thread that needs it).
+detection), which does not chain to other handlers. Wasmtime traps through SIGSEGV and chains
+to the handler it found when its first engine was created, so start this runtime *before*
+creating any Wasmtime engine: call `init()` early (the runtime otherwise starts lazily, in the
+first thread that needs it). If a SIGSEGV handler is already installed at start-up (Wasmtime's,
+or Python's faulthandler under pytest), the binding puts it back and OCaml's is not used; the
+interpreter's own call-depth limit then guards the native stack, as it must anyway on every
+thread but the one that started the runtime.
 """
 from __future__ import annotations
 
@@ -32,9 +36,11 @@ __all__ = [
 ]
 
 
-def init() -> None:
-    """Start the OCaml runtime now (do this before creating any Wasmtime engine)."""
+def init() -> bool:
+    """Start the OCaml runtime now (do this before creating any Wasmtime engine). Returns
+    whether OCaml's own SIGSEGV handler is active (see the module docstring)."""
     rt.start()
+    return rt.ocaml_segv_handler
 
 
 def set_limits(fuel: int = 0, max_call_depth: int = 300) -> None:

@@ -20,7 +20,7 @@ APT_HINT = "the OCaml toolchain is missing: apt-get install ocaml-nox ocaml-find
 
 CDEF = """
 typedef struct itf_reply itf_reply;
-void itf_init(void);
+int itf_init(void);
 int itf_call(const char *name, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len);
 void itf_free(void *p);
 void itf_set_host(void (*fn)(uint32_t, const uint8_t *, size_t, itf_reply *));
@@ -30,7 +30,7 @@ extern "Python" void itf_py_host(uint32_t, const uint8_t *, size_t, itf_reply *)
 
 PROTOTYPES = """
 typedef struct itf_reply itf_reply;
-void itf_init(void);
+int itf_init(void);
 int itf_call(const char *name, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len);
 void itf_free(void *p);
 void itf_set_host(void (*fn)(uint32_t, const uint8_t *, size_t, itf_reply *));

@@ -19,6 +19,7 @@ _VALUE = struct.Struct("<BQ")
 _ERRORS = {1: DecodeError, 2: ValidationError, 3: LinkError, 5: Exhaustion, 6: InternalError}
 
 _started = False
+ocaml_segv_handler = False  # whether OCaml's stack-overflow SIGSEGV handler is installed
 _depth = 0  # OCaml entries on the stack of the thread holding LOCK (host callbacks nest)
 _pending_drops: list[bytes] = []  # itf_drop requests from finalizers, sent at the next entry
 _host_error: BaseException | None = None  # what the last failing host function raised
@@ -27,10 +28,10 @@ HOST_FUNCS: dict[int, Callable[[list[Value]], bytes]] = {}  # host_id -> encoded
 
 def start() -> None:
     """Start the OCaml runtime (once, in the calling thread)."""
-    global _started
+    global _started, ocaml_segv_handler
     with LOCK:
         if not _started:
-            lib.itf_init()
+            ocaml_segv_handler = bool(lib.itf_init())
             lib.itf_set_host(lib.itf_py_host)
             _started = True
 
