@@ -71,8 +71,7 @@ let u32 s = Int64.to_int (leb_u 32 s)
 let s32 s = Int64.to_int32 (leb_s 32 s)
 let s64 s = leb_s 64 s
 
-let fixed32 s =
-  let v = String.get_int32_le (get_string s 4) 0 in v
+let fixed32 s = String.get_int32_le (get_string s 4) 0
 let fixed64 s = String.get_int64_le (get_string s 8) 0
 
 (* A byte length checked against the rest of the input. *)
@@ -167,15 +166,16 @@ let globaltype s =
 (* Instructions *)
 
 let blocktype s =
-  match s.bytes.[s.pos] with
-  | '\x40' -> s.pos <- s.pos + 1; BlockEmpty
-  | c when valtype_of_byte (Char.code c) <> None -> s.pos <- s.pos + 1;
-    (match valtype_of_byte (Char.code c) with Some t -> BlockVal t | None -> assert false)
-  | _ ->
-    let x = leb_s 33 s in
-    if Int64.compare x 0L < 0 then error "malformed block type";
-    BlockType (Int64.to_int x)
-  | exception Invalid_argument _ -> error "unexpected end of section or function"
+  if eos s then error "unexpected end of section or function";
+  let b = Char.code s.bytes.[s.pos] in
+  if b = 0x40 then (s.pos <- s.pos + 1; BlockEmpty)
+  else
+    match valtype_of_byte b with
+    | Some t -> s.pos <- s.pos + 1; BlockVal t
+    | None ->
+      let x = leb_s 33 s in
+      if Int64.compare x 0L < 0 then error "malformed block type";
+      BlockType (Int64.to_int x)
 
 let memarg s =
   let align = u32 s in
@@ -204,71 +204,66 @@ let stores = [| I32Store; I64Store; F32Store; F64Store; I32Store8; I32Store16; I
 let sats = [| I32TruncSatF32S; I32TruncSatF32U; I32TruncSatF64S; I32TruncSatF64U;
               I64TruncSatF32S; I64TruncSatF32U; I64TruncSatF64S; I64TruncSatF64U |]
 
-(** Decodes one instruction; returns it with its opcode. *)
+(* The instruction of a one-byte opcode, after the opcode. *)
+let op_instr op s =
+  match op with
+  | 0x00 -> Unreachable | 0x01 -> Nop
+  | 0x02 -> Block (blocktype s) | 0x03 -> Loop (blocktype s) | 0x04 -> If (blocktype s)
+  | 0x05 -> Else | 0x0b -> End
+  | 0x0c -> Br (u32 s) | 0x0d -> BrIf (u32 s)
+  | 0x0e -> let ls = vec u32 s in BrTable (ls, u32 s)
+  | 0x0f -> Return
+  | 0x10 -> Call (u32 s)
+  | 0x11 -> let y = u32 s in CallIndirect (y, u32 s)
+  | 0x1a -> Drop | 0x1b -> Select None
+  | 0x1c -> Select (Some (vec valtype s))
+  | 0x20 -> LocalGet (u32 s) | 0x21 -> LocalSet (u32 s) | 0x22 -> LocalTee (u32 s)
+  | 0x23 -> GlobalGet (u32 s) | 0x24 -> GlobalSet (u32 s)
+  | 0x25 -> TableGet (u32 s) | 0x26 -> TableSet (u32 s)
+  | n when n >= 0x28 && n <= 0x35 -> let m = memarg s in Load (loads.(n - 0x28), m)
+  | n when n >= 0x36 && n <= 0x3e -> let m = memarg s in Store (stores.(n - 0x36), m)
+  | 0x3f -> zero s; MemorySize | 0x40 -> zero s; MemoryGrow
+  | 0x41 -> I32Const (s32 s) | 0x42 -> I64Const (s64 s)
+  | 0x43 -> F32Const (fixed32 s) | 0x44 -> F64Const (fixed64 s)
+  | 0x45 -> I32Eqz
+  | n when n >= 0x46 && n <= 0x4f -> I32Compare irel.(n - 0x46)
+  | 0x50 -> I64Eqz
+  | n when n >= 0x51 && n <= 0x5a -> I64Compare irel.(n - 0x51)
+  | n when n >= 0x5b && n <= 0x60 -> F32Compare frel.(n - 0x5b)
+  | n when n >= 0x61 && n <= 0x66 -> F64Compare frel.(n - 0x61)
+  | 0x67 -> I32Unary Clz | 0x68 -> I32Unary Ctz | 0x69 -> I32Unary Popcnt
+  | n when n >= 0x6a && n <= 0x78 -> I32Binary ibin.(n - 0x6a)
+  | 0x79 -> I64Unary Clz | 0x7a -> I64Unary Ctz | 0x7b -> I64Unary Popcnt
+  | n when n >= 0x7c && n <= 0x8a -> I64Binary ibin.(n - 0x7c)
+  | n when n >= 0x8b && n <= 0x91 -> F32Unary fun_.(n - 0x8b)
+  | n when n >= 0x92 && n <= 0x98 -> F32Binary fbin.(n - 0x92)
+  | n when n >= 0x99 && n <= 0x9f -> F64Unary fun_.(n - 0x99)
+  | n when n >= 0xa0 && n <= 0xa6 -> F64Binary fbin.(n - 0xa0)
+  | n when n >= 0xa7 && n <= 0xbf -> Convert cvt.(n - 0xa7)
+  | 0xc0 -> I32Unary Extend8S | 0xc1 -> I32Unary Extend16S
+  | 0xc2 -> I64Unary Extend8S | 0xc3 -> I64Unary Extend16S | 0xc4 -> I64Unary Extend32S
+  | 0xd0 -> RefNull (reftype s) | 0xd1 -> RefIsNull | 0xd2 -> RefFunc (u32 s)
+  | _ -> error "illegal opcode"
+
+(* The instruction of opcode 0xFC [n], after [n]. *)
+let fc_instr n s =
+  match n with
+  | n when n <= 7 -> Convert sats.(n)
+  | 8 -> let x = u32 s in zero s; MemoryInit x
+  | 9 -> DataDrop (u32 s)
+  | 10 -> zero s; zero s; MemoryCopy
+  | 11 -> zero s; MemoryFill
+  | 12 -> let y = u32 s in let x = u32 s in TableInit (x, y)
+  | 13 -> ElemDrop (u32 s)
+  | 14 -> let x = u32 s in let y = u32 s in TableCopy (x, y)
+  | 15 -> TableGrow (u32 s) | 16 -> TableSize (u32 s) | 17 -> TableFill (u32 s)
+  | _ -> error "illegal opcode"
+
+(** Decodes one instruction; returns it with its opcode (0xFCnn as [0xFC00 + n]). *)
 let instr s =
-  let op = byte s in
-  let i =
-    match op with
-    | 0x00 -> Unreachable | 0x01 -> Nop
-    | 0x02 -> Block (blocktype s) | 0x03 -> Loop (blocktype s) | 0x04 -> If (blocktype s)
-    | 0x05 -> Else | 0x0b -> End
-    | 0x0c -> Br (u32 s) | 0x0d -> BrIf (u32 s)
-    | 0x0e -> let ls = vec u32 s in BrTable (ls, u32 s)
-    | 0x0f -> Return
-    | 0x10 -> Call (u32 s)
-    | 0x11 -> let y = u32 s in CallIndirect (y, u32 s)
-    | 0x1a -> Drop | 0x1b -> Select None
-    | 0x1c -> Select (Some (vec valtype s))
-    | 0x20 -> LocalGet (u32 s) | 0x21 -> LocalSet (u32 s) | 0x22 -> LocalTee (u32 s)
-    | 0x23 -> GlobalGet (u32 s) | 0x24 -> GlobalSet (u32 s)
-    | 0x25 -> TableGet (u32 s) | 0x26 -> TableSet (u32 s)
-    | n when n >= 0x28 && n <= 0x35 -> let m = memarg s in Load (loads.(n - 0x28), m)
-    | n when n >= 0x36 && n <= 0x3e -> let m = memarg s in Store (stores.(n - 0x36), m)
-    | 0x3f -> zero s; MemorySize | 0x40 -> zero s; MemoryGrow
-    | 0x41 -> I32Const (s32 s) | 0x42 -> I64Const (s64 s)
-    | 0x43 -> F32Const (fixed32 s) | 0x44 -> F64Const (fixed64 s)
-    | 0x45 -> I32Eqz
-    | n when n >= 0x46 && n <= 0x4f -> I32Compare irel.(n - 0x46)
-    | 0x50 -> I64Eqz
-    | n when n >= 0x51 && n <= 0x5a -> I64Compare irel.(n - 0x51)
-    | n when n >= 0x5b && n <= 0x60 -> F32Compare frel.(n - 0x5b)
-    | n when n >= 0x61 && n <= 0x66 -> F64Compare frel.(n - 0x61)
-    | 0x67 -> I32Unary Clz | 0x68 -> I32Unary Ctz | 0x69 -> I32Unary Popcnt
-    | n when n >= 0x6a && n <= 0x78 -> I32Binary ibin.(n - 0x6a)
-    | 0x79 -> I64Unary Clz | 0x7a -> I64Unary Ctz | 0x7b -> I64Unary Popcnt
-    | n when n >= 0x7c && n <= 0x8a -> I64Binary ibin.(n - 0x7c)
-    | n when n >= 0x8b && n <= 0x91 -> F32Unary fun_.(n - 0x8b)
-    | n when n >= 0x92 && n <= 0x98 -> F32Binary fbin.(n - 0x92)
-    | n when n >= 0x99 && n <= 0x9f -> F64Unary fun_.(n - 0x99)
-    | n when n >= 0xa0 && n <= 0xa6 -> F64Binary fbin.(n - 0xa0)
-    | n when n >= 0xa7 && n <= 0xbf -> Convert cvt.(n - 0xa7)
-    | 0xc0 -> I32Unary Extend8S | 0xc1 -> I32Unary Extend16S
-    | 0xc2 -> I64Unary Extend8S | 0xc3 -> I64Unary Extend16S | 0xc4 -> I64Unary Extend32S
-    | 0xd0 -> RefNull (reftype s) | 0xd1 -> RefIsNull | 0xd2 -> RefFunc (u32 s)
-    | 0xfc ->
-      (match u32 s with
-       | n when n <= 7 -> Convert sats.(n)
-       | 8 -> let x = u32 s in zero s; MemoryInit x
-       | 9 -> DataDrop (u32 s)
-       | 10 -> zero s; zero s; MemoryCopy
-       | 11 -> zero s; MemoryFill
-       | 12 -> let y = u32 s in let x = u32 s in TableInit (x, y)
-       | 13 -> ElemDrop (u32 s)
-       | 14 -> let x = u32 s in let y = u32 s in TableCopy (x, y)
-       | 15 -> TableGrow (u32 s) | 16 -> TableSize (u32 s) | 17 -> TableFill (u32 s)
-       | _ -> error "illegal opcode")
-    | _ -> error "illegal opcode"
-  in
-  let opcode = match i with
-    | Convert c when op = 0xfc ->
-      let rec idx k = if sats.(k) = c then k else idx (k + 1) in 0xfc00 + idx 0
-    | MemoryInit _ -> 0xfc08 | DataDrop _ -> 0xfc09 | MemoryCopy -> 0xfc0a
-    | MemoryFill -> 0xfc0b | TableInit _ -> 0xfc0c | ElemDrop _ -> 0xfc0d
-    | TableCopy _ -> 0xfc0e | TableGrow _ -> 0xfc0f | TableSize _ -> 0xfc10
-    | TableFill _ -> 0xfc11
-    | _ -> op
-  in
-  (i, opcode)
+  match byte s with
+  | 0xfc -> let n = u32 s in let i = fc_instr n s in i, 0xfc00 + n
+  | op -> op_instr op s, op
 
 (** A constant expression: instructions up to the final [End] (not included). *)
 let const_expr s =

@@ -56,5 +56,3 @@ let rotr a b =
   if k = 0 then a
   else Int32.logor (Int32.shift_right_logical a k) (Int32.shift_left a (32 - k))
 
-let lt_u a b = Int32.unsigned_compare a b < 0
-let le_u a b = Int32.unsigned_compare a b <= 0

@@ -57,5 +57,3 @@ let rotr a b =
   if k = 0 then a
   else Int64.logor (Int64.shift_right_logical a k) (Int64.shift_left a (64 - k))
 
-let lt_u a b = Int64.unsigned_compare a b < 0
-let le_u a b = Int64.unsigned_compare a b <= 0

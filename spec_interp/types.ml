@@ -20,10 +20,6 @@ type externtype =
   | ExternMemory of memtype
   | ExternGlobal of globaltype
 
-let string_of_valtype = function
-  | Num I32T -> "i32" | Num I64T -> "i64" | Num F32T -> "f32" | Num F64T -> "f64"
-  | Ref FuncRefT -> "funcref" | Ref ExternRefT -> "externref"
-
 (** [match_limits actual expected]: import subtyping of limits. *)
 let match_limits a e =
   a.min >= e.min

@@ -95,7 +95,7 @@ let label_types f = if f.is_loop then f.params else f.results
 let label st l =
   match List.nth_opt st.ctrls l with
   | Some f when l >= 0 -> f
-  | _ -> errorf "unknown label"
+  | _ -> error "unknown label"
 
 let i32 = Num I32T and i64 = Num I64T and f32 = Num F32T and f64 = Num F64T
 
