@@ -122,6 +122,12 @@ class _Exported(Extern):
     def __init__(self, kind: str, handle: int, owner: Instance):
         self.kind, self._handle, self._owner = kind, handle, owner
 
+    def _params(self) -> tuple[str, ...]:
+        params = self._owner._params.get(self._handle)
+        if params is None:
+            params = self._owner._params[self._handle] = super()._params()
+        return params
+
     def __repr__(self) -> str:
         return f"<exported {self.kind} {self._handle}>"
 
@@ -232,21 +238,26 @@ class Instance:
     def __init__(self, handle: int, imports: list[Extern]):
         self._handle: int | None = handle
         self._imports = imports  # keeps imported externs (and their owners) alive
-        self._exports: dict[str, Extern] | None = None
+        # name -> (kind, handle); wrappers are made on demand so that no cycle delays __del__
+        self._table: dict[str, tuple[str, int]] | None = None
+        self._params: dict[int, tuple[str, ...]] = {}  # function handle -> parameter types
 
     def exports(self) -> dict[str, Extern]:
-        if self._exports is None:
+        return {name: _Exported(kind, handle, self) for name, (kind, handle) in self._exports().items()}
+
+    def _exports(self) -> dict[str, tuple[str, int]]:
+        if self._table is None:
             body = rt.call(b"itf_exports", rt.u32(self._live()))
             (n,) = struct.unpack_from("<I", body)
-            pos, exports = 4, {}
+            pos, table = 4, {}
             for _ in range(n):
                 (size,) = struct.unpack_from("<I", body, pos)
                 name = body[pos + 4:pos + 4 + size].decode()
                 kind, handle = struct.unpack_from("<BI", body, pos + 4 + size)
-                exports[name] = _Exported(rt.KINDS[kind], handle, self)
+                table[name] = rt.KINDS[kind], handle
                 pos += 9 + size
-            self._exports = exports
-        return self._exports
+            self._table = table
+        return self._table
 
     def export(self, name: str) -> Value | bytes | list[Value] | Extern:
         """A global's Value, a memory's bytes, a table's values, or a function's Extern."""
@@ -258,9 +269,11 @@ class Instance:
 
     def _extern(self, name: str) -> Extern:
         try:
-            return self.exports()[name]
+            kind, handle = self._exports()[name]
         except KeyError:
             raise KeyError(f"no export named {name!r}") from None
+        self._live()
+        return _Exported(kind, handle, self)
 
     def _live(self) -> int:
         if self._handle is None:
