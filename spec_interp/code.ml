@@ -59,9 +59,9 @@ let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
   let fn_label = { pc = -1; height = 0; arity = Array.length ft.results } in
   let labels = ref [ fn_label ] in
   let label l = List.nth !labels l in
-  let open_block pc bt ~loop =
+  let open_block ?(cond = 0) pc bt ~loop =
     let np, nr = block_arity types bt in
-    let height = info.heights.(pc) - np in
+    let height = info.heights.(pc) - cond - np in
     let t = if loop then { pc = pc + 1; height; arity = np }
       else { pc = end_of.(pc) + 1; height; arity = nr } in
     labels := t :: !labels
@@ -71,7 +71,7 @@ let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
       | Block bt -> open_block pc bt ~loop:false; Skip
       | Loop bt -> open_block pc bt ~loop:true; Skip
       | If bt ->
-        open_block pc bt ~loop:false;
+        open_block ~cond:1 pc bt ~loop:false;
         JumpIfZero (if else_of.(pc) >= 0 then else_of.(pc) + 1 else end_of.(pc) + 1)
       | Else -> Jump (List.hd !labels).pc
       | End ->
