@@ -5,7 +5,7 @@ hitting the compiled-component cache): shape, string encoding, types, call count
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Optional
 
@@ -31,6 +31,8 @@ class Signature:
     result: Optional[Type]
     encoding: str = "utf8"
     echo: bool = False  # the host returns its (single) argument
+    # The input bytes that decoded to this signature: a cheap, exact cache key.
+    key: bytes = field(default=b"", compare=False, hash=False, repr=False)
 
     @cached_property
     def flat_params(self) -> tuple[str, ...]:
@@ -81,6 +83,13 @@ class TestCase:
 
 
 def decode_signature(u: Unstructured) -> Signature:
+    start = u.front
+    sig = _signature(u)
+    exhausted = b"\1" if u.is_empty() else b"\0"
+    return replace(sig, key=exhausted + u.data[start:u.front])
+
+
+def _signature(u: Unstructured) -> Signature:
     shape = u.choose(SHAPES)
     encoding = u.choose(ENCODINGS)
     tg = TypeGen(u, fuel=TYPE_FUEL)

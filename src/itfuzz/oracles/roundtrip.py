@@ -27,7 +27,8 @@ UNTAGGED = "wasmtime-py-untagged"
 
 # Outcomes that depend on the machine, not on the input: discarded, never reported.
 NONDETERMINISTIC = ("call stack exhausted", "stack overflow", "out of memory",
-                    "memory allocation failed", "maximum recursion depth", "RecursionError")
+                    "memory allocation failed", "maximum recursion depth", "RecursionError",
+                    "Cannot allocate memory", "unable to make memory executable")
 
 
 class _HostCheckFailed(Exception):
@@ -77,17 +78,24 @@ class RoundTripOracle:
                  transform: Optional[Callable[[Prepared], None]] = None) -> None:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_engine()
-        self.cache: OrderedDict[str, Prepared] = OrderedDict()
+        self.cache: OrderedDict[str, Prepared] = OrderedDict()  # component text → entry
+        self.by_key: dict[bytes, Prepared] = {}  # signature input bytes → entry
         self.cache_size = cache_size
         self.transform = transform  # test hook: fault injection into a prepared entry
         self.stats = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
 
     # -- preparation -------------------------------------------------------------------------
     def prepare(self, sig: Signature) -> Prepared:
+        """The cached entry for `sig` (by its input key, then by component text), or a new one."""
+        entry = self.by_key.get(sig.key) if sig.key else None
+        if entry is not None and entry.wat in self.cache:
+            self.cache.move_to_end(entry.wat)
+            return entry
         wat = component_text(sig)
         entry = self.cache.get(wat)
         if entry is not None:
             self.cache.move_to_end(wat)
+            self._alias(sig.key, entry)
             return entry
         self.stats["compiles"] += 1
         try:
@@ -109,26 +117,38 @@ class RoundTripOracle:
         self.cache[wat] = entry
         if len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
+        self._alias(sig.key, entry)
         return entry
 
+    def _alias(self, key: bytes, entry: Prepared) -> None:
+        """Remember which entry an input key decodes to (bounded; stale aliases are dropped)."""
+        if key:
+            if len(self.by_key) >= 4 * self.cache_size:
+                self.by_key.clear()
+            self.by_key[key] = entry
+
     def _host(self, entry: Prepared) -> Callable:
-        state, sig = entry.state, entry.sig
+        # The closure lives in wasmtime-py's global function table until the linker is freed, so
+        # it must not reference the linker (through `entry`): that cycle would keep every
+        # compiled component alive.
+        state, sig, wat = entry.state, entry.sig, entry.wat
+        params_out, result_in = entry.params_out, entry.result_in
 
         def g(store, *args):
             state.count += 1
             if state.count > 1:
                 state.failure = self.finding("host-call-count", "more-than-once",
-                                             "host function ran more than once", sig, entry.wat)
+                                             "host function ran more than once", sig, wat)
                 raise _HostCheckFailed
             try:
-                got = tuple(conv(a) for conv, a in zip(entry.params_out, args))
+                got = tuple(conv(a) for conv, a in zip(params_out, args))
             except ShapeError as e:
                 state.failure = self.finding("host-arg-shape", normalize_error(str(e)) or "",
-                                             str(e), sig, entry.wat, state.args, state.ret)
+                                             str(e), sig, wat, state.args, state.ret)
                 raise _HostCheckFailed from None
             if len(args) != len(sig.params):
                 state.failure = self.finding("host-arg-count", "", f"{len(args)} args", sig,
-                                             entry.wat, state.args, state.ret)
+                                             wat, state.args, state.ret)
                 raise _HostCheckFailed
             for (name, t), want, have in zip(sig.params, state.args, got):
                 m = diff(t, want, have, f"arg {name}")
@@ -136,9 +156,9 @@ class RoundTripOracle:
                     check, detail = mismatch_class("host-arg-mismatch", m)
                     state.failure = self.finding(check, detail,
                                                  f"host saw a different argument: {m}", sig,
-                                                 entry.wat, state.args, state.ret)
+                                                 wat, state.args, state.ret)
                     raise _HostCheckFailed
-            return entry.result_in(state.ret) if entry.result_in else None
+            return result_in(state.ret) if result_in else None
         return g
 
     # -- running -----------------------------------------------------------------------------
