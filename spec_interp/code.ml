@@ -1,16 +1,18 @@
 (** Compiled function bodies: the flat instruction array with every branch resolved to a
     target pc, the operand-stack height it unwinds to, and the number of values it keeps.
-    [Eval] runs this form with an explicit value stack, one step per array slot. *)
+    Accesses to reference-typed locals and typed [select] of references get their own
+    instructions, since [Eval] keeps numbers and references in separate stack arrays. *)
 
 open Types
 open Ast
 
 (** A branch destination; [pc = -1] means "return from the function". [height] is the
-    operand stack height (above the locals) that the branch unwinds to. *)
-type target = { pc : int; height : int; arity : int }
+    operand stack height (above the locals) that the branch unwinds to; [refs] tells
+    whether any kept value is a reference. *)
+type target = { pc : int; height : int; arity : int; refs : bool }
 
 type instr =
-  | Plain of Ast.instr  (** a non-control instruction (or [Unreachable]) *)
+  | Plain of Ast.instr  (** any other instruction *)
   | Skip  (** [Block], [Loop], [Nop] and inner [End] *)
   | Jump of int  (** [Else]: jump past the matching [End] *)
   | JumpIfZero of int  (** [If]: pop an i32, jump to the else arm or past [End] if 0 *)
@@ -20,12 +22,17 @@ type instr =
   | Return
   | Call of int
   | CallIndirect of int * int
+  | LocalGetRef of int
+  | LocalSetRef of int
+  | LocalTeeRef of int
+  | SelectRef
 
 type t = {
   code : instr array;
   ops : int array;  (** per pc, an index into the opcode counters (see [opcode_index]) *)
-  params : int;
-  results : int;
+  params : valtype array;
+  results : valtype array;
+  ref_results : bool;
   locals : valtype array;  (** declared locals, after the parameters *)
   max_height : int;
 }
@@ -35,13 +42,17 @@ let opcode_index op = if op < 0x100 then op else 0x100 + (op land 0xff)
 let opcode_of_index i = if i < 0x100 then i else 0xfc00 + (i - 0x100)
 let num_opcodes = 0x100 + 0x20
 
-let block_arity (types : functype array) = function
-  | BlockEmpty -> 0, 0
-  | BlockVal _ -> 0, 1
-  | BlockType i -> Array.length types.(i).params, Array.length types.(i).results
+let is_ref = function Ref _ -> true | Num _ -> false
+let any_ref ts = Array.exists is_ref ts
+
+let block_sig (types : functype array) = function
+  | BlockEmpty -> [||], [||]
+  | BlockVal t -> [||], [| t |]
+  | BlockType i -> types.(i).params, types.(i).results
 
 let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
   let ft = types.(f.ftype) in
+  let all_locals = Array.append ft.params f.locals in
   let body = f.body in
   let n = Array.length body in
   (* matching [Else] and [End] of every structured instruction *)
@@ -56,16 +67,18 @@ let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
           | [] -> ())
       | _ -> ()) body;
   (* labels, innermost first: the function itself is a label returning *)
-  let fn_label = { pc = -1; height = 0; arity = Array.length ft.results } in
+  let fn_label = { pc = -1; height = 0; arity = Array.length ft.results;
+                   refs = any_ref ft.results } in
   let labels = ref [ fn_label ] in
   let label l = List.nth !labels l in
   let open_block ?(cond = 0) pc bt ~loop =
-    let np, nr = block_arity types bt in
-    let height = info.heights.(pc) - cond - np in
-    let t = if loop then { pc = pc + 1; height; arity = np }
-      else { pc = end_of.(pc) + 1; height; arity = nr } in
+    let ps, rs = block_sig types bt in
+    let height = info.heights.(pc) - cond - Array.length ps in
+    let t = if loop then { pc = pc + 1; height; arity = Array.length ps; refs = any_ref ps }
+      else { pc = end_of.(pc) + 1; height; arity = Array.length rs; refs = any_ref rs } in
     labels := t :: !labels
   in
+  let local_ref x = is_ref all_locals.(x) in
   let code = Array.mapi (fun pc i ->
       match i with
       | Block bt -> open_block pc bt ~loop:false; Skip
@@ -86,7 +99,11 @@ let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
       | Ast.Return -> Return
       | Ast.Call x -> Call x
       | Ast.CallIndirect (x, y) -> CallIndirect (x, y)
+      | LocalGet x when local_ref x -> LocalGetRef x
+      | LocalSet x when local_ref x -> LocalSetRef x
+      | LocalTee x when local_ref x -> LocalTeeRef x
+      | Select (Some [| Ref _ |]) -> SelectRef
       | i -> Plain i) body
   in
-  { code; ops = Array.map opcode_index f.opcodes; params = Array.length ft.params;
-    results = Array.length ft.results; locals = f.locals; max_height = info.max_height }
+  { code; ops = Array.map opcode_index f.opcodes; params = ft.params; results = ft.results;
+    ref_results = any_ref ft.results; locals = f.locals; max_height = info.max_height }

@@ -1,11 +1,23 @@
-(** Execution. A machine runs compiled bodies ([Code]) with one explicit value stack
-    (locals of a frame sit below its operands) and an explicit frame list, so wasm calls do
-    not recurse in OCaml; only host functions re-enter [invoke]. Call depth and an optional
-    fuel budget end in [Trap.Exhaustion]. *)
+(** Execution. A machine runs compiled bodies ([Code]) with an explicit operand stack and
+    frame list, so wasm calls do not recurse in OCaml; only host functions re-enter
+    [invoke]. Stack slot [i] holds a number as raw bits in bytes [8i..8i+7] of [nums]
+    (unboxed, no allocation per operation) or a reference in [refs.(i)]; locals of a frame
+    sit below its operands. Call depth and an optional fuel budget end in
+    [Trap.Exhaustion]. Assumes a little-endian host (the stack and memories are accessed
+    with native-endian primitives). *)
 
 open Types
 open Ast
 open Instance
+
+let () = assert (not Sys.big_endian)
+
+external get32 : Bytes.t -> int -> int32 = "%caml_bytes_get32"
+external set32 : Bytes.t -> int -> int32 -> unit = "%caml_bytes_set32"
+external get64 : Bytes.t -> int -> int64 = "%caml_bytes_get64"
+external set64 : Bytes.t -> int -> int64 -> unit = "%caml_bytes_set64"
+external get16 : Bytes.t -> int -> int = "%caml_bytes_get16"
+external set16 : Bytes.t -> int -> int -> unit = "%caml_bytes_set16"
 
 (** Settings, changed through [Api]. *)
 let max_depth = ref 300
@@ -26,7 +38,8 @@ let depth = ref 0
 type frame = { fcode : Code.t; fpc : int; ffp : int; fbase : int; finst : instance }
 
 type machine = {
-  mutable stack : value array;
+  mutable nums : Bytes.t;
+  mutable refs : value array;
   mutable sp : int;
   mutable fp : int;  (** first local *)
   mutable base : int;  (** first operand *)
@@ -38,294 +51,302 @@ type machine = {
 
 let crash () = failwith "ill-typed operand (validation bug)"
 
-let i32_of = function I32 x -> x | _ -> crash ()
+(* Slot access *)
+let[@inline] gi32 m i = get32 m.nums (i lsl 3)
+let[@inline] si32 m i v = set32 m.nums (i lsl 3) v
+let[@inline] gi64 m i = get64 m.nums (i lsl 3)
+let[@inline] si64 m i v = set64 m.nums (i lsl 3) v
+let[@inline] gu32 m i = Int32.to_int (get32 m.nums (i lsl 3)) land 0xffffffff
+let[@inline] sbool m i b = set32 m.nums (i lsl 3) (if b then 1l else 0l)
 
-(* Unsigned value of an i32 address or length. *)
-let u32 = function I32 x -> Int32.to_int x land 0xffffffff | _ -> crash ()
+let read_slot m t i =
+  match t with
+  | Num I32T -> I32 (gi32 m i) | Num I64T -> I64 (gi64 m i)
+  | Num F32T -> F32 (gi32 m i) | Num F64T -> F64 (gi64 m i)
+  | Ref _ -> m.refs.(i)
 
-let one = I32 1l
-let zero = I32 0l
-let[@inline] bool b = if b then one else zero
+let write_slot m i v =
+  match v with
+  | I32 x | F32 x -> si32 m i x
+  | I64 x | F64 x -> si64 m i x
+  | Null | FuncRef _ | ExternRef _ -> m.refs.(i) <- v
 
-let i32_bin op a b =
-  match op with
-  | Add -> Int32.add a b | Sub -> Int32.sub a b | Mul -> Int32.mul a b
-  | DivS -> I32.div_s a b | DivU -> I32.div_u a b
-  | RemS -> let r = I32.rem_s a b in if !fault_i32_rem_s then Int32.add r 1l else r
-  | RemU -> I32.rem_u a b
-  | And -> Int32.logand a b | Or -> Int32.logor a b | Xor -> Int32.logxor a b
-  | Shl -> I32.shl a b | ShrS -> I32.shr_s a b | ShrU -> I32.shr_u a b
-  | Rotl -> I32.rotl a b | Rotr -> I32.rotr a b
-
-let i64_bin op a b =
-  match op with
-  | Add -> Int64.add a b | Sub -> Int64.sub a b | Mul -> Int64.mul a b
-  | DivS -> I64.div_s a b | DivU -> I64.div_u a b
-  | RemS -> let r = I64.rem_s a b in if !fault_i64_rem_s then Int64.add r 1L else r
-  | RemU -> I64.rem_u a b
-  | And -> Int64.logand a b | Or -> Int64.logor a b | Xor -> Int64.logxor a b
-  | Shl -> I64.shl a b | ShrS -> I64.shr_s a b | ShrU -> I64.shr_u a b
-  | Rotl -> I64.rotl a b | Rotr -> I64.rotr a b
-
-let i32_un op a =
-  match op with
-  | Clz -> I32.clz a | Ctz -> I32.ctz a | Popcnt -> I32.popcnt a
-  | Extend8S -> I32.extend8_s a | Extend16S -> I32.extend16_s a | Extend32S -> crash ()
-
-let i64_un op a =
-  match op with
-  | Clz -> I64.clz a | Ctz -> I64.ctz a | Popcnt -> I64.popcnt a
-  | Extend8S -> I64.extend8_s a | Extend16S -> I64.extend16_s a
-  | Extend32S -> I64.extend32_s a
-
-let i32_rel op a b =
-  match op with
-  | Eq -> a = b | Ne -> a <> b
-  | LtS -> Int32.compare a b < 0 | LtU -> Int32.unsigned_compare a b < 0
-  | GtS -> Int32.compare a b > 0 | GtU -> Int32.unsigned_compare a b > 0
-  | LeS -> Int32.compare a b <= 0 | LeU -> Int32.unsigned_compare a b <= 0
-  | GeS -> Int32.compare a b >= 0 | GeU -> Int32.unsigned_compare a b >= 0
-
-let i64_rel op a b =
-  match op with
-  | Eq -> a = b | Ne -> a <> b
-  | LtS -> Int64.compare a b < 0 | LtU -> Int64.unsigned_compare a b < 0
-  | GtS -> Int64.compare a b > 0 | GtU -> Int64.unsigned_compare a b > 0
-  | LeS -> Int64.compare a b <= 0 | LeU -> Int64.unsigned_compare a b <= 0
-  | GeS -> Int64.compare a b >= 0 | GeU -> Int64.unsigned_compare a b >= 0
-
-let f32_un op a =
-  match op with
-  | Abs -> F32.abs a | Neg -> F32.neg a | Sqrt -> F32.sqrt a | Ceil -> F32.ceil a
-  | Floor -> F32.floor a | Trunc -> F32.trunc a | Nearest -> F32.nearest a
-
-let f64_un op a =
-  match op with
-  | Abs -> F64.abs a | Neg -> F64.neg a | Sqrt -> F64.sqrt a | Ceil -> F64.ceil a
-  | Floor -> F64.floor a | Trunc -> F64.trunc a | Nearest -> F64.nearest a
-
-let f32_bin op a b =
-  match op with
-  | FAdd -> F32.add a b | FSub -> F32.sub a b | FMul -> F32.mul a b | FDiv -> F32.div a b
-  | FMin -> F32.min a b | FMax -> F32.max a b | FCopysign -> F32.copysign a b
-
-let f64_bin op a b =
-  match op with
-  | FAdd -> F64.add a b | FSub -> F64.sub a b | FMul -> F64.mul a b | FDiv -> F64.div a b
-  | FMin -> F64.min a b | FMax -> F64.max a b | FCopysign -> F64.copysign a b
-
-let f32_rel op a b =
-  match op with
-  | FEq -> F32.eq a b | FNe -> F32.ne a b | FLt -> F32.lt a b
-  | FGt -> F32.gt a b | FLe -> F32.le a b | FGe -> F32.ge a b
-
-let f64_rel op a b =
-  match op with
-  | FEq -> F64.eq a b | FNe -> F64.ne a b | FLt -> F64.lt a b
-  | FGt -> F64.gt a b | FLe -> F64.le a b | FGe -> F64.ge a b
+(* Moves [n] slots from [src] to [dst] (references too if [refs]). *)
+let move m src dst n refs =
+  Bytes.blit m.nums (src lsl 3) m.nums (dst lsl 3) (n lsl 3);
+  if refs then Array.blit m.refs src m.refs dst n
 
 let f32f = Int32.float_of_bits
 let f64f = Int64.float_of_bits
 
-let convert op v =
-  match op, v with
-  | I32WrapI64, I64 x -> I32 (Int64.to_int32 x)
-  | I64ExtendI32S, I32 x -> I64 (Int64.of_int32 x)
-  | I64ExtendI32U, I32 x -> I64 (Int64.logand (Int64.of_int32 x) 0xffffffffL)
-  | I32TruncF32S, F32 x -> I32 (Convert.i32_trunc_s (f32f x))
-  | I32TruncF32U, F32 x -> I32 (Convert.i32_trunc_u (f32f x))
-  | I32TruncF64S, F64 x -> I32 (Convert.i32_trunc_s (f64f x))
-  | I32TruncF64U, F64 x -> I32 (Convert.i32_trunc_u (f64f x))
-  | I64TruncF32S, F32 x -> I64 (Convert.i64_trunc_s (f32f x))
-  | I64TruncF32U, F32 x -> I64 (Convert.i64_trunc_u (f32f x))
-  | I64TruncF64S, F64 x -> I64 (Convert.i64_trunc_s (f64f x))
-  | I64TruncF64U, F64 x -> I64 (Convert.i64_trunc_u (f64f x))
-  | I32TruncSatF32S, F32 x -> I32 (Convert.i32_trunc_sat_s (f32f x))
-  | I32TruncSatF32U, F32 x -> I32 (Convert.i32_trunc_sat_u (f32f x))
-  | I32TruncSatF64S, F64 x -> I32 (Convert.i32_trunc_sat_s (f64f x))
-  | I32TruncSatF64U, F64 x -> I32 (Convert.i32_trunc_sat_u (f64f x))
-  | I64TruncSatF32S, F32 x -> I64 (Convert.i64_trunc_sat_s (f32f x))
-  | I64TruncSatF32U, F32 x -> I64 (Convert.i64_trunc_sat_u (f32f x))
-  | I64TruncSatF64S, F64 x -> I64 (Convert.i64_trunc_sat_s (f64f x))
-  | I64TruncSatF64U, F64 x -> I64 (Convert.i64_trunc_sat_u (f64f x))
-  | F32ConvertI32S, I32 x -> F32 (Convert.f32_convert_i32_s x)
-  | F32ConvertI32U, I32 x -> F32 (Convert.f32_convert_i32_u x)
-  | F32ConvertI64S, I64 x -> F32 (Convert.f32_convert_i64_s x)
-  | F32ConvertI64U, I64 x -> F32 (Convert.f32_convert_i64_u x)
-  | F32DemoteF64, F64 x -> F32 (Convert.f32_demote_f64 x)
-  | F64ConvertI32S, I32 x -> F64 (Convert.f64_convert_i32_s x)
-  | F64ConvertI32U, I32 x -> F64 (Convert.f64_convert_i32_u x)
-  | F64ConvertI64S, I64 x -> F64 (Convert.f64_convert_i64_s x)
-  | F64ConvertI64U, I64 x -> F64 (Convert.f64_convert_i64_u x)
-  | F64PromoteF32, F32 x -> F64 (Convert.f64_promote_f32 x)
-  | I32ReinterpretF32, F32 x -> I32 x
-  | I64ReinterpretF64, F64 x -> I64 x
-  | F32ReinterpretI32, I32 x -> F32 x
-  | F64ReinterpretI64, I64 x -> F64 x
-  | _ -> crash ()
+let convert m i op =
+  match op with
+  | I32WrapI64 -> si32 m i (Int64.to_int32 (gi64 m i))
+  | I64ExtendI32S -> si64 m i (Int64.of_int32 (gi32 m i))
+  | I64ExtendI32U -> si64 m i (Int64.logand (Int64.of_int32 (gi32 m i)) 0xffffffffL)
+  | I32TruncF32S -> si32 m i (Convert.i32_trunc_s (f32f (gi32 m i)))
+  | I32TruncF32U -> si32 m i (Convert.i32_trunc_u (f32f (gi32 m i)))
+  | I32TruncF64S -> si32 m i (Convert.i32_trunc_s (f64f (gi64 m i)))
+  | I32TruncF64U -> si32 m i (Convert.i32_trunc_u (f64f (gi64 m i)))
+  | I64TruncF32S -> si64 m i (Convert.i64_trunc_s (f32f (gi32 m i)))
+  | I64TruncF32U -> si64 m i (Convert.i64_trunc_u (f32f (gi32 m i)))
+  | I64TruncF64S -> si64 m i (Convert.i64_trunc_s (f64f (gi64 m i)))
+  | I64TruncF64U -> si64 m i (Convert.i64_trunc_u (f64f (gi64 m i)))
+  | I32TruncSatF32S -> si32 m i (Convert.i32_trunc_sat_s (f32f (gi32 m i)))
+  | I32TruncSatF32U -> si32 m i (Convert.i32_trunc_sat_u (f32f (gi32 m i)))
+  | I32TruncSatF64S -> si32 m i (Convert.i32_trunc_sat_s (f64f (gi64 m i)))
+  | I32TruncSatF64U -> si32 m i (Convert.i32_trunc_sat_u (f64f (gi64 m i)))
+  | I64TruncSatF32S -> si64 m i (Convert.i64_trunc_sat_s (f32f (gi32 m i)))
+  | I64TruncSatF32U -> si64 m i (Convert.i64_trunc_sat_u (f32f (gi32 m i)))
+  | I64TruncSatF64S -> si64 m i (Convert.i64_trunc_sat_s (f64f (gi64 m i)))
+  | I64TruncSatF64U -> si64 m i (Convert.i64_trunc_sat_u (f64f (gi64 m i)))
+  | F32ConvertI32S -> si32 m i (Convert.f32_convert_i32_s (gi32 m i))
+  | F32ConvertI32U -> si32 m i (Convert.f32_convert_i32_u (gi32 m i))
+  | F32ConvertI64S -> si32 m i (Convert.f32_convert_i64_s (gi64 m i))
+  | F32ConvertI64U -> si32 m i (Convert.f32_convert_i64_u (gi64 m i))
+  | F32DemoteF64 -> si32 m i (Convert.f32_demote_f64 (gi64 m i))
+  | F64ConvertI32S -> si64 m i (Convert.f64_convert_i32_s (gi32 m i))
+  | F64ConvertI32U -> si64 m i (Convert.f64_convert_i32_u (gi32 m i))
+  | F64ConvertI64S -> si64 m i (Convert.f64_convert_i64_s (gi64 m i))
+  | F64ConvertI64U -> si64 m i (Convert.f64_convert_i64_u (gi64 m i))
+  | F64PromoteF32 -> si64 m i (Convert.f64_promote_f32 (gi32 m i))
+  | I32ReinterpretF32 | F32ReinterpretI32 | I64ReinterpretF64 | F64ReinterpretI64 -> ()
 
-let load (mem : Memory.t) op addr =
+let load m (mem : Memory.t) op i addr =
   let d = mem.data in
   let chk n = Memory.check mem addr n in
   match op with
-  | I32Load -> chk 4; I32 (Bytes.get_int32_le d addr)
-  | I64Load -> chk 8; I64 (Bytes.get_int64_le d addr)
-  | F32Load -> chk 4; F32 (Bytes.get_int32_le d addr)
-  | F64Load -> chk 8; F64 (Bytes.get_int64_le d addr)
-  | I32Load8S -> chk 1; I32 (Int32.of_int (Bytes.get_int8 d addr))
-  | I32Load8U -> chk 1; I32 (Int32.of_int (Bytes.get_uint8 d addr))
-  | I32Load16S -> chk 2; I32 (Int32.of_int (Bytes.get_int16_le d addr))
-  | I32Load16U -> chk 2; I32 (Int32.of_int (Bytes.get_uint16_le d addr))
-  | I64Load8S -> chk 1; I64 (Int64.of_int (Bytes.get_int8 d addr))
-  | I64Load8U -> chk 1; I64 (Int64.of_int (Bytes.get_uint8 d addr))
-  | I64Load16S -> chk 2; I64 (Int64.of_int (Bytes.get_int16_le d addr))
-  | I64Load16U -> chk 2; I64 (Int64.of_int (Bytes.get_uint16_le d addr))
-  | I64Load32S -> chk 4; I64 (Int64.of_int32 (Bytes.get_int32_le d addr))
-  | I64Load32U ->
-    chk 4; I64 (Int64.logand (Int64.of_int32 (Bytes.get_int32_le d addr)) 0xffffffffL)
+  | I32Load | F32Load -> chk 4; si32 m i (get32 d addr)
+  | I64Load | F64Load -> chk 8; si64 m i (get64 d addr)
+  | I32Load8S -> chk 1; si32 m i (Int32.of_int (Bytes.get_int8 d addr))
+  | I32Load8U -> chk 1; si32 m i (Int32.of_int (Bytes.get_uint8 d addr))
+  | I32Load16S -> chk 2; si32 m i (Int32.of_int ((get16 d addr lsl 47) asr 47))
+  | I32Load16U -> chk 2; si32 m i (Int32.of_int (get16 d addr))
+  | I64Load8S -> chk 1; si64 m i (Int64.of_int (Bytes.get_int8 d addr))
+  | I64Load8U -> chk 1; si64 m i (Int64.of_int (Bytes.get_uint8 d addr))
+  | I64Load16S -> chk 2; si64 m i (Int64.of_int ((get16 d addr lsl 47) asr 47))
+  | I64Load16U -> chk 2; si64 m i (Int64.of_int (get16 d addr))
+  | I64Load32S -> chk 4; si64 m i (Int64.of_int32 (get32 d addr))
+  | I64Load32U -> chk 4; si64 m i (Int64.logand (Int64.of_int32 (get32 d addr)) 0xffffffffL)
 
-let store (mem : Memory.t) op addr v =
+let store m (mem : Memory.t) op i addr =
   let d = mem.data in
   let chk n = Memory.check mem addr n in
-  match op, v with
-  | I32Store, I32 x -> chk 4; Bytes.set_int32_le d addr x
-  | I64Store, I64 x -> chk 8; Bytes.set_int64_le d addr x
-  | F32Store, F32 x -> chk 4; Bytes.set_int32_le d addr x
-  | F64Store, F64 x -> chk 8; Bytes.set_int64_le d addr x
-  | I32Store8, I32 x -> chk 1; Bytes.set_int8 d addr (Int32.to_int x)
-  | I32Store16, I32 x -> chk 2; Bytes.set_int16_le d addr (Int32.to_int x)
-  | I64Store8, I64 x -> chk 1; Bytes.set_int8 d addr (Int64.to_int x)
-  | I64Store16, I64 x -> chk 2; Bytes.set_int16_le d addr (Int64.to_int x)
-  | I64Store32, I64 x -> chk 4; Bytes.set_int32_le d addr (Int64.to_int32 x)
-  | _ -> crash ()
+  match op with
+  | I32Store | F32Store -> chk 4; set32 d addr (gi32 m i)
+  | I64Store | F64Store -> chk 8; set64 d addr (gi64 m i)
+  | I32Store8 -> chk 1; Bytes.set_int8 d addr (Int32.to_int (gi32 m i))
+  | I32Store16 -> chk 2; set16 d addr (Int32.to_int (gi32 m i) land 0xffff)
+  | I64Store8 -> chk 1; Bytes.set_int8 d addr (Int64.to_int (gi64 m i))
+  | I64Store16 -> chk 2; set16 d addr (Int64.to_int (gi64 m i) land 0xffff)
+  | I64Store32 -> chk 4; set32 d addr (Int64.to_int32 (gi64 m i))
 
-let[@inline] push m v = m.stack.(m.sp) <- v; m.sp <- m.sp + 1
-
-(* The three i32 operands of a bulk instruction, popped: first as an unsigned int, second
-   as a value, third as an unsigned int. *)
-let[@inline] pop3 m =
-  let s = m.stack and sp = m.sp - 3 in
-  m.sp <- sp;
-  u32 s.(sp), s.(sp + 1), u32 s.(sp + 2)
+let[@inline] ult32 a b = Int32.sub a Int32.min_int < Int32.sub b Int32.min_int
+let[@inline] ult64 a b = Int64.sub a Int64.min_int < Int64.sub b Int64.min_int
 
 (** Executes one non-control instruction. *)
 let plain m (i : Ast.instr) =
-  let s = m.stack and sp = m.sp in
+  let sp = m.sp in
+  let a = sp - 2 and b = sp - 1 in  (* operands of a binary instruction *)
   match i with
   | Unreachable -> Trap.trap "unreachable executed"
-  | Drop -> m.sp <- sp - 1
-  | Select _ ->
-    m.sp <- sp - 2;
-    (match s.(sp - 1) with I32 0l -> s.(sp - 3) <- s.(sp - 2) | _ -> ())
-  | LocalGet x -> s.(sp) <- s.(m.fp + x); m.sp <- sp + 1
-  | LocalSet x -> s.(m.fp + x) <- s.(sp - 1); m.sp <- sp - 1
-  | LocalTee x -> s.(m.fp + x) <- s.(sp - 1)
-  | GlobalGet x -> push m m.inst.globals.(x).value
-  | GlobalSet x -> m.inst.globals.(x).value <- s.(sp - 1); m.sp <- sp - 1
-  | I32Const n -> s.(sp) <- I32 n; m.sp <- sp + 1
-  | I64Const n -> s.(sp) <- I64 n; m.sp <- sp + 1
-  | F32Const n -> s.(sp) <- F32 n; m.sp <- sp + 1
-  | F64Const n -> s.(sp) <- F64 n; m.sp <- sp + 1
+  | Drop -> m.sp <- b
+  | Select _ -> if gi32 m b = 0l then si64 m (sp - 3) (gi64 m a); m.sp <- a
+  | LocalGet x -> si64 m sp (gi64 m (m.fp + x)); m.sp <- sp + 1
+  | LocalSet x -> si64 m (m.fp + x) (gi64 m b); m.sp <- b
+  | LocalTee x -> si64 m (m.fp + x) (gi64 m b)
+  | GlobalGet x -> write_slot m sp m.inst.globals.(x).value; m.sp <- sp + 1
+  | GlobalSet x ->
+    let g = m.inst.globals.(x) in
+    g.value <- read_slot m g.gtype.gtype b; m.sp <- b
+  | I32Const n | F32Const n -> si32 m sp n; m.sp <- sp + 1
+  | I64Const n | F64Const n -> si64 m sp n; m.sp <- sp + 1
   | I32Binary op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | I32 a, I32 b -> s.(sp - 2) <- I32 (i32_bin op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = gi32 m a and y = gi32 m b in
+    (match op with
+     | Add -> si32 m a (Int32.add x y)
+     | Sub -> si32 m a (Int32.sub x y)
+     | Mul -> si32 m a (Int32.mul x y)
+     | DivS -> si32 m a (I32.div_s x y)
+     | DivU -> si32 m a (I32.div_u x y)
+     | RemS ->
+       let r = I32.rem_s x y in si32 m a (if !fault_i32_rem_s then Int32.add r 1l else r)
+     | RemU -> si32 m a (I32.rem_u x y)
+     | And -> si32 m a (Int32.logand x y)
+     | Or -> si32 m a (Int32.logor x y)
+     | Xor -> si32 m a (Int32.logxor x y)
+     | Shl -> si32 m a (Int32.shift_left x (Int32.to_int y land 31))
+     | ShrS -> si32 m a (Int32.shift_right x (Int32.to_int y land 31))
+     | ShrU -> si32 m a (Int32.shift_right_logical x (Int32.to_int y land 31))
+     | Rotl -> si32 m a (I32.rotl x y)
+     | Rotr -> si32 m a (I32.rotr x y));
+    m.sp <- b
   | I64Binary op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | I64 a, I64 b -> s.(sp - 2) <- I64 (i64_bin op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = gi64 m a and y = gi64 m b in
+    (match op with
+     | Add -> si64 m a (Int64.add x y)
+     | Sub -> si64 m a (Int64.sub x y)
+     | Mul -> si64 m a (Int64.mul x y)
+     | DivS -> si64 m a (I64.div_s x y)
+     | DivU -> si64 m a (I64.div_u x y)
+     | RemS ->
+       let r = I64.rem_s x y in si64 m a (if !fault_i64_rem_s then Int64.add r 1L else r)
+     | RemU -> si64 m a (I64.rem_u x y)
+     | And -> si64 m a (Int64.logand x y)
+     | Or -> si64 m a (Int64.logor x y)
+     | Xor -> si64 m a (Int64.logxor x y)
+     | Shl -> si64 m a (Int64.shift_left x (Int64.to_int y land 63))
+     | ShrS -> si64 m a (Int64.shift_right x (Int64.to_int y land 63))
+     | ShrU -> si64 m a (Int64.shift_right_logical x (Int64.to_int y land 63))
+     | Rotl -> si64 m a (I64.rotl x y)
+     | Rotr -> si64 m a (I64.rotr x y));
+    m.sp <- b
   | F32Binary op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | F32 a, F32 b -> s.(sp - 2) <- F32 (f32_bin op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = gi32 m a and y = gi32 m b in
+    si32 m a (match op with
+        | FAdd -> F32.add x y | FSub -> F32.sub x y | FMul -> F32.mul x y
+        | FDiv -> F32.div x y | FMin -> F32.min x y | FMax -> F32.max x y
+        | FCopysign -> F32.copysign x y);
+    m.sp <- b
   | F64Binary op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | F64 a, F64 b -> s.(sp - 2) <- F64 (f64_bin op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = gi64 m a and y = gi64 m b in
+    (match op with
+     | FAdd ->
+       let r = f64f x +. f64f y in
+       if r = r then si64 m a (Int64.bits_of_float r) else si64 m a (F64.nan2 x y)
+     | FSub ->
+       let r = f64f x -. f64f y in
+       if r = r then si64 m a (Int64.bits_of_float r) else si64 m a (F64.nan2 x y)
+     | FMul ->
+       let r = f64f x *. f64f y in
+       if r = r then si64 m a (Int64.bits_of_float r) else si64 m a (F64.nan2 x y)
+     | FDiv -> si64 m a (F64.div x y) | FMin -> si64 m a (F64.min x y)
+     | FMax -> si64 m a (F64.max x y) | FCopysign -> si64 m a (F64.copysign x y));
+    m.sp <- b
   | I32Compare op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | I32 a, I32 b -> s.(sp - 2) <- bool (i32_rel op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = gi32 m a and y = gi32 m b in
+    sbool m a (match op with
+        | Eq -> x = y | Ne -> x <> y
+        | LtS -> x < y | LtU -> ult32 x y | GtS -> x > y | GtU -> ult32 y x
+        | LeS -> x <= y | LeU -> not (ult32 y x) | GeS -> x >= y | GeU -> not (ult32 x y));
+    m.sp <- b
   | I64Compare op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | I64 a, I64 b -> s.(sp - 2) <- bool (i64_rel op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = gi64 m a and y = gi64 m b in
+    sbool m a (match op with
+        | Eq -> x = y | Ne -> x <> y
+        | LtS -> x < y | LtU -> ult64 x y | GtS -> x > y | GtU -> ult64 y x
+        | LeS -> x <= y | LeU -> not (ult64 y x) | GeS -> x >= y | GeU -> not (ult64 x y));
+    m.sp <- b
   | F32Compare op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | F32 a, F32 b -> s.(sp - 2) <- bool (f32_rel op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = f32f (gi32 m a) and y = f32f (gi32 m b) in
+    sbool m a (match op with
+        | FEq -> x = y | FNe -> x <> y | FLt -> x < y
+        | FGt -> x > y | FLe -> x <= y | FGe -> x >= y);
+    m.sp <- b
   | F64Compare op ->
-    (match s.(sp - 2), s.(sp - 1) with
-     | F64 a, F64 b -> s.(sp - 2) <- bool (f64_rel op a b); m.sp <- sp - 1
-     | _ -> crash ())
+    let x = f64f (gi64 m a) and y = f64f (gi64 m b) in
+    sbool m a (match op with
+        | FEq -> x = y | FNe -> x <> y | FLt -> x < y
+        | FGt -> x > y | FLe -> x <= y | FGe -> x >= y);
+    m.sp <- b
   | I32Unary op ->
-    (match s.(sp - 1) with I32 a -> s.(sp - 1) <- I32 (i32_un op a) | _ -> crash ())
+    let x = gi32 m b in
+    si32 m b (match op with
+        | Clz -> I32.clz x | Ctz -> I32.ctz x | Popcnt -> I32.popcnt x
+        | Extend8S -> I32.extend8_s x | Extend16S -> I32.extend16_s x | Extend32S -> crash ())
   | I64Unary op ->
-    (match s.(sp - 1) with I64 a -> s.(sp - 1) <- I64 (i64_un op a) | _ -> crash ())
+    let x = gi64 m b in
+    si64 m b (match op with
+        | Clz -> I64.clz x | Ctz -> I64.ctz x | Popcnt -> I64.popcnt x
+        | Extend8S -> I64.extend8_s x | Extend16S -> I64.extend16_s x
+        | Extend32S -> I64.extend32_s x)
   | F32Unary op ->
-    (match s.(sp - 1) with F32 a -> s.(sp - 1) <- F32 (f32_un op a) | _ -> crash ())
+    let x = gi32 m b in
+    si32 m b (match op with
+        | Abs -> F32.abs x | Neg -> F32.neg x | Sqrt -> F32.sqrt x | Ceil -> F32.ceil x
+        | Floor -> F32.floor x | Trunc -> F32.trunc x | Nearest -> F32.nearest x)
   | F64Unary op ->
-    (match s.(sp - 1) with F64 a -> s.(sp - 1) <- F64 (f64_un op a) | _ -> crash ())
-  | I32Eqz -> (match s.(sp - 1) with I32 a -> s.(sp - 1) <- bool (a = 0l) | _ -> crash ())
-  | I64Eqz -> (match s.(sp - 1) with I64 a -> s.(sp - 1) <- bool (a = 0L) | _ -> crash ())
-  | Convert op -> s.(sp - 1) <- convert op s.(sp - 1)
-  | Load (op, ma) ->
-    s.(sp - 1) <- load m.inst.mems.(0) op (u32 s.(sp - 1) + ma.offset)
-  | Store (op, ma) ->
-    m.sp <- sp - 2;
-    store m.inst.mems.(0) op (u32 s.(sp - 2) + ma.offset) s.(sp - 1)
-  | MemorySize -> push m (I32 (Int32.of_int (Memory.size m.inst.mems.(0))))
+    let x = gi64 m b in
+    si64 m b (match op with
+        | Abs -> F64.abs x | Neg -> F64.neg x | Sqrt -> F64.sqrt x | Ceil -> F64.ceil x
+        | Floor -> F64.floor x | Trunc -> F64.trunc x | Nearest -> F64.nearest x)
+  | I32Eqz -> sbool m b (gi32 m b = 0l)
+  | I64Eqz -> sbool m b (gi64 m b = 0L)
+  | Convert op -> convert m b op
+  | Load (op, ma) -> load m m.inst.mems.(0) op b (gu32 m b + ma.offset)
+  | Store (op, ma) -> store m m.inst.mems.(0) op b (gu32 m a + ma.offset); m.sp <- a
+  | MemorySize -> si32 m sp (Int32.of_int (Memory.size m.inst.mems.(0))); m.sp <- sp + 1
   | MemoryGrow ->
-    let r = match Memory.grow m.inst.mems.(0) (u32 s.(sp - 1)) with
-      | Some old -> Int32.of_int old | None -> -1l in
-    s.(sp - 1) <- I32 r
+    si32 m b (match Memory.grow m.inst.mems.(0) (gu32 m b) with
+        | Some old -> Int32.of_int old | None -> -1l)
   | MemoryFill ->
-    let d, v, n = pop3 m in Memory.fill m.inst.mems.(0) d (Int32.to_int (i32_of v)) n
-  | MemoryCopy -> let d, sv, n = pop3 m in Memory.copy m.inst.mems.(0) d (u32 sv) n
+    m.sp <- sp - 3;
+    Memory.fill m.inst.mems.(0) (gu32 m (sp - 3)) (Int32.to_int (gi32 m a)) (gu32 m b)
+  | MemoryCopy ->
+    m.sp <- sp - 3;
+    Memory.copy m.inst.mems.(0) (gu32 m (sp - 3)) (gu32 m a) (gu32 m b)
   | MemoryInit x ->
-    let d, sv, n = pop3 m in Memory.init m.inst.mems.(0) d m.inst.data_segs.(x) (u32 sv) n
+    m.sp <- sp - 3;
+    Memory.init m.inst.mems.(0) (gu32 m (sp - 3)) m.inst.data_segs.(x) (gu32 m a) (gu32 m b)
   | DataDrop x -> m.inst.data_segs.(x) <- ""
-  | RefNull _ -> push m Null
-  | RefIsNull -> s.(sp - 1) <- (match s.(sp - 1) with Null -> I32 1l | _ -> I32 0l)
-  | RefFunc x -> push m (FuncRef m.inst.funcs.(x))
-  | TableGet x -> s.(sp - 1) <- Table.get m.inst.tables.(x) (u32 s.(sp - 1))
-  | TableSet x -> m.sp <- sp - 2; Table.set m.inst.tables.(x) (u32 s.(sp - 2)) s.(sp - 1)
-  | TableSize x -> push m (I32 (Int32.of_int (Table.size m.inst.tables.(x))))
+  | RefNull _ -> m.refs.(sp) <- Null; m.sp <- sp + 1
+  | RefIsNull -> sbool m b (match m.refs.(b) with Null -> true | _ -> false)
+  | RefFunc x -> m.refs.(sp) <- FuncRef m.inst.funcs.(x); m.sp <- sp + 1
+  | TableGet x -> m.refs.(b) <- Table.get m.inst.tables.(x) (gu32 m b)
+  | TableSet x -> m.sp <- a; Table.set m.inst.tables.(x) (gu32 m a) m.refs.(b)
+  | TableSize x -> si32 m sp (Int32.of_int (Table.size m.inst.tables.(x))); m.sp <- sp + 1
   | TableGrow x ->
-    m.sp <- sp - 1;
-    let r = match Table.grow m.inst.tables.(x) (u32 s.(sp - 1)) s.(sp - 2) with
-      | Some old -> Int32.of_int old | None -> -1l in
-    s.(sp - 2) <- I32 r
-  | TableFill x -> let i, v, n = pop3 m in Table.fill m.inst.tables.(x) i v n
+    si32 m a (match Table.grow m.inst.tables.(x) (gu32 m b) m.refs.(a) with
+        | Some old -> Int32.of_int old | None -> -1l);
+    m.sp <- b
+  | TableFill x ->
+    m.sp <- sp - 3;
+    Table.fill m.inst.tables.(x) (gu32 m (sp - 3)) m.refs.(a) (gu32 m b)
   | TableCopy (x, y) ->
-    let d, sv, n = pop3 m in Table.copy m.inst.tables.(x) d m.inst.tables.(y) (u32 sv) n
+    m.sp <- sp - 3;
+    Table.copy m.inst.tables.(x) (gu32 m (sp - 3)) m.inst.tables.(y) (gu32 m a) (gu32 m b)
   | TableInit (x, y) ->
-    let d, sv, n = pop3 m in Table.init m.inst.tables.(x) d m.inst.elem_segs.(y) (u32 sv) n
+    m.sp <- sp - 3;
+    Table.init m.inst.tables.(x) (gu32 m (sp - 3)) m.inst.elem_segs.(y) (gu32 m a) (gu32 m b)
   | ElemDrop y -> m.inst.elem_segs.(y) <- [||]
   | Nop | Block _ | Loop _ | If _ | Else | End | Br _ | BrIf _ | BrTable _ | Return
   | Call _ | CallIndirect _ -> crash ()
+
+(* Makes room for [n] more slots above [used]. *)
+let reserve m used n =
+  let cap = Array.length m.refs in
+  if used + n > cap then begin
+    let cap' = max (used + n) (2 * cap) in
+    let nums = Bytes.make (cap' lsl 3) '\000' and refs = Array.make cap' Null in
+    Bytes.blit m.nums 0 nums 0 (used lsl 3);
+    Array.blit m.refs 0 refs 0 used;
+    m.nums <- nums;
+    m.refs <- refs
+  end
 
 (** Enters wasm code [c] of [inst]; its arguments are the top of the stack. *)
 let enter m inst (c : Code.t) =
   if !depth >= !max_depth then raise (Trap.Exhaustion "call stack exhausted");
   incr depth;
-  let fp = m.sp - c.params in
+  let np = Array.length c.params in
+  let fp = m.sp - np in
   let nl = Array.length c.locals in
-  let base = fp + c.params + nl in
-  let need = base + c.max_height + 1 in
-  if need > Array.length m.stack then begin
-    let a = Array.make (max need (2 * Array.length m.stack)) Null in
-    Array.blit m.stack 0 a 0 m.sp;
-    m.stack <- a
-  end;
-  for i = 0 to nl - 1 do m.stack.(fp + c.params + i) <- default c.locals.(i) done;
+  let base = fp + np + nl in
+  reserve m m.sp (nl + c.max_height + 1);
+  for i = 0 to nl - 1 do
+    let s = fp + np + i in
+    match c.locals.(i) with
+    | Num _ -> si64 m s 0L
+    | Ref _ -> m.refs.(s) <- Null
+  done;
   m.frames <- { fcode = m.cur; fpc = m.pc; ffp = m.fp; fbase = m.base; finst = m.inst }
               :: m.frames;
   m.fp <- fp; m.base <- base; m.sp <- base; m.cur <- c; m.pc <- 0; m.inst <- inst
 
 let return m =
-  let n = m.cur.results in
-  Array.blit m.stack (m.sp - n) m.stack m.fp n;
+  let c = m.cur in
+  let n = Array.length c.results in
+  move m (m.sp - n) m.fp n c.ref_results;
   m.sp <- m.fp + n;
   decr depth;
   match m.frames with
@@ -338,18 +359,20 @@ let branch m (t : Code.target) =
   if t.pc < 0 then return m
   else begin
     let dst = m.base + t.height in
-    Array.blit m.stack (m.sp - t.arity) m.stack dst t.arity;
+    move m (m.sp - t.arity) dst t.arity t.refs;
     m.sp <- dst + t.arity;
     m.pc <- t.pc
   end
 
 let call_host m id (ft : functype) =
   let np = Array.length ft.params in
-  let args = Array.sub m.stack (m.sp - np) np in
-  m.sp <- m.sp - np;
+  let sp = m.sp - np in
+  let args = Array.mapi (fun i t -> read_slot m t (sp + i)) ft.params in
+  m.sp <- sp;
   let res = !host_call id ft args in
-  Array.iteri (fun i v -> m.stack.(m.sp + i) <- v) res;
-  m.sp <- m.sp + Array.length res
+  reserve m sp (Array.length res);
+  Array.iteri (fun i v -> write_slot m (sp + i) v) res;
+  m.sp <- sp + Array.length res
 
 let call m (f : func) =
   match f.kind with
@@ -376,20 +399,20 @@ let run m =
     | Code.Jump t -> m.pc <- t
     | Code.JumpIfZero t ->
       m.sp <- m.sp - 1;
-      (match m.stack.(m.sp) with I32 0l -> m.pc <- t | _ -> ())
+      if gi32 m m.sp = 0l then m.pc <- t
     | Code.Br t -> branch m t
     | Code.BrIf t ->
       m.sp <- m.sp - 1;
-      (match m.stack.(m.sp) with I32 0l -> () | _ -> branch m t)
+      if gi32 m m.sp <> 0l then branch m t
     | Code.BrTable (ts, d) ->
       m.sp <- m.sp - 1;
-      let i = u32 m.stack.(m.sp) in
+      let i = gu32 m m.sp in
       branch m (if i < Array.length ts then ts.(i) else d)
     | Code.Return -> return m
     | Code.Call x -> call m m.inst.funcs.(x)
     | Code.CallIndirect (x, y) ->
       m.sp <- m.sp - 1;
-      let i = u32 m.stack.(m.sp) in
+      let i = gu32 m m.sp in
       let tab = m.inst.tables.(y) in
       if i >= Array.length tab.elems then Trap.trap (Printf.sprintf "undefined element %d" i);
       (match tab.elems.(i) with
@@ -397,6 +420,13 @@ let run m =
          if f.ftype <> m.inst.types.(x) then Trap.trap "indirect call type mismatch";
          call m f
        | _ -> Trap.trap (Printf.sprintf "uninitialized element %d" i))
+    | Code.LocalGetRef x -> m.refs.(m.sp) <- m.refs.(m.fp + x); m.sp <- m.sp + 1
+    | Code.LocalSetRef x -> m.sp <- m.sp - 1; m.refs.(m.fp + x) <- m.refs.(m.sp)
+    | Code.LocalTeeRef x -> m.refs.(m.fp + x) <- m.refs.(m.sp - 1)
+    | Code.SelectRef ->
+      let sp = m.sp in
+      if gi32 m (sp - 1) = 0l then m.refs.(sp - 3) <- m.refs.(sp - 2);
+      m.sp <- sp - 2
   done
 
 (** Invokes a function with arguments of the right types; returns its results. *)
@@ -410,13 +440,14 @@ let invoke (f : func) (args : value array) : value array =
         incr depth;
         !host_call id f.ftype args
       | Wasm (inst, c) ->
-        let m = { stack = Array.make (Array.length args + 64) Null; sp = 0; fp = 0; base = 0;
-                  pc = -1; cur = c; inst; frames = [] } in
-        Array.blit args 0 m.stack 0 (Array.length args);
+        let n = Array.length args + 64 in
+        let m = { nums = Bytes.make (n lsl 3) '\000'; refs = Array.make n Null; sp = 0; fp = 0;
+                  base = 0; pc = -1; cur = c; inst; frames = [] } in
+        Array.iteri (write_slot m) args;
         m.sp <- Array.length args;
         enter m inst c;
         run m;
-        Array.sub m.stack 0 c.results
+        Array.mapi (fun i t -> read_slot m t i) c.results
     in
     depth := saved;
     res
