@@ -26,6 +26,17 @@ type instr =
   | LocalSetRef of int
   | LocalTeeRef of int
   | SelectRef
+  (* Frequent numeric instructions, dispatched directly by [Eval.run]: *)
+  | LocalGet of int
+  | LocalSet of int
+  | LocalTee of int
+  | Const32 of int32  (** i32 or f32 bits *)
+  | Const64 of int64  (** i64 or f64 bits *)
+  | I32Add | I32Sub | I32And | I32Or | I32Xor | I32Eqz
+  | I32Eq | I32Ne | I32LtS | I32LtU | I32GtS | I32GtU | I32LeS | I32LeU | I32GeS | I32GeU
+  | I64Add | I64Sub
+  | I32Load of int  (** offset *)
+  | I32Store of int  (** offset *)
 
 type t = {
   code : instr array;
@@ -103,6 +114,21 @@ let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
       | LocalSet x when local_ref x -> LocalSetRef x
       | LocalTee x when local_ref x -> LocalTeeRef x
       | Select (Some [| Ref _ |]) -> SelectRef
+      | Ast.LocalGet x -> LocalGet x
+      | Ast.LocalSet x -> LocalSet x
+      | Ast.LocalTee x -> LocalTee x
+      | I32Const n | F32Const n -> Const32 n
+      | I64Const n | F64Const n -> Const64 n
+      | I32Binary Add -> I32Add | I32Binary Sub -> I32Sub | I32Binary And -> I32And
+      | I32Binary Or -> I32Or | I32Binary Xor -> I32Xor | Ast.I32Eqz -> I32Eqz
+      | I32Compare Eq -> I32Eq | I32Compare Ne -> I32Ne
+      | I32Compare LtS -> I32LtS | I32Compare LtU -> I32LtU
+      | I32Compare GtS -> I32GtS | I32Compare GtU -> I32GtU
+      | I32Compare LeS -> I32LeS | I32Compare LeU -> I32LeU
+      | I32Compare GeS -> I32GeS | I32Compare GeU -> I32GeU
+      | I64Binary Add -> I64Add | I64Binary Sub -> I64Sub
+      | Load (Ast.I32Load, m) -> I32Load m.offset
+      | Store (Ast.I32Store, m) -> I32Store m.offset
       | i -> Plain i) body
   in
   { code; ops = Array.map opcode_index f.opcodes; params = ft.params; results = ft.results;

@@ -68,7 +68,8 @@ let sticky_double x =
 let f32_of_float = Int32.bits_of_float
 
 let f32_convert_i32_s x = f32_of_float (Int32.to_float x)
-let f32_convert_i32_u x = f32_of_float (Int64.to_float (Int64.logand (Int64.of_int32 x) 0xffffffffL))
+let f32_convert_i32_u x =
+  f32_of_float (Int64.to_float (Int64.logand (Int64.of_int32 x) 0xffffffffL))
 
 let f32_convert_i64_s x =
   if x = Int64.min_int then f32_of_float (-.two63)
@@ -84,7 +85,8 @@ let f32_convert_i64_u x =
 let f64_of_float = Int64.bits_of_float
 
 let f64_convert_i32_s x = f64_of_float (Int32.to_float x)
-let f64_convert_i32_u x = f64_of_float (Int64.to_float (Int64.logand (Int64.of_int32 x) 0xffffffffL))
+let f64_convert_i32_u x =
+  f64_of_float (Int64.to_float (Int64.logand (Int64.of_int32 x) 0xffffffffL))
 let f64_convert_i64_s x = f64_of_float (Int64.to_float x)
 
 let f64_convert_i64_u x =

@@ -144,6 +144,13 @@ let store m (mem : Memory.t) op i addr =
 let[@inline] ult32 a b = Int32.sub a Int32.min_int < Int32.sub b Int32.min_int
 let[@inline] ult64 a b = Int64.sub a Int64.min_int < Int64.sub b Int64.min_int
 
+let[@inline] bin32 m f =
+  let b = m.sp - 1 in let a = b - 1 in si32 m a (f (gi32 m a) (gi32 m b)); m.sp <- b
+let[@inline] bin64 m f =
+  let b = m.sp - 1 in let a = b - 1 in si64 m a (f (gi64 m a) (gi64 m b)); m.sp <- b
+(* Pops one of two operands; returns the slot of the other, which receives the result. *)
+let[@inline] pop1 m = let b = m.sp - 1 in m.sp <- b; b - 1
+
 (** Executes one non-control instruction. *)
 let plain m (i : Ast.instr) =
   let sp = m.sp in
@@ -427,6 +434,42 @@ let run m =
       let sp = m.sp in
       if gi32 m (sp - 1) = 0l then m.refs.(sp - 3) <- m.refs.(sp - 2);
       m.sp <- sp - 2
+    | Code.LocalGet x -> let sp = m.sp in si64 m sp (gi64 m (m.fp + x)); m.sp <- sp + 1
+    | Code.LocalSet x -> let sp = m.sp - 1 in si64 m (m.fp + x) (gi64 m sp); m.sp <- sp
+    | Code.LocalTee x -> si64 m (m.fp + x) (gi64 m (m.sp - 1))
+    | Code.Const32 n -> let sp = m.sp in si32 m sp n; m.sp <- sp + 1
+    | Code.Const64 n -> let sp = m.sp in si64 m sp n; m.sp <- sp + 1
+    | Code.I32Add -> bin32 m Int32.add
+    | Code.I32Sub -> bin32 m Int32.sub
+    | Code.I32And -> bin32 m Int32.logand
+    | Code.I32Or -> bin32 m Int32.logor
+    | Code.I32Xor -> bin32 m Int32.logxor
+    | Code.I32Eqz -> let b = m.sp - 1 in sbool m b (gi32 m b = 0l)
+    | Code.I32Eq -> let a = pop1 m in sbool m a (gi32 m a = gi32 m (a + 1))
+    | Code.I32Ne -> let a = pop1 m in sbool m a (gi32 m a <> gi32 m (a + 1))
+    | Code.I32LtS -> let a = pop1 m in sbool m a (gi32 m a < gi32 m (a + 1))
+    | Code.I32LtU -> let a = pop1 m in sbool m a (ult32 (gi32 m a) (gi32 m (a + 1)))
+    | Code.I32GtS -> let a = pop1 m in sbool m a (gi32 m a > gi32 m (a + 1))
+    | Code.I32GtU -> let a = pop1 m in sbool m a (ult32 (gi32 m (a + 1)) (gi32 m a))
+    | Code.I32LeS -> let a = pop1 m in sbool m a (gi32 m a <= gi32 m (a + 1))
+    | Code.I32LeU -> let a = pop1 m in sbool m a (not (ult32 (gi32 m (a + 1)) (gi32 m a)))
+    | Code.I32GeS -> let a = pop1 m in sbool m a (gi32 m a >= gi32 m (a + 1))
+    | Code.I32GeU -> let a = pop1 m in sbool m a (not (ult32 (gi32 m a) (gi32 m (a + 1))))
+    | Code.I64Add -> bin64 m Int64.add
+    | Code.I64Sub -> bin64 m Int64.sub
+    | Code.I32Load off ->
+      let b = m.sp - 1 in
+      let mem = m.inst.mems.(0) in
+      let addr = gu32 m b + off in
+      Memory.check mem addr 4;
+      si32 m b (get32 mem.data addr)
+    | Code.I32Store off ->
+      let a = m.sp - 2 in
+      let mem = m.inst.mems.(0) in
+      let addr = gu32 m a + off in
+      Memory.check mem addr 4;
+      set32 mem.data addr (gi32 m (a + 1));
+      m.sp <- a
   done
 
 (** Invokes a function with arguments of the right types; returns its results. *)

@@ -1,5 +1,6 @@
-(** 64-bit float operations on raw IEEE bits held in [Int64]. Arithmetic uses OCaml floats;
-    a NaN result takes the first NaN operand's payload with the quiet bit set, or the canonical NaN. *)
+(** 64-bit float operations on raw IEEE bits held in [Int64]. Arithmetic uses OCaml
+    floats; a NaN result takes the first NaN operand's payload with the quiet bit set, or
+    the canonical NaN. *)
 
 let to_float = Int64.float_of_bits
 let of_float = Int64.bits_of_float

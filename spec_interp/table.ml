@@ -32,7 +32,8 @@ let check (t : table) i n = if i < 0 || n < 0 || i + n > Array.length t.elems th
 
 let fill (t : table) i v n = check t i n; Array.fill t.elems i n v
 
-let copy (dst : table) d (src : table) s n = check src s n; check dst d n; Array.blit src.elems s dst.elems d n
+let copy (dst : table) d (src : table) s n =
+  check src s n; check dst d n; Array.blit src.elems s dst.elems d n
 
 let init (t : table) d (seg : value array) s n =
   if s < 0 || n < 0 || s + n > Array.length seg then oob ();
