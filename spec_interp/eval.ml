@@ -182,9 +182,9 @@ let plain m (i : Ast.instr) =
      | And -> si32 m a (Int32.logand x y)
      | Or -> si32 m a (Int32.logor x y)
      | Xor -> si32 m a (Int32.logxor x y)
-     | Shl -> si32 m a (Int32.shift_left x (Int32.to_int y land 31))
-     | ShrS -> si32 m a (Int32.shift_right x (Int32.to_int y land 31))
-     | ShrU -> si32 m a (Int32.shift_right_logical x (Int32.to_int y land 31))
+     | Shl -> si32 m a (I32.shl x y)
+     | ShrS -> si32 m a (I32.shr_s x y)
+     | ShrU -> si32 m a (I32.shr_u x y)
      | Rotl -> si32 m a (I32.rotl x y)
      | Rotr -> si32 m a (I32.rotr x y));
     m.sp <- b
@@ -202,33 +202,27 @@ let plain m (i : Ast.instr) =
      | And -> si64 m a (Int64.logand x y)
      | Or -> si64 m a (Int64.logor x y)
      | Xor -> si64 m a (Int64.logxor x y)
-     | Shl -> si64 m a (Int64.shift_left x (Int64.to_int y land 63))
-     | ShrS -> si64 m a (Int64.shift_right x (Int64.to_int y land 63))
-     | ShrU -> si64 m a (Int64.shift_right_logical x (Int64.to_int y land 63))
+     | Shl -> si64 m a (I64.shl x y)
+     | ShrS -> si64 m a (I64.shr_s x y)
+     | ShrU -> si64 m a (I64.shr_u x y)
      | Rotl -> si64 m a (I64.rotl x y)
      | Rotr -> si64 m a (I64.rotr x y));
     m.sp <- b
   | F32Binary op ->
     let x = gi32 m a and y = gi32 m b in
-    si32 m a (match op with
-        | FAdd -> F32.add x y | FSub -> F32.sub x y | FMul -> F32.mul x y
-        | FDiv -> F32.div x y | FMin -> F32.min x y | FMax -> F32.max x y
-        | FCopysign -> F32.copysign x y);
+    (match op with
+     | FAdd -> si32 m a (F32.add x y) | FSub -> si32 m a (F32.sub x y)
+     | FMul -> si32 m a (F32.mul x y) | FDiv -> si32 m a (F32.div x y)
+     | FMin -> si32 m a (F32.min x y) | FMax -> si32 m a (F32.max x y)
+     | FCopysign -> si32 m a (F32.copysign x y));
     m.sp <- b
   | F64Binary op ->
     let x = gi64 m a and y = gi64 m b in
     (match op with
-     | FAdd ->
-       let r = f64f x +. f64f y in
-       if r = r then si64 m a (Int64.bits_of_float r) else si64 m a (F64.nan2 x y)
-     | FSub ->
-       let r = f64f x -. f64f y in
-       if r = r then si64 m a (Int64.bits_of_float r) else si64 m a (F64.nan2 x y)
-     | FMul ->
-       let r = f64f x *. f64f y in
-       if r = r then si64 m a (Int64.bits_of_float r) else si64 m a (F64.nan2 x y)
-     | FDiv -> si64 m a (F64.div x y) | FMin -> si64 m a (F64.min x y)
-     | FMax -> si64 m a (F64.max x y) | FCopysign -> si64 m a (F64.copysign x y));
+     | FAdd -> si64 m a (F64.add x y) | FSub -> si64 m a (F64.sub x y)
+     | FMul -> si64 m a (F64.mul x y) | FDiv -> si64 m a (F64.div x y)
+     | FMin -> si64 m a (F64.min x y) | FMax -> si64 m a (F64.max x y)
+     | FCopysign -> si64 m a (F64.copysign x y));
     m.sp <- b
   | I32Compare op ->
     let x = gi32 m a and y = gi32 m b in
@@ -245,16 +239,16 @@ let plain m (i : Ast.instr) =
         | LeS -> x <= y | LeU -> not (ult64 y x) | GeS -> x >= y | GeU -> not (ult64 x y));
     m.sp <- b
   | F32Compare op ->
-    let x = f32f (gi32 m a) and y = f32f (gi32 m b) in
+    let x = gi32 m a and y = gi32 m b in
     sbool m a (match op with
-        | FEq -> x = y | FNe -> x <> y | FLt -> x < y
-        | FGt -> x > y | FLe -> x <= y | FGe -> x >= y);
+        | FEq -> F32.eq x y | FNe -> F32.ne x y | FLt -> F32.lt x y
+        | FGt -> F32.gt x y | FLe -> F32.le x y | FGe -> F32.ge x y);
     m.sp <- b
   | F64Compare op ->
-    let x = f64f (gi64 m a) and y = f64f (gi64 m b) in
+    let x = gi64 m a and y = gi64 m b in
     sbool m a (match op with
-        | FEq -> x = y | FNe -> x <> y | FLt -> x < y
-        | FGt -> x > y | FLe -> x <= y | FGe -> x >= y);
+        | FEq -> F64.eq x y | FNe -> F64.ne x y | FLt -> F64.lt x y
+        | FGt -> F64.gt x y | FLe -> F64.le x y | FGe -> F64.ge x y);
     m.sp <- b
   | I32Unary op ->
     let x = gi32 m b in

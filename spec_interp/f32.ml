@@ -13,14 +13,11 @@ let nan1 a = if is_nan a then quiet a else canonical_nan
 let nan2 a b = if is_nan a then quiet a else if is_nan b then quiet b else canonical_nan
 
 let arith1 f a = let r = f (to_float a) in if Float.is_nan r then nan1 a else of_float r
-let arith2 f a b =
-  let r = f (to_float a) (to_float b) in
-  if Float.is_nan r then nan2 a b else of_float r
 
-let add = arith2 ( +. )
-let sub = arith2 ( -. )
-let mul = arith2 ( *. )
-let div = arith2 ( /. )
+let[@inline] add a b = let r = to_float a +. to_float b in if r = r then of_float r else nan2 a b
+let[@inline] sub a b = let r = to_float a -. to_float b in if r = r then of_float r else nan2 a b
+let[@inline] mul a b = let r = to_float a *. to_float b in if r = r then of_float r else nan2 a b
+let[@inline] div a b = let r = to_float a /. to_float b in if r = r then of_float r else nan2 a b
 let sqrt = arith1 Float.sqrt
 
 let abs a = Int32.logand a 0x7fffffffl
@@ -62,9 +59,9 @@ let floor = round Float.floor
 let trunc = round Float.trunc
 let nearest = round nearest_float
 
-let eq a b = to_float a = to_float b
-let ne a b = to_float a <> to_float b
-let lt a b = to_float a < to_float b
-let gt a b = to_float a > to_float b
-let le a b = to_float a <= to_float b
-let ge a b = to_float a >= to_float b
+let[@inline] eq a b = to_float a = to_float b
+let[@inline] ne a b = to_float a <> to_float b
+let[@inline] lt a b = to_float a < to_float b
+let[@inline] gt a b = to_float a > to_float b
+let[@inline] le a b = to_float a <= to_float b
+let[@inline] ge a b = to_float a >= to_float b

@@ -42,9 +42,9 @@ let rem_s a b =
 let rem_u a b =
   if b = 0l then Trap.trap "integer divide by zero" else Int32.unsigned_rem a b
 
-let shl a b = Int32.shift_left a (Int32.to_int b land 31)
-let shr_s a b = Int32.shift_right a (Int32.to_int b land 31)
-let shr_u a b = Int32.shift_right_logical a (Int32.to_int b land 31)
+let[@inline] shl a b = Int32.shift_left a (Int32.to_int b land 31)
+let[@inline] shr_s a b = Int32.shift_right a (Int32.to_int b land 31)
+let[@inline] shr_u a b = Int32.shift_right_logical a (Int32.to_int b land 31)
 
 let rotl a b =
   let k = Int32.to_int b land 31 in

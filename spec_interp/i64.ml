@@ -43,9 +43,9 @@ let rem_s a b =
 let rem_u a b =
   if b = 0L then Trap.trap "integer divide by zero" else Int64.unsigned_rem a b
 
-let shl a b = Int64.shift_left a (Int64.to_int b land 63)
-let shr_s a b = Int64.shift_right a (Int64.to_int b land 63)
-let shr_u a b = Int64.shift_right_logical a (Int64.to_int b land 63)
+let[@inline] shl a b = Int64.shift_left a (Int64.to_int b land 63)
+let[@inline] shr_s a b = Int64.shift_right a (Int64.to_int b land 63)
+let[@inline] shr_u a b = Int64.shift_right_logical a (Int64.to_int b land 63)
 
 let rotl a b =
   let k = Int64.to_int b land 63 in
