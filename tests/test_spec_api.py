@@ -215,9 +215,12 @@ def test_spectest_imports():
 
 def test_closed_instance():
     inst = spec.instantiate(wat2wasm('(module (func (export "f")))'))
+    f = inst.export("f")
     inst.close()
     with pytest.raises(ValueError):
         inst.exports()
+    with pytest.raises(ValueError):
+        f.call()
 
 
 def test_value_helpers():

@@ -122,6 +122,10 @@ class _Exported(Extern):
     def __init__(self, kind: str, handle: int, owner: Instance):
         self.kind, self._handle, self._owner = kind, handle, owner
 
+    def handle(self) -> int:
+        self._owner._live()
+        return self._handle
+
     def _params(self) -> tuple[str, ...]:
         params = self._owner._params.get(self._handle)
         if params is None:
@@ -246,8 +250,9 @@ class Instance:
         return {name: _Exported(kind, handle, self) for name, (kind, handle) in self._exports().items()}
 
     def _exports(self) -> dict[str, tuple[str, int]]:
+        handle = self._live()
         if self._table is None:
-            body = rt.call(b"itf_exports", rt.u32(self._live()))
+            body = rt.call(b"itf_exports", rt.u32(handle))
             (n,) = struct.unpack_from("<I", body)
             pos, table = 4, {}
             for _ in range(n):
@@ -272,7 +277,6 @@ class Instance:
             kind, handle = self._exports()[name]
         except KeyError:
             raise KeyError(f"no export named {name!r}") from None
-        self._live()
         return _Exported(kind, handle, self)
 
     def _live(self) -> int:
