@@ -1,9 +1,16 @@
-"""`itfuzz` command line: fuzz, repro, show, spec-test.
+"""`itfuzz` command line.
 
-    itfuzz fuzz TARGET [libFuzzer flags] [CORPUS_DIR…]
-    itfuzz repro TARGET FILE…
-    itfuzz show TARGET FILE
-    itfuzz spec-test PATH…
+    itfuzz fuzz TARGET [libFuzzer flags] [CORPUS_DIR…]   fuzz (flags pass through; -jobs, -fork)
+    itfuzz repro TARGET FILE… [--script OUT.py]          run inputs; exit 1 on a finding
+    itfuzz show TARGET FILE                              decode only
+    itfuzz minimize TARGET FILE [-o OUT]                 smallest input with the same signature
+    itfuzz merge TARGET CORPUS NEW_DIR…                  corpus minimization (-merge=1)
+    itfuzz triage DIR|FILE…                              group crash files by signature
+    itfuzz spec-test PATH…                               .wast files on the OCaml interpreter
+    itfuzz gen-static [--seed S] [--count N] [--out DIR] generate the static target's cases
+
+Exit codes: 0 nothing found, 1 a finding (repro, minimize's input, triage), 2 usage or input
+errors (missing, unreadable or empty files, unknown targets).
 """
 from __future__ import annotations
 
@@ -14,85 +21,163 @@ import sys
 from pathlib import Path
 
 from . import targets
-from .findings import Finding
+from .ops import libfuzzer
+from .ops.libfuzzer import DEFAULT_FLAGS, fuzz_command, repo_root  # noqa: F401 (public API)
+from .ops.run import DEFAULT_TIMEOUT, InputError, run_one
+from .ops.run import read_input as _read_input
 
-DEFAULT_FLAGS = ("-timeout=30", "-rss_limit_mb=4096", "-print_final_stats=1")
 
-
-def repo_root() -> Path:
-    """The checkout this package runs from (editable install), or $ITFUZZ_ROOT, or the cwd."""
-    env = os.environ.get("ITFUZZ_ROOT")
-    if env:
-        return Path(env).resolve()
-    here = Path(__file__).resolve().parents[2]
-    return here if (here / "fuzz_targets").is_dir() else Path.cwd()
+def die(message: str) -> "SystemExit":
+    return SystemExit(f"itfuzz: {message}")
 
 
 def read_input(path: str) -> bytes:
-    p = Path(path)
-    if not p.exists():
-        raise SystemExit(f"itfuzz: {path}: no such file")
-    if p.is_dir():
-        raise SystemExit(f"itfuzz: {path}: is a directory; give input files")
     try:
-        return p.read_bytes()
-    except OSError as e:
-        raise SystemExit(f"itfuzz: {path}: cannot read: {e.strerror}") from None
-
-
-def fuzz_command(target: str, extra: list[str], root: Path) -> list[str]:
-    """The libFuzzer command line for a target: our defaults unless the user set the flag."""
-    script = root / "fuzz_targets" / f"{target}.py"
-    if not script.exists():
-        raise SystemExit(f"itfuzz: no fuzz target script {script}; targets: "
-                         f"{', '.join(targets.names())}")
-    flags = [a for a in extra if a.startswith("-")]
-    dirs = [a for a in extra if not a.startswith("-")]
-    given = {f.split("=")[0] for f in flags}
-    artifacts = root / "artifacts" / target
-    defaults = [f for f in DEFAULT_FLAGS if f.split("=")[0] not in given]
-    if "-artifact_prefix" not in given:
-        defaults.append(f"-artifact_prefix={artifacts}/")
-    if not dirs:
-        work = root / "work-corpus" / target
-        dirs = [str(work), str(root / "corpus" / target)]
-    for d in dirs[:1]:
-        Path(d).mkdir(parents=True, exist_ok=True)
-    artifacts.mkdir(parents=True, exist_ok=True)
-    return [str(script), *defaults, *flags, *dirs]
+        return _read_input(path)
+    except InputError as e:
+        raise die(str(e)) from None
 
 
 def cmd_fuzz(args) -> int:
     root = repo_root()
     cmd = fuzz_command(args.target, args.flags, root)
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env.setdefault("PYTHONHASHSEED", "0")
     prefix = next(a for a in cmd if a.startswith("-artifact_prefix="))
     print(f"itfuzz: fuzzing {args.target}; crashes go to {prefix.split('=', 1)[1]}", flush=True)
+    if any(libfuzzer.flag_name(a) in ("-jobs", "-workers") for a in args.flags):
+        print(f"itfuzz: with -jobs, each job logs to fuzz-N.log in {os.getcwd()}", flush=True)
     print("itfuzz: " + " ".join(cmd), flush=True)
-    return subprocess.call(cmd, env=env)
+    return subprocess.call(cmd, env=libfuzzer.env())
 
 
 def cmd_repro(args) -> int:
     target = targets.get(args.target)
+    datas = [(path, read_input(path)) for path in args.files]  # every file checked up front
+    if args.script and len(datas) != 1:
+        raise die("--script takes exactly one input file")
     worst = 0
-    for path in args.files:
-        data = read_input(path)
-        try:
-            outcome = target.execute(data)
-        except Finding as f:
-            note = targets.known_note(f)
-            print(f"{path}: FINDING {f.signature}" + (f" ({note})" if note else ""))
-            print(f.report())
+    for path, data in datas:
+        r = run_one(target, data, args.timeout)
+        print(f"== {path} ({len(data)} bytes"
+              + (", empty: decodes to the default case" if not data else "") + ")")
+        if r.finding is not None:
+            note = targets.known_note(r.finding)
+            print(f"{path}: FINDING {r.finding.signature}" + (f" ({note})" if note else ""))
+            if not args.quiet:
+                print(r.finding.report())
+        elif r.status in ("error", "timeout"):
+            print(f"{path}: {r.status.upper()} {r.signature}")
+            if not args.quiet:
+                print(r.detail)
+        else:
+            if not args.quiet:
+                print(target.show(data))
+            print(f"{path}: {r.status}" + (f" ({r.detail})" if r.detail else ""))
+        if r.is_bug:
             worst = 1
-            continue
-        print(f"{path}: {outcome.status}" + (f" ({outcome.detail})" if outcome.detail else ""))
+        if args.script:
+            write_script(target, data, r, path, args.script)
     return worst
+
+
+def write_script(target, data: bytes, r, source: str, out: str) -> None:
+    from .ops import reproducer
+    try:
+        text = reproducer.script(target, data, r.finding, source)
+    except reproducer.Unsupported as e:
+        raise die(str(e)) from None
+    Path(out).write_text(text)
+    os.chmod(out, 0o755)
+    note = "" if r.finding is not None else " (no finding: the script should pass)"
+    print(f"itfuzz: wrote standalone reproducer {out}{note}; run: python3 {out}")
 
 
 def cmd_show(args) -> int:
     print(targets.get(args.target).show(read_input(args.file)))
+    return 0
+
+
+def cmd_minimize(args) -> int:
+    from .ops.minimize import NotReproducible, minimize
+    target = targets.get(args.target)
+    data = read_input(args.file)
+    try:
+        m = minimize(target, data, target_name=args.target, root=repo_root(),
+                     libfuzzer_seconds=args.libfuzzer_seconds, max_execs=args.max_execs,
+                     timeout=args.timeout)
+    except NotReproducible as e:
+        raise die(f"{args.file}: nothing to minimize: {e}") from None
+    out = args.output or f"{args.file}.min"
+    Path(out).write_bytes(m.data)
+    for line in m.stages:
+        print(f"itfuzz: {line}")
+    print(f"itfuzz: signature {m.result.signature} kept; {len(data)} -> {len(m.data)} bytes")
+    print(f"itfuzz: smallest reproducer: {out} ({len(m.data)} bytes, hex {m.data.hex()})")
+    print(m.result.finding.report() if m.result.finding else m.result.detail)
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from .ops.corpus import merge
+    flags = [a for a in args.flags if a.startswith("-")]
+    dirs = [a for a in args.flags if not a.startswith("-")]
+    if not dirs:
+        raise die("merge needs at least one NEW directory after CORPUS")
+    try:
+        rep = merge(args.target, args.corpus, dirs, flags, repo_root(),
+                    log=sys.stderr if args.verbose else None)
+    except InputError as e:
+        raise die(str(e)) from None
+    for line in rep.lines():
+        print(f"itfuzz: {line}")
+    if rep.returncode != 0:
+        print(f"itfuzz: libFuzzer merge exited with {rep.returncode} (rerun with -v for its log)")
+    return 0 if rep.returncode == 0 else 1
+
+
+def cmd_triage(args) -> int:
+    from .ops.triage import triage
+    target = targets.get(args.target or infer_target(args.paths))
+    errors: list[str] = []
+    try:
+        groups = triage(target, args.paths, args.timeout, errors)
+    except InputError as e:
+        raise die(str(e)) from None
+    for e in errors:
+        print(f"itfuzz: skipped {e}", file=sys.stderr)
+    print(f"{'count':>5}  signature  [engine]  smallest input")
+    for g in groups:
+        print(g.line())
+    bugs = sum(len(g.files) for g in groups if g.example.is_bug)
+    print(f"itfuzz: {sum(len(g.files) for g in groups)} files, "
+          f"{sum(g.example.is_bug for g in groups)} finding groups ({bugs} files)")
+    return 1 if bugs else 0
+
+
+def infer_target(paths: list[str]) -> str:
+    names = set(targets.names())
+    for path in paths:
+        hits = [part for part in Path(path).resolve().parts if part in names]
+        if hits:
+            return hits[-1]
+    if len(names) == 1:
+        return next(iter(names))
+    raise die("cannot tell the target from the paths; give --target "
+              f"({', '.join(sorted(names))})")
+
+
+def cmd_gen_static(args) -> int:
+    from . import static_gen
+    seed = static_gen.SEED if args.seed is None else args.seed
+    count = static_gen.COUNT if args.count is None else args.count
+    if count < 1:
+        raise die("--count must be at least 1")
+    out = Path(args.out) if args.out else static_gen.PACKAGE_DIR
+    try:
+        sizes = static_gen.write(out, seed, count)
+    except OSError as e:
+        raise die(f"cannot write {out}: {e}") from None
+    print(f"itfuzz: {count} static cases (seed {seed}) -> {out}: "
+          f"{len(sizes)} files, {sum(sizes.values()) / 1e6:.2f} MB")
     return 0
 
 
@@ -106,6 +191,12 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="itfuzz", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
+
+    def timeout_opt(sp):
+        sp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds per input before it counts as a timeout "
+                             f"(default {DEFAULT_TIMEOUT}; 0: none)")
+
     f = sub.add_parser("fuzz", help="run a fuzz target under libFuzzer (flags pass through)")
     f.add_argument("target")
     f.add_argument("flags", nargs=argparse.REMAINDER)
@@ -113,16 +204,54 @@ def main(argv=None) -> int:
     r = sub.add_parser("repro", help="run inputs through a target; exit 1 on a finding")
     r.add_argument("target")
     r.add_argument("files", nargs="+")
+    r.add_argument("--script", metavar="OUT.py",
+                   help="also write a standalone (wasmtime-only) reproducer of the one input")
+    r.add_argument("-q", "--quiet", action="store_true", help="outcome lines only")
+    timeout_opt(r)
     r.set_defaults(fn=cmd_repro)
     s = sub.add_parser("show", help="decode an input and print its case (no run)")
     s.add_argument("target")
     s.add_argument("file")
     s.set_defaults(fn=cmd_show)
-    t = sub.add_parser("spec-test", help="run .wast files on the OCaml spec interpreter")
-    t.add_argument("rest", nargs=argparse.REMAINDER)
-    t.set_defaults(fn=cmd_spec_test)
+    m = sub.add_parser("minimize", help="shrink a crash input, keeping its finding signature")
+    m.add_argument("target")
+    m.add_argument("file")
+    m.add_argument("-o", "--output", help="where to write the result (default FILE.min)")
+    m.add_argument("--libfuzzer-seconds", type=int, default=60,
+                   help="budget of libFuzzer's -minimize_crash stage (0: skip it; default 60)")
+    m.add_argument("--max-execs", type=int, default=2000,
+                   help="executions of the structural shrink (default 2000)")
+    timeout_opt(m)
+    m.set_defaults(fn=cmd_minimize)
+    g = sub.add_parser("merge", help="corpus minimization: add to CORPUS what NEW adds (-merge=1)")
+    g.add_argument("-v", "--verbose", action="store_true", help="show libFuzzer's log")
+    g.add_argument("target")
+    g.add_argument("corpus")
+    g.add_argument("flags", nargs=argparse.REMAINDER, metavar="NEW_DIR… [libFuzzer flags]")
+    g.set_defaults(fn=cmd_merge)
+    t = sub.add_parser("triage", help="group crash files by finding signature")
+    t.add_argument("paths", nargs="+", metavar="DIR|FILE")
+    t.add_argument("--target", help="target the files belong to (default: the target named in "
+                                    "the path, as in artifacts/TARGET/, or the only target)")
+    timeout_opt(t)
+    t.set_defaults(fn=cmd_triage)
+    gs = sub.add_parser("gen-static", help="generate the component_static target's typed cases")
+    gs.add_argument("--seed", type=int, default=None, help="default: the committed seed")
+    gs.add_argument("--count", type=int, default=None, help="number of cases (default 1000)")
+    gs.add_argument("--out", help="package directory to write (default: itfuzz/static_cases, "
+                                  "the one the target uses)")
+    gs.set_defaults(fn=cmd_gen_static)
+    st = sub.add_parser("spec-test", help="run .wast files on the OCaml spec interpreter")
+    st.add_argument("rest", nargs=argparse.REMAINDER)
+    st.set_defaults(fn=cmd_spec_test)
     args = p.parse_args(argv)
-    return args.fn(args)
+    try:
+        return args.fn(args)
+    except SystemExit as e:
+        if isinstance(e.code, str):  # a usage or input error with its message
+            print(e.code, file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

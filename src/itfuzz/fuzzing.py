@@ -1,7 +1,54 @@
-"""The atheris entry point shared by every script in `fuzz_targets/`."""
+"""The atheris entry point shared by every script in `fuzz_targets/`.
+
+Known findings are skipped and counted; with `-print_final_stats=1` the counts are printed as
+libFuzzer-style `stat::` lines at exit (Python's atexit covers `-atheris_runs` and crashes, C's
+`on_exit` covers libFuzzer's own `exit()` after `-runs`/`-max_total_time`). Set
+`ITFUZZ_REPORT_KNOWN=1` to report known findings as crashes, and `ITFUZZ_ONLY_SIGNATURE=SIG` to
+crash only on findings with that signature (so that libFuzzer's `-minimize_crash`, which keeps
+any crash, keeps the one `itfuzz minimize` is shrinking).
+"""
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+from collections import Counter
+
+REPORT_KNOWN_ENV = "ITFUZZ_REPORT_KNOWN"
+ONLY_SIGNATURE_ENV = "ITFUZZ_ONLY_SIGNATURE"
+
+_known: Counter = Counter()
+_stats_done = [False]
+
+
+def final_stats() -> str:
+    """The `stat::` lines for known findings skipped in this process."""
+    lines = [f"stat::itfuzz_known_findings_skipped: {sum(_known.values())}"]
+    lines += [f"stat::itfuzz_known_{k}: {n}" for k, n in sorted(_known.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _print_final_stats(*_ignored) -> None:
+    if _stats_done[0]:
+        return
+    _stats_done[0] = True
+    try:
+        sys.stderr.write(final_stats())
+        sys.stderr.flush()
+    except Exception:  # interpreter half torn down: nothing sensible left to do
+        pass
+
+
+def _register_final_stats() -> None:
+    atexit.register(_print_final_stats)
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        callback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)(_print_final_stats)
+        _register_final_stats.keep = callback  # must outlive the process
+        libc.on_exit(callback, None)
+    except (OSError, AttributeError):  # no glibc: the atexit path still covers -atheris_runs
+        pass
 
 
 def main(target_name: str) -> None:
@@ -15,14 +62,22 @@ def main(target_name: str) -> None:
         target = targets.get(target_name)
         target.oracle  # imports the target's modules (instrumented) and builds its engine
 
+    skip_known = os.environ.get(REPORT_KNOWN_ENV, "") in ("", "0")
+    only = os.environ.get(ONLY_SIGNATURE_ENV, "")
+    if "-print_final_stats=1" in sys.argv:
+        _register_final_stats()
+
     def test_one_input(data: bytes) -> None:
         try:
-            outcome = target.execute(data, skip_known=True)
+            outcome = target.execute(data, skip_known=skip_known)
         except Finding as f:
+            if only and f.signature != only:
+                return
             sys.stderr.write("\n" + f.report() + "\n")
             sys.stderr.flush()
             raise
         if outcome.status == "known":
+            _known[outcome.detail] += 1
             n = target.counts["known"]
             if n & (n - 1) == 0:  # 1, 2, 4, 8…: visible without flooding the log
                 sys.stderr.write(f"#itfuzz skipped known findings: {n} (last {outcome.detail})\n")

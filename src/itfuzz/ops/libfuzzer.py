@@ -1,0 +1,79 @@
+"""Command lines for a target's executable atheris script (`fuzz_targets/TARGET.py`).
+
+The script is run directly (shebang), never as `python script.py`, because libFuzzer's `-fork`,
+`-jobs`, `-merge` and `-minimize_crash` re-run `argv[0]`. Our defaults come first and any flag
+the user gives replaces the default of the same name.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .. import targets
+
+DEFAULT_FLAGS = ("-timeout=30", "-rss_limit_mb=4096", "-print_final_stats=1")
+
+
+def repo_root() -> Path:
+    """The checkout this package runs from (editable install), or $ITFUZZ_ROOT, or the cwd."""
+    env = os.environ.get("ITFUZZ_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve().parents[3]
+    return here if (here / "fuzz_targets").is_dir() else Path.cwd()
+
+
+def script(target: str, root: Path) -> Path:
+    path = root / "fuzz_targets" / f"{target}.py"
+    if not path.exists():
+        raise SystemExit(f"itfuzz: no fuzz target script {path}; targets: "
+                         f"{', '.join(targets.names())}")
+    if not os.access(path, os.X_OK):
+        raise SystemExit(f"itfuzz: {path} is not executable (libFuzzer re-runs it); chmod +x it")
+    return path
+
+
+def flag_name(flag: str) -> str:
+    return flag.split("=", 1)[0]
+
+
+def with_defaults(flags: list[str], defaults: list[str]) -> list[str]:
+    """`defaults` not overridden by `flags`, then `flags`."""
+    given = {flag_name(f) for f in flags}
+    return [f for f in defaults if flag_name(f) not in given] + list(flags)
+
+
+def artifacts_dir(target: str, root: Path) -> Path:
+    return root / "artifacts" / target
+
+
+def fuzz_command(target: str, extra: list[str], root: Path) -> list[str]:
+    """The fuzzing command line: defaults, artifacts under artifacts/TARGET/, and the working
+    corpus plus the shipped seeds unless corpus directories are given."""
+    path = script(target, root)
+    flags = [a for a in extra if a.startswith("-")]
+    dirs = [a for a in extra if not a.startswith("-")]
+    artifacts = artifacts_dir(target, root)
+    defaults = list(DEFAULT_FLAGS) + [f"-artifact_prefix={artifacts}/"]
+    if not dirs:
+        dirs = [str(root / "work-corpus" / target)]
+        seeds = root / "corpus" / target
+        if seeds.is_dir():
+            dirs.append(str(seeds))
+    Path(dirs[0]).mkdir(parents=True, exist_ok=True)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    return [str(path), *with_defaults(flags, defaults), *dirs]
+
+
+def env() -> dict:
+    """The environment for the script: this Python's bin directory first on PATH (the shebang
+    is `/usr/bin/env python3`), a fixed hash seed, and this package importable."""
+    e = dict(os.environ)
+    e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
+    e.setdefault("PYTHONHASHSEED", "0")
+    src = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in e.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if src not in paths:
+        e["PYTHONPATH"] = os.pathsep.join([src, *paths])
+    return e
