@@ -1,7 +1,8 @@
 """A round-trip test case: a signature, canonical options and the values of each call.
 
 Input layout (structure first, values last, so byte mutations mostly change values and keep
-hitting the compiled-component cache): shape, string encoding, types, call count, then values.
+hitting the compiled-component cache): component shape (single or composed), call shape, string
+encoding (and the callee's, when composed), types, call count, then values.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, PRIMS, Names, Option, Tupl
 from .values import ValueGen
 
 ENCODINGS = ("utf8", "utf16", "latin1+utf16")
+COMPONENT_SHAPES = ("single", "composed")  # one component, or Wasmtime's caller + callee
 SHAPES = ("echo", "echo", "multi", "boundary")
 MAX_CALLS = 4
 TYPE_FUEL = 200
@@ -25,7 +27,14 @@ TWO_FLAT = (PRIMS["string"], Option(PRIMS["u8"]), Tuple((PRIMS["f32"], PRIMS["u6
 
 @dataclass(frozen=True)
 class Signature:
-    """A function type plus the string encoding of its canonical options."""
+    """A function type plus the string encoding of its canonical options.
+
+    `shape` "single": one component forwards the export `f` to the host import `g`. "composed":
+    an outer component links a callee (imports `g`, string-encoding=`callee_encoding`) and a
+    caller (imports the callee's `f`, string-encoding=`encoding`) and exports the caller's `f`.
+    `count_post_return`: the post-return function also counts its runs, exported as
+    `post-return-count` (and `callee-post-return-count` when composed).
+    """
 
     params: tuple[tuple[str, Type], ...]
     result: Optional[Type]
@@ -33,6 +42,23 @@ class Signature:
     echo: bool = False  # the host returns its (single) argument
     # The input bytes that decoded to this signature: a cheap, exact cache key.
     key: bytes = field(default=b"", compare=False, hash=False, repr=False)
+    shape: str = "single"
+    callee_encoding: Optional[str] = None  # composed only
+    count_post_return: bool = False
+
+    def __post_init__(self) -> None:
+        if self.shape not in COMPONENT_SHAPES:
+            raise ValueError(f"unknown component shape {self.shape!r}")
+        if (self.shape == "composed") != (self.callee_encoding is not None):
+            raise ValueError("callee_encoding is set exactly for the composed shape")
+        for enc in (self.encoding, self.callee_encoding):
+            if enc is not None and enc not in ENCODINGS:
+                raise ValueError(f"unknown string encoding {enc!r}")
+
+    @property
+    def encoding_pair(self) -> tuple[str, str]:
+        """(caller, callee) string encodings; both are `encoding` in the single shape."""
+        return (self.encoding, self.callee_encoding or self.encoding)
 
     @cached_property
     def flat_params(self) -> tuple[str, ...]:
@@ -67,6 +93,9 @@ class Signature:
         res = f" -> {self.result.wit(self.names)}" if self.result is not None else ""
         decls = self.names.wit_decls()
         head = f"// string-encoding={self.encoding}\n"
+        if self.shape == "composed":
+            head = (f"// composed: caller string-encoding={self.encoding}, "
+                    f"callee string-encoding={self.callee_encoding}\n")
         return head + (decls + "\n" if decls else "") + f"f: func({params}){res};"
 
 
@@ -82,20 +111,25 @@ class TestCase:
     calls: tuple[Call, ...]
 
 
-def decode_signature(u: Unstructured) -> Signature:
+def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES) -> Signature:
+    """The signature at the front of `u`; `shapes` limits the component shapes (one shape costs
+    no input byte)."""
     start = u.front
-    sig = _signature(u)
+    component_shape = u.choose(shapes)
+    sig = _signature(u, component_shape == "composed")
     exhausted = b"\1" if u.is_empty() else b"\0"
-    return replace(sig, key=exhausted + u.data[start:u.front])
+    return replace(sig, key=exhausted + u.data[start:u.front], count_post_return=True)
 
 
-def _signature(u: Unstructured) -> Signature:
+def _signature(u: Unstructured, composed: bool) -> Signature:
     shape = u.choose(SHAPES)
     encoding = u.choose(ENCODINGS)
+    shape_kw = {"shape": "composed" if composed else "single",
+                "callee_encoding": u.choose(ENCODINGS) if composed else None}
     tg = TypeGen(u, fuel=TYPE_FUEL)
     if shape == "echo":
         t = tg.gen()
-        return Signature((("x", t),), t, encoding, echo=True)
+        return Signature((("x", t),), t, encoding, echo=True, **shape_kw)
     style = u.int_in_range(0, 5)
     if shape == "multi":
         params = [tg.gen() for _ in range(u.int_in_range(0, 5))]
@@ -107,7 +141,7 @@ def _signature(u: Unstructured) -> Signature:
             params.append(u.choose(ONE_FLAT))
         result = u.choose((None, u.choose(ONE_FLAT), u.choose(TWO_FLAT)))
     named = tuple((label(i, style), t) for i, t in enumerate(params))
-    return Signature(named, result, encoding)
+    return Signature(named, result, encoding, **shape_kw)
 
 
 def decode(data: bytes) -> TestCase:

@@ -1,16 +1,35 @@
-"""Component text for a signature (single shape): the export `f` forwards to the host import `g`.
+"""Component text for a signature: the export `f` forwards to the host import `g`.
 
-Layout (shared/reference/canonical-abi.md §6): a `libc` core module (memory, bump `realloc` that
-honours alignment and grows memory, `reset` as post-return), `canon lower` of `g`, a core module
-that forwards the flat params (or the spill pointer) and a return pointer when the result does
-not fit flat, and `canon lift` of `f`. Named types are defined, then imported with `eq`.
+Single shape (shared/reference/canonical-abi.md §6): a `libc` core module (memory, bump `realloc`
+that honours alignment and grows memory, `reset` as post-return), `canon lower` of `g`, a core
+module that forwards the flat params (or the spill pointer) and a return pointer when the result
+does not fit flat, and `canon lift` of `f`. Named types are defined, then imported with `eq`.
+
+Composed shape (Wasmtime's `component_api` fuzzer): the same forwarder twice as nested
+components, each with its own `libc` memory and realloc. The callee imports the host's `g`; the
+caller imports the callee's `f`; the outer component exports the caller's `f`. Each side has its
+own string encoding, so the caller-to-callee call is a fused adapter that may transcode.
+
+With `sig.count_post_return`, `reset` also counts its runs in a global, lifted as
+`post-return-count: func() -> u32` (the callee's is re-exported as `callee-post-return-count`).
 """
 from __future__ import annotations
+
+import textwrap
+
+from typing import Optional
 
 from .case import Signature
 from .types import align_to
 
 RETBUF = 16  # return area of `f`/`g`, 8-aligned; the heap starts after it
+COUNT_EXPORT = "post-return-count"
+CALLEE_COUNT_EXPORT = "callee-post-return-count"
+COUNTER_GLOBAL = """
+    (global $count (mut i32) (i32.const 0))
+    (func (export "count") (result i32) (global.get $count))"""
+COUNTER_BUMP = """
+      (global.set $count (i32.add (global.get $count) (i32.const 1)))"""
 
 
 def heap_base(sig: Signature) -> int:
@@ -19,13 +38,14 @@ def heap_base(sig: Signature) -> int:
 
 
 def libc_module(sig: Signature) -> str:
+    """The `libc` core module and its instance (the counter only with `count_post_return`)."""
     base = heap_base(sig)
     pages = base // 65536 + 1
     reset_params = " ".join(core_results(sig))
     reset_params = f" (param {reset_params})" if reset_params else ""
     return f"""  (core module $Libc
     (memory (export "memory") {pages})
-    (global $top (mut i32) (i32.const {base}))
+    (global $top (mut i32) (i32.const {base})){COUNTER_GLOBAL if sig.count_post_return else ""}
     (func (export "realloc") (param $old i32) (param $osz i32) (param $al i32) (param $nsz i32) (result i32)
       (local $p i32)
       (if (i32.and (i32.ne (local.get $old) (i32.const 0)) (i32.le_u (local.get $nsz) (local.get $osz)))
@@ -44,7 +64,7 @@ def libc_module(sig: Signature) -> str:
         (then (memory.copy (local.get $p) (local.get $old) (local.get $osz))))
       (local.get $p))
     (func (export "reset"){reset_params}
-      (global.set $top (i32.const {base}))))
+      (global.set $top (i32.const {base})){COUNTER_BUMP if sig.count_post_return else ""}))
   (core instance $libc (instantiate $Libc))"""
 
 
@@ -87,27 +107,55 @@ def func_type(sig: Signature) -> str:
     return " ".join(parts)
 
 
-def options(sig: Signature) -> str:
+def options(sig: Signature, encoding: Optional[str] = None) -> str:
     return ('(memory (core memory $libc "memory")) (realloc (core func $libc "realloc")) '
-            f"string-encoding={sig.encoding}")
+            f"string-encoding={encoding or sig.encoding}")
 
 
-def component_text(sig: Signature) -> str:
-    """The whole component as WAT text."""
-    decls = sig.names.component_decls()
-    return "\n".join(filter(None, [
-        "(component",
-        decls,
+def forwarder(sig: Signature, encoding: str) -> list[str]:
+    """The body of a component that imports `g` and exports `f` forwarding to it."""
+    lines = [
+        sig.names.component_decls(),
         f'  (import "g" (func $g {func_type(sig)}))',
         libc_module(sig),
-        f"  (core func $g_low (canon lower (func $g) {options(sig)}))",
+        f"  (core func $g_low (canon lower (func $g) {options(sig, encoding)}))",
         main_module(sig),
         """  (core instance $main (instantiate $Main
       (with "libc" (instance $libc))
       (with "host" (instance (export "g" (func $g_low))))))""",
         f'  (func $f {func_type(sig)}\n'
-        f'    (canon lift (core func $main "f") {options(sig)}\n'
+        f'    (canon lift (core func $main "f") {options(sig, encoding)}\n'
         f'      (post-return (core func $libc "reset"))))',
         '  (export "f" (func $f))',
-        ")",
-    ]))
+    ]
+    if sig.count_post_return:
+        lines += ['  (func $count (result u32) (canon lift (core func $libc "count")))',
+                  f'  (export "{COUNT_EXPORT}" (func $count))']
+    return lines
+
+
+def composed(sig: Signature) -> list[str]:
+    """The outer component's body: callee and caller forwarders, linked and re-exported."""
+    caller, callee = sig.encoding_pair
+    types = "".join(f' (with "{n}" (type ${n}))'
+                    for n in (sig.names.ref(t) for t in sig.names.order))
+    lines = [sig.names.component_decls(), f'  (import "g" (func $g {func_type(sig)}))']
+    for name, enc in (("$Callee", callee), ("$Caller", caller)):
+        body = "\n".join(filter(None, forwarder(sig, enc)))
+        lines += [f"  (component {name}", textwrap.indent(body, "  "), "  )"]
+    lines += [f'  (instance $callee (instantiate $Callee{types} (with "g" (func $g))))',
+              f'  (instance $caller (instantiate $Caller{types} (with "g" (func $callee "f"))))',
+              '  (alias export $caller "f" (func $f))',
+              '  (export "f" (func $f))']
+    if sig.count_post_return:
+        lines += [f'  (alias export $caller "{COUNT_EXPORT}" (func $count))',
+                  f'  (export "{COUNT_EXPORT}" (func $count))',
+                  f'  (alias export $callee "{COUNT_EXPORT}" (func $callee_count))',
+                  f'  (export "{CALLEE_COUNT_EXPORT}" (func $callee_count))']
+    return lines
+
+
+def component_text(sig: Signature) -> str:
+    """The whole component as WAT text."""
+    body = composed(sig) if sig.shape == "composed" else forwarder(sig, sig.encoding)
+    return "\n".join(filter(None, ["(component", *body, ")"]))

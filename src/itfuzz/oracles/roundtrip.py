@@ -16,7 +16,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from ..case import Signature, TestCase
-from ..component import component_text
+from ..component import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
 from ..findings import Discard, Finding, first_line, normalize_error, short
 from ..values import diff
 from ..wasmtime_values import ShapeError, ambiguities, ambiguity, from_wasmtime, to_wasmtime
@@ -41,6 +41,7 @@ class _CallState:
 
     args: tuple = ()
     ret: Any = None
+    want: tuple = ()  # the model values of `args` (what the host must see)
     count: int = 0
     failure: Optional[Finding] = None
 
@@ -54,10 +55,14 @@ class Prepared:
     component: wc.Component
     linker: wc.Linker
     state: _CallState
-    params_in: list[Callable]     # model → wasmtime-py, per param
+    params_in: list[Callable]     # case value → wasmtime-py, per param
     params_out: list[Callable]    # wasmtime-py → model, per param
     result_in: Optional[Callable]
     result_out: Optional[Callable]
+    # Case value → model, when a target's case values are not model values (the static target's
+    # typed values); None: they are.
+    params_model: Optional[list[Callable]] = None
+    result_model: Optional[Callable] = None
 
 
 def make_engine() -> wasmtime.Engine:
@@ -91,11 +96,20 @@ class RoundTripOracle:
         if entry is not None and entry.wat in self.cache:
             self.cache.move_to_end(entry.wat)
             return entry
-        wat = component_text(sig)
+        entry = self.entry(component_text(sig), sig, lambda: dynamic_converters(sig))
+        self._alias(sig.key, entry)
+        return entry
+
+    def prepare_case(self, tc) -> Prepared:
+        """The entry a test case runs on (targets with other cases override this)."""
+        return self.prepare(tc.sig)
+
+    def entry(self, wat: str, sig: Signature, converters: Callable[[], dict]) -> Prepared:
+        """The cached entry of this component text, or a new one compiled with `converters()`
+        (the `Prepared` fields from `params_in` on)."""
         entry = self.cache.get(wat)
         if entry is not None:
             self.cache.move_to_end(wat)
-            self._alias(sig.key, entry)
             return entry
         self.stats["compiles"] += 1
         try:
@@ -105,19 +119,13 @@ class RoundTripOracle:
                                f"Wasmtime rejected a valid component: {first_line(e, 500)}",
                                sig, wat) from None
         state = _CallState()
-        entry = Prepared(
-            sig, wat, component, wc.Linker(self.engine), state,
-            [to_wasmtime(t) for _, t in sig.params],
-            [from_wasmtime(t, f"arg {n}") for n, t in sig.params],
-            to_wasmtime(sig.result) if sig.result is not None else None,
-            from_wasmtime(sig.result, "result") if sig.result is not None else None)
+        entry = Prepared(sig, wat, component, wc.Linker(self.engine), state, **converters())
         if self.transform:
             self.transform(entry)
         entry.linker.root().add_func("g", self._host(entry))
         self.cache[wat] = entry
         if len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
-        self._alias(sig.key, entry)
         return entry
 
     def _alias(self, key: bytes, entry: Prepared) -> None:
@@ -150,7 +158,7 @@ class RoundTripOracle:
                 state.failure = self.finding("host-arg-count", "", f"{len(args)} args", sig,
                                              wat, state.args, state.ret)
                 raise _HostCheckFailed
-            for (name, t), want, have in zip(sig.params, state.args, got):
+            for (name, t), want, have in zip(sig.params, state.want, got):
                 m = diff(t, want, have, f"arg {name}")
                 if m:
                     check, detail = mismatch_class("host-arg-mismatch", m)
@@ -164,20 +172,44 @@ class RoundTripOracle:
     # -- running -----------------------------------------------------------------------------
     def run(self, tc: TestCase) -> None:
         self.stats["inputs"] += 1
-        entry = self.prepare(tc.sig)
+        entry = self.prepare_case(tc)
         store = wasmtime.Store(self.engine)
         try:
             instance = entry.linker.instantiate(store, entry.component)
         except wasmtime.WasmtimeError as e:
             self._raise_error("instantiate", e, entry)
         f = instance.get_func(store, "f")
-        for call in tc.calls:
+        counters = self.post_return_counters(store, instance, entry.sig)
+        for n, call in enumerate(tc.calls, 1):
             self.run_call(store, f, entry, call.args, call.ret)
+            self.check_post_return(store, counters, n, entry, call)
+
+    @staticmethod
+    def post_return_counters(store, instance, sig: Signature) -> list[tuple[str, Any]]:
+        """(export name, func) of each post-return counter of the component (none unless
+        `sig.count_post_return`)."""
+        if not sig.count_post_return:
+            return []
+        names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
+        return [(name, instance.get_func(store, name)) for name in names]
+
+    def check_post_return(self, store, counters, calls: int, entry: Prepared, call) -> None:
+        """Each post-return function ran exactly once per completed call of `f`."""
+        for name, count in counters:
+            got = count(store)
+            if got != calls:
+                raise self.finding("post-return-count", f"{name}:{'more' if got > calls else 'less'}",
+                                   f"{name} is {got} after {calls} call(s) of f: post-return "
+                                   "must run exactly once per call", entry.sig, entry.wat,
+                                   call.args, call.ret)
 
     def run_call(self, store, f, entry: Prepared, args: tuple, ret: Any) -> None:
         self.stats["calls"] += 1
         state, sig = entry.state, entry.sig
         state.args, state.ret, state.count, state.failure = args, ret, 0, None
+        state.want = args
+        if entry.params_model is not None:
+            state.want = tuple(m(a) for m, a in zip(entry.params_model, args))
         try:
             wargs = [conv(a) for conv, a in zip(entry.params_in, args)]
             out = f(store, *wargs)
@@ -203,7 +235,8 @@ class RoundTripOracle:
         except ShapeError as e:
             raise self.finding("result-shape", normalize_error(str(e)) or "", str(e), sig,
                                entry.wat, args, ret) from None
-        m = diff(sig.result, ret, got, "result")
+        want = entry.result_model(ret) if entry.result_model is not None else ret
+        m = diff(sig.result, want, got, "result")
         if m:
             check, detail = mismatch_class("result-mismatch", m)
             raise self.finding(check, detail,
@@ -233,6 +266,15 @@ class RoundTripOracle:
                 values += f"\nhost returns = {short(ret, 2000)}"
         return Finding(check, detail, message, target=self.target, wit=sig.wit(), wat=wat,
                        values=values, engine=f"wasmtime {wasmtime_version()}")
+
+
+def dynamic_converters(sig: Signature) -> dict:
+    """The `Prepared` converters of the dynamic target: built from the type model."""
+    return dict(
+        params_in=[to_wasmtime(t) for _, t in sig.params],
+        params_out=[from_wasmtime(t, f"arg {n}") for n, t in sig.params],
+        result_in=to_wasmtime(sig.result) if sig.result is not None else None,
+        result_out=from_wasmtime(sig.result, "result") if sig.result is not None else None)
 
 
 def mismatch_class(check: str, m) -> tuple[str, str]:
