@@ -1,0 +1,109 @@
+"""Known findings: each entry has a reproducer that still shows exactly that finding.
+
+The expected-failure tests assert that the round trip is clean, so they fail (xfail, strict)
+while the bug exists and start "passing" (an error under strict) once it is fixed upstream.
+"""
+from __future__ import annotations
+
+import pytest
+
+from itfuzz import known_findings, targets
+from itfuzz.findings import Finding
+from itfuzz.known_findings import KNOWN, known
+
+K_IDS = [k.id for k in KNOWN]
+
+
+def _own_reproducer(k):
+    """A param for `k`; expected to fail when its reproducer file is another entry's (that file
+    reproduces the other entry's signature), a data bug in known_findings.py."""
+    first = next(o for o in KNOWN if o.reproducer == k.reproducer)
+    if first is k:
+        return pytest.param(k, id=k.id)
+    return pytest.param(k, id=k.id, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
+        reason=f"harness bug: {k.id} has no reproducer of its own ({k.reproducer} is "
+               f"{first.id}'s and reproduces {first.signature})"))
+
+
+OWN = [_own_reproducer(k) for k in KNOWN]
+
+
+@pytest.fixture(scope="module")
+def target():
+    return targets.get("component_roundtrip")
+
+
+def data_of(k, repo_root):
+    path = repo_root / k.reproducer
+    assert path.is_file(), f"{k.id}: reproducer {k.reproducer} is missing"
+    return path.read_bytes()
+
+
+def test_known_table_is_consistent():
+    assert len({k.id for k in KNOWN}) == len(KNOWN)
+    assert len({k.signature for k in KNOWN}) == len(KNOWN)
+    for k in KNOWN:
+        assert known(k.signature) is k
+        assert k.target in targets.names(), k
+        assert "|" in k.signature and k.title
+    assert known("result-mismatch|u32:value:int->int") is None
+    assert known_findings.BY_SIGNATURE.keys() == {k.signature for k in KNOWN}
+
+
+@pytest.mark.parametrize("k", KNOWN, ids=K_IDS)
+def test_reproducer_exists(k, repo_root):
+    assert len(data_of(k, repo_root)) > 0
+
+
+@pytest.mark.parametrize("k", OWN)
+def test_reproducer_shows_exactly_its_signature(k, repo_root, target):
+    data = data_of(k, repo_root)
+    with pytest.raises(Finding) as e:
+        targets.get(k.target).execute(data)
+    assert e.value.signature == k.signature, (
+        f"{k.id}: {k.reproducer} reproduces {e.value.signature}, not {k.signature}")
+    assert e.value.target == k.target
+
+
+@pytest.mark.parametrize("k", OWN)
+def test_reproducer_is_skipped_as_known(k, repo_root):
+    t = targets.get(k.target)
+    out = t.execute(data_of(k, repo_root), skip_known=True)
+    assert out.status == "known"
+    assert out.detail == k.id, f"{k.reproducer} is skipped as {out.detail}, not {k.id}"
+    assert t.counts["known"] == 1 and t.counts["ok"] == 0
+
+
+def _expected_failure(k):
+    return pytest.param(k, id=k.id, marks=pytest.mark.xfail(
+        strict=True, raises=Finding, reason=f"{k.id}: {k.title}"))
+
+
+@pytest.mark.parametrize("k", [_expected_failure(k) for k in KNOWN])
+def test_known_finding_round_trip_is_clean(k, repo_root):
+    """Fails while the bug exists (the reproducer raises its Finding)."""
+    out = targets.get(k.target).execute(data_of(k, repo_root))
+    assert out.status == "ok"
+
+
+def test_unknown_findings_are_not_skipped(monkeypatch, repo_root):
+    """skip_known only skips listed signatures: an unlisted finding still raises."""
+    monkeypatch.setattr(targets, "known", lambda sig: None)
+    k = KNOWN[0]
+    with pytest.raises(Finding):
+        targets.get(k.target).execute(data_of(k, repo_root), skip_known=True)
+
+
+def test_k3_signature_is_reachable():
+    """K1 and K2 ambiguities in one signature, with a value wasmtime-py rejects (the K3 entry)."""
+    from itfuzz.case import Call, Signature
+    from itfuzz.case import TestCase as Case
+    from itfuzz.oracles.roundtrip import RoundTripOracle
+    from itfuzz.types import PRIMS, Enum, Option, Result, Tuple
+    t = Tuple((Result(Option(Enum(("a", "b"))), PRIMS["bool"]),
+               Result(PRIMS["u32"], PRIMS["bool"])))
+    v = (("err", True), ("ok", 1))
+    with pytest.raises(Finding) as e:
+        RoundTripOracle().run(Case(Signature((("x", t),), t, echo=True), (Call((v,), v),)))
+    assert known(e.value.signature) is not None
+    assert e.value.signature == "wasmtime-py-untagged|bool-int+object"
