@@ -1,10 +1,31 @@
 """itfuzz: coverage-guided fuzzing of Wasmtime's component model (see README.md)."""
 import os
+import subprocess
+import sys
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 # The system under test. Change it here (or with ITFUZZ_WASMTIME_VERSION) to fuzz another release.
 WASMTIME_VERSION = os.environ.get("ITFUZZ_WASMTIME_VERSION", "50.0.1")
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
+
+
+class BuildPyWithStaticCases(build_py):
+    """Also generates the component_static target's cases (`itfuzz gen-static` with the
+    committed seed, see src/itfuzz/static_gen.py): into the build tree, or into src/ for an
+    editable install. Byte-identical for one source tree; skipped when already up to date."""
+
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False):
+            out = os.path.join(SRC, "itfuzz", "static_cases")
+        else:
+            out = os.path.join(os.path.abspath(self.build_lib), "itfuzz", "static_cases")
+        code = "import sys; from itfuzz import static_gen as g; g.ensure(g.Path(sys.argv[1]))"
+        subprocess.check_call([sys.executable, "-c", code, out],
+                              env=dict(os.environ, PYTHONPATH=SRC))
+
 
 setup(
     name="itfuzz",
@@ -22,4 +43,5 @@ setup(
     setup_requires=["cffi>=1.15"],
     cffi_modules=["src/itfuzz/spec/_build.py:ffibuilder"],
     entry_points={"console_scripts": ["itfuzz=itfuzz.cli:main"]},
+    cmdclass={"build_py": BuildPyWithStaticCases},
 )

@@ -56,14 +56,14 @@ class Target:
         return self.show_case(self.decode(data[:MAX_INPUT]))
 
 
-def _show_roundtrip(case) -> str:
+def _show_roundtrip(case, wat: Optional[str] = None) -> str:
     from .component import component_text
     lines = ["-- signature (WIT) --", case.sig.wit(), "-- calls --"]
     for i, call in enumerate(case.calls):
         args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, call.args))
         ret = f" -> host returns {short(call.ret, 400)}" if case.sig.result is not None else ""
         lines.append(f"#{i}: f({args}){ret}")
-    lines += ["-- component (WAT) --", component_text(case.sig)]
+    lines += ["-- component (WAT) --", wat if wat is not None else component_text(case.sig)]
     return "\n".join(lines)
 
 
@@ -73,8 +73,20 @@ def _roundtrip() -> Target:
     return Target("component_roundtrip", decode, RoundTripOracle, _show_roundtrip)
 
 
+def _show_static(case) -> str:
+    from .oracles.static import default_cases
+    head = f"-- static case {case.case.index} of {len(default_cases())} (typed values) --\n"
+    return head + _show_roundtrip(case, case.case.wat)
+
+
+def _static() -> Target:
+    from .oracles.static import StaticOracle, decode
+    return Target("component_static", decode, StaticOracle, _show_static)
+
+
 FACTORIES: dict[str, Callable[[], Target]] = {
     "component_roundtrip": _roundtrip,
+    "component_static": _static,
 }
 
 

@@ -46,6 +46,36 @@ def scalar(cp: int) -> str:
     return chr(cp)
 
 
+# Leaf draws, shared by `ValueGen` and the generated static code (`static_gen`).
+def int_value(u: Unstructured, lo: int, hi: int) -> int:
+    if u.ratio(1, 2):
+        return u.choose((lo, hi, 0, 1, lo + 1, hi - 1, -1 if lo < 0 else 2))
+    return u.int_in_range(lo, hi)
+
+
+def f32_value(u: Unstructured) -> float:
+    return f32_bits_to_float(u.choose(F32_EDGE_BITS) if u.ratio(1, 2) else u.u32())
+
+
+def f64_value(u: Unstructured) -> float:
+    return f64_bits_to_float(u.choose(F64_EDGE_BITS) if u.ratio(1, 2) else u.u64())
+
+
+def char_value(u: Unstructured) -> str:
+    return u.choose(CHAR_EDGES) if u.ratio(1, 2) else scalar(u.u32())
+
+
+def flag_mask(u: Unstructured, n: int) -> int:
+    """Which of `n` flags are set (bit i = flag i): now and then all or none."""
+    if u.ratio(1, 4):
+        return (1 << n) - 1 if u.bool() else 0
+    mask = 0
+    for i in range(n):
+        if u.bool():
+            mask |= 1 << i
+    return mask
+
+
 class ValueGen:
     """Draws values of a type; `fuel` bounds the total number of generated nodes."""
 
@@ -60,10 +90,7 @@ class ValueGen:
         if isinstance(t, Prim):
             return self.prim(k)
         if isinstance(t, List):
-            n = u.arbitrary_len(max(0, min(64, self.fuel)), max(1, t.elem.size // 2))
-            if n and u.ratio(1, 16):
-                n = min(self.fuel, 256) if self.fuel > 256 else n  # long-list edge
-            return [self.gen(t.elem) for _ in range(n)]
+            return [self.gen(t.elem) for _ in range(self.list_len(t.elem.size))]
         if isinstance(t, (Record, Tuple)):
             return tuple(self.gen(c) for c in t.children())
         if isinstance(t, Enum):
@@ -72,10 +99,17 @@ class ValueGen:
             name, payload = t.cases()[self.case_index(len(t.cases()))]
             return (name, self.gen(payload) if payload is not None else None)
         if isinstance(t, Flags):
-            if u.ratio(1, 4):
-                return frozenset(t.labels) if u.bool() else frozenset()
-            return frozenset(lab for lab in t.labels if u.bool())
+            mask = flag_mask(u, len(t.labels))
+            return frozenset(lab for i, lab in enumerate(t.labels) if mask >> i & 1)
         raise TypeError(f"unknown type {t!r}")
+
+    def list_len(self, elem_size: int) -> int:
+        """A list length (from the back), now and then the long-list edge."""
+        u = self.u
+        n = u.arbitrary_len(max(0, min(64, self.fuel)), max(1, elem_size // 2))
+        if n and u.ratio(1, 16):
+            n = min(self.fuel, 256) if self.fuel > 256 else n  # long-list edge
+        return n
 
     def case_index(self, n: int) -> int:
         u = self.u
@@ -88,18 +122,13 @@ class ValueGen:
         if k == "bool":
             return u.bool()
         if k in INT_RANGES:
-            lo, hi = INT_RANGES[k]
-            if u.ratio(1, 2):
-                return u.choose((lo, hi, 0, 1, lo + 1, hi - 1, -1 if lo < 0 else 2))
-            return u.int_in_range(lo, hi)
+            return int_value(u, *INT_RANGES[k])
         if k == "f32":
-            bits = u.choose(F32_EDGE_BITS) if u.ratio(1, 2) else u.u32()
-            return f32_bits_to_float(bits)
+            return f32_value(u)
         if k == "f64":
-            bits = u.choose(F64_EDGE_BITS) if u.ratio(1, 2) else u.u64()
-            return f64_bits_to_float(bits)
+            return f64_value(u)
         if k == "char":
-            return u.choose(CHAR_EDGES) if u.ratio(1, 2) else scalar(u.u32())
+            return char_value(u)
         if k == "string":
             return self.string()
         raise TypeError(k)

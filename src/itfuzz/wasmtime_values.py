@@ -14,8 +14,18 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from wasmtime.component import Record as WRecord
-from wasmtime.component import Variant as WVariant
+try:
+    from wasmtime.component import Record as WRecord
+    from wasmtime.component import Variant as WVariant
+except ImportError:
+    # No wasmtime (a build environment running `gen-static`): the class rules below
+    # (py_classes, is_tagged, ambiguity) still work with stand-in classes.
+    class WRecord:  # type: ignore[no-redef]
+        pass
+
+    class WVariant:  # type: ignore[no-redef]
+        pass
+
 
 from .types import Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
 
