@@ -34,6 +34,44 @@ KNOWN = (
     Known("K3", "wasmtime-py-untagged|bool-int+object", "component_roundtrip",
           "K1 and K2 in one signature (the rejected value may come from either)",
           "findings/K1-untagged-object.bin"),
+    # host_api_misuse: invalid host values (see oracles/misuse.py)
+    Known("K4", "misuse-accepted|int-range", "host_api_misuse",
+          "wasmtime-py: an out-of-range Python int for an integer type is stored into a ctypes "
+          "field, which wraps it silently: u8 300 arrives as 44, s64 2**70 as 0 (arguments and "
+          "host results alike)",
+          "findings/K4-misuse-int-range.bin"),
+    Known("K5", "misuse-accepted|bool-for-int", "host_api_misuse",
+          "wasmtime-py: integer converters test isinstance(val, int), so True/False are "
+          "accepted for s8..u64 and arrive as 1/0",
+          "findings/K5-misuse-bool-for-int.bin"),
+    Known("K6", "misuse-accepted|payload-on-empty-case", "host_api_misuse",
+          "wasmtime-py: a tagged Variant(tag, payload) whose case has no payload is accepted "
+          "and the payload silently dropped (VariantLikeType._lower)",
+          "findings/K6-misuse-payload-on-empty-case.bin"),
+    Known("K7", "misuse-accepted|record-extra-field", "host_api_misuse",
+          "wasmtime-py: a Record with an attribute the record type lacks is accepted and the "
+          "extra field silently dropped (RecordType.convert_to_c reads only known fields)",
+          "findings/K7-misuse-record-extra-field.bin"),
+    Known("K8", "misuse-abort|char-surrogate", "host_api_misuse",
+          "Wasmtime C API + wasmtime-py: a lone surrogate ('\\ud800') for `char` passes "
+          "wasmtime-py's len()==1 check and aborts the process: crates/c-api/src/component/"
+          "val.rs:304 char::from_u32(..).unwrap() panics (argument and host-result paths)",
+          "findings/K8-misuse-char-surrogate-abort.bin"),
+    Known("K9", "misuse-store-poisoned|arg:WasmtimeError", "host_api_misuse",
+          "Wasmtime: an argument rejected by Wasmtime itself (unknown enum name, unknown flag) "
+          "raises WasmtimeError before any guest code runs, yet the store is poisoned: every "
+          "later call, even of a fresh instance in that store, fails with 'cannot enter "
+          "component instance'",
+          "findings/K9-misuse-enum-name-poisons-store.bin"),
+    Known("K10", "misuse-wrong-exception|AssertionError", "host_api_misuse",
+          "wasmtime-py: a host function of a result-less func that returns a value is caught "
+          "by `assert(result is None)` (AssertionError; silently accepted under python -O)",
+          "findings/K10-misuse-result-assert.bin"),
+    Known("K11", "misuse-accepted|wrong-type:bool", "host_api_misuse",
+          "wasmtime-py: K1 + K5 together: a bool that fits no case of an untagged variant is "
+          "captured by an earlier case whose untagged option payload matches `object`, then "
+          "lowered as an integer: for result<option<s16>, f64>, True arrives as ok(some(1))",
+          "findings/K11-misuse-bool-through-untagged.bin"),
 )
 BY_SIGNATURE = {k.signature: k for k in KNOWN}
 

@@ -73,6 +73,21 @@ def _roundtrip() -> Target:
     return Target("component_roundtrip", decode, RoundTripOracle, _show_roundtrip)
 
 
+def _show_misuse(case) -> str:
+    from .component import component_text
+    args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, case.call.args))
+    ret = f" -> host returns {short(case.call.ret, 400)}" if case.sig.result is not None else ""
+    return "\n".join(["-- signature (WIT) --", case.sig.wit(), "-- misuse --", case.describe(),
+                      "-- valid call (after the misuse) --", f"f({args}){ret}",
+                      "-- component (WAT) --", component_text(case.sig)])
+
+
+def _misuse() -> Target:
+    from .invalid_values import decode_misuse
+    from .oracles.misuse import MisuseOracle
+    return Target("host_api_misuse", decode_misuse, MisuseOracle, _show_misuse)
+
+
 def _show_static(case) -> str:
     from .oracles.static import default_cases
     head = f"-- static case {case.case.index} of {len(default_cases())} (typed values) --\n"
@@ -87,6 +102,7 @@ def _static() -> Target:
 FACTORIES: dict[str, Callable[[], Target]] = {
     "component_roundtrip": _roundtrip,
     "component_static": _static,
+    "host_api_misuse": _misuse,
 }
 
 

@@ -1,0 +1,201 @@
+"""Host-API misuse oracle: invalid values handed to wasmtime-py must raise, harmlessly.
+
+For a `MisuseCase` (an invalid argument of the export `f`, an invalid result of the host function
+`g`, or a wrong argument count) the required behaviour is: a Python exception of a type
+wasmtime-py uses for bad values (`ACCEPTED_ERRORS`), the process survives, and a valid call still
+completes afterwards. Findings:
+
+- `misuse-accepted|KIND`: the invalid value went through; the report shows what arrived (the
+  host's argument, or `f`'s result). KIND is the misuse kind, `wrong-type:CLASS` for a value
+  of the wrong Python class.
+- `misuse-wrong-exception|TYPE`: another exception type (e.g. an `assert` inside wasmtime-py).
+- `misuse-store-poisoned|SITE:ERROR`: after a rejected argument (no guest code ran), the same
+  store no longer completes a valid call.
+- `misuse-after-failed|SITE`: after a rejected host result, a valid call fails in a fresh store.
+  A host error is a trap and Wasmtime poisons the whole store after a trap by design (instances
+  cannot be re-entered, bytecodealliance/wasmtime#4354, #11686), so the same store may only
+  answer "cannot enter component instance".
+- `misuse-abort|char-surrogate`: a lone-surrogate `char` aborts the process inside Wasmtime's C
+  API (known finding M5). It is predicted and reported without running, so fuzzing continues;
+  set `ITFUZZ_MISUSE_RUN_ABORTS=1` (or `run_aborts=True`) to really run it.
+
+Hangs are left to libFuzzer's -timeout. Compilation, caching and the valid call are the
+round-trip oracle's (this class extends it; its host function serves both).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import wasmtime
+
+from ..findings import Discard, Finding, first_line, normalize_error
+from ..invalid_values import MisuseCase, show
+from ..wasmtime_values import from_wasmtime
+from .roundtrip import UNTAGGED, Prepared, RoundTripOracle, is_nondeterministic
+
+ACCEPTED_ERRORS = (TypeError, ValueError, OverflowError, AttributeError,
+                   wasmtime.WasmtimeError, wasmtime.Trap)
+POISONED = "cannot enter component instance"  # Wasmtime's trap after a trap in the store
+PREDICTED_ABORTS = {"char-surrogate"}
+
+
+@dataclass
+class _Misuse:
+    """What the host function does while a misuse call runs."""
+
+    active: bool = False
+    raw_ret: Any = None          # returned as is (the invalid result), when `invalid_ret`
+    invalid_ret: bool = False
+    ret: Any = None              # otherwise this valid model value is returned
+    arrived: Optional[tuple] = None  # raw arguments the host received
+
+
+class MisuseOracle(RoundTripOracle):
+    """Runs misuse cases; raises `Finding` when wasmtime-py or Wasmtime mishandles one."""
+
+    target = "host_api_misuse"
+
+    def __init__(self, *args, run_aborts: Optional[bool] = None, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.box = _Misuse()
+        if run_aborts is None:
+            run_aborts = os.environ.get("ITFUZZ_MISUSE_RUN_ABORTS", "") not in ("", "0")
+        self.run_aborts = run_aborts
+
+    def _host(self, entry: Prepared) -> Callable:
+        checked = super()._host(entry)
+        box, result_in = self.box, entry.result_in
+
+        def g(store, *args):
+            if not box.active:
+                return checked(store, *args)
+            box.arrived = args
+            if box.invalid_ret:
+                return box.raw_ret
+            return result_in(box.ret) if result_in else None
+        return g
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, case: MisuseCase) -> None:  # type: ignore[override]
+        self.stats["inputs"] += 1
+        entry = self.prepare(case.sig)
+        if case.misuse is not None and case.misuse.kind in PREDICTED_ABORTS \
+                and not self.run_aborts:
+            raise self.misuse_finding(
+                "misuse-abort", case.misuse.kind,
+                "predicted without running: Wasmtime's C API aborts the process "
+                "(val.rs: char::from_u32(..).unwrap() panics on a surrogate); run with "
+                "ITFUZZ_MISUSE_RUN_ABORTS=1 to see it", case, entry)
+        store = wasmtime.Store(self.engine)
+        try:
+            instance = entry.linker.instantiate(store, entry.component)
+        except wasmtime.WasmtimeError as e:
+            self._raise_error("instantiate", e, entry)
+        f = instance.get_func(store, "f")
+        error = self.misuse_call(store, f, entry, case)
+        self.check_after(store, f, entry, case, error)
+
+    def misuse_call(self, store, f, entry: Prepared, case: MisuseCase) -> BaseException:
+        """Make the invalid call; the exception it raised, or a finding."""
+        sig, box = case.sig, self.box
+        wargs = [conv(a) for conv, a in zip(entry.params_in, case.call.args)]
+        if case.where == "arg":
+            wargs[case.index] = case.misuse.value
+        elif case.where == "arity":
+            wargs.append(wargs[-1] if wargs else 0)
+        box.active, box.arrived, box.ret = True, None, case.call.ret
+        box.invalid_ret, box.raw_ret = case.where == "ret", (
+            case.misuse.value if case.where == "ret" else None)
+        out: Any = None
+        try:
+            out = f(store, *wargs)
+        except ACCEPTED_ERRORS as e:
+            if case.where == "arg" and box.arrived is not None:
+                raise self.accepted(case, entry, self.arrived_arg(case, entry)) from None
+            return e
+        except Exception as e:
+            if is_nondeterministic(e):  # deep types can exhaust the Python stack
+                self.stats["discarded"] += 1
+                raise Discard(first_line(e)) from None
+            raise self.misuse_finding(
+                "misuse-wrong-exception", type(e).__name__,
+                f"wasmtime-py raised {type(e).__name__}: {first_line(e, 300)} (not one of "
+                f"{', '.join(c.__name__ for c in ACCEPTED_ERRORS)})", case, entry) from None
+        finally:
+            box.active = False
+        if case.where == "arg":
+            raise self.accepted(case, entry, self.arrived_arg(case, entry))
+        if case.where == "ret":
+            shown = show(out) if sig.result is None else self._model(sig.result, out, "result")
+            raise self.accepted(case, entry, f"f returned {shown}")
+        raise self.accepted(case, entry, "the call ran")
+
+    def arrived_arg(self, case: MisuseCase, entry: Prepared) -> str:
+        if box_args := self.box.arrived:
+            t = case.sig.params[case.index][1]
+            return f"the host received {self._model(t, box_args[case.index], 'arg')}"
+        return "the host was not called"
+
+    @staticmethod
+    def _model(t, w: Any, path: str) -> str:
+        try:
+            return f"{show(from_wasmtime(t, path)(w))} (model value)"
+        except Exception:  # an ill-shaped arrival: show it raw
+            return show(w)
+
+    def check_after(self, store, f, entry: Prepared, case: MisuseCase,
+                    error: BaseException) -> None:
+        """A valid call completes after the rejected misuse (a fresh store after a trap)."""
+        args, ret = case.call.args, case.call.ret
+        if case.where != "ret":
+            try:
+                self.run_call(store, f, entry, args, ret)
+            except Finding as after:
+                if after.check == UNTAGGED:
+                    raise  # the valid values hit a known wasmtime-py ambiguity (K1/K2)
+                raise self.misuse_finding(
+                    "misuse-store-poisoned", f"{case.where}:{type(error).__name__}",
+                    f"the misuse raised {type(error).__name__}: {first_line(error, 200)}; "
+                    f"then a valid call in the same store failed: {after.message}",
+                    case, entry) from None
+            return
+        try:
+            self.run_call(store, f, entry, args, ret)
+        except Finding as after:
+            if after.check == UNTAGGED:
+                raise
+            if POISONED not in after.message:
+                raise self.misuse_finding(
+                    "misuse-after-failed", "ret-same-store:" + after.check,
+                    f"after the rejected host result ({type(error).__name__}), a valid call in "
+                    f"the same store failed otherwise than with '{POISONED}': {after.message}",
+                    case, entry) from None
+        fresh = wasmtime.Store(self.engine)
+        f2 = entry.linker.instantiate(fresh, entry.component).get_func(fresh, "f")
+        try:
+            self.run_call(fresh, f2, entry, args, ret)
+        except Finding as after:
+            if after.check == UNTAGGED:
+                raise
+            raise self.misuse_finding(
+                "misuse-after-failed", "ret-fresh-store:" + after.check,
+                f"after the rejected host result ({type(error).__name__}), a valid call in a "
+                f"fresh store failed: {after.message}", case, entry) from None
+
+    # -- reporting ---------------------------------------------------------------------------
+    def accepted(self, case: MisuseCase, entry: Prepared, arrival: str) -> Finding:
+        kind = case.misuse.kind if case.misuse is not None else "arity"
+        if kind == "wrong-type":  # the class matters: which of wasmtime-py's tests let it in
+            kind += ":" + type(case.misuse.bad).__name__
+        return self.misuse_finding("misuse-accepted", kind,
+                                   f"wasmtime-py accepted an invalid value: {arrival}",
+                                   case, entry)
+
+    def misuse_finding(self, check: str, detail: str, message: str, case: MisuseCase,
+                       entry: Prepared) -> Finding:
+        f = self.finding(check, normalize_error(detail) or detail, message, case.sig,
+                         entry.wat, case.call.args, case.call.ret)
+        f.values = f"misuse: {case.describe()}\n-- valid values --\n{f.values}"
+        return f
