@@ -1,0 +1,67 @@
+"""`itfuzz triage`: crash files grouped by finding signature, one line per group with its count
+and smallest input; files without a finding get their own group; bad paths are clear errors."""
+from __future__ import annotations
+
+import pytest
+
+import ops_planted as planted
+from itfuzz import cli
+from itfuzz.ops.triage import triage
+
+
+@pytest.fixture
+def crash_dir(tmp_path):
+    d = tmp_path / "artifacts" / planted.NAME
+    d.mkdir(parents=True)
+    files = {}
+    for kind, n in (("string", 2), ("bool", 3)):
+        for i, data in enumerate(planted.inputs(kind, n, seed=21)):
+            files[(kind, i)] = d / f"crash-{kind}-{i}"
+            files[(kind, i)].write_bytes(data)
+    (d / "crash-clean").write_bytes(planted.clean_input())
+    (d / ".hidden").write_bytes(b"ignored")
+    return d, files
+
+
+def test_two_planted_findings_group_apart(crash_dir):
+    d, files = crash_dir
+    groups = {g.key[0]: g for g in triage(planted.make_target(), [str(d)])}
+    assert set(groups) == {planted.SIG_STRING, planted.SIG_BOOL, "no-finding|ok"}
+    for sig, kind, n in ((planted.SIG_STRING, "string", 2), (planted.SIG_BOOL, "bool", 3)):
+        g = groups[sig]
+        assert sorted(p for p, _ in g.files) == sorted(files[(kind, i)] for i in range(n))
+        assert g.key[1].startswith("wasmtime ")  # the engine
+        smallest = min(files[(kind, i)].stat().st_size for i in range(n))
+        assert g.smallest[1] == smallest
+    assert [p.name for p, _ in groups["no-finding|ok"].files] == ["crash-clean"]
+
+
+def test_cli_one_line_per_group_bugs_first(capsys, monkeypatch, crash_dir):
+    planted.install(monkeypatch)
+    d, _ = crash_dir
+    rc = cli.main(["triage", str(d)])  # target taken from the path (artifacts/TARGET/)
+    out = capsys.readouterr().out
+    assert rc == 1
+    lines = [line for line in out.splitlines() if "smallest:" in line]
+    assert len(lines) == 3
+    assert lines[0].split()[:2] == ["3", planted.SIG_BOOL]
+    assert lines[1].split()[:2] == ["2", planted.SIG_STRING]
+    assert lines[2].split()[:2] == ["1", "no-finding|ok"]
+    assert "6 files, 2 finding groups (5 files)" in out
+
+
+def test_clean_dir_exits_0(capsys, tmp_path):
+    (tmp_path / "a").write_bytes(b"")
+    rc = cli.main(["triage", "--target", "component_roundtrip", str(tmp_path)])
+    assert rc == 0 and "no-finding|ok" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("what", ["missing", "empty-dir"])
+def test_bad_paths_are_clear_errors(capsys, tmp_path, what):
+    path = tmp_path / "d"
+    if what == "empty-dir":
+        path.mkdir()
+    rc = cli.main(["triage", "--target", "component_roundtrip", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert {"missing": "no such file or directory", "empty-dir": "no files to triage"}[what] in err
