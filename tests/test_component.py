@@ -11,6 +11,7 @@ import pytest
 from itfuzz.arbitrary import Unstructured
 from itfuzz.case import ENCODINGS, Call, Signature, decode
 from itfuzz.case import TestCase as Case
+from itfuzz.typegen import MAX_DEPTH
 from itfuzz.component import RETBUF, component_text, core_params, core_results, heap_base
 from itfuzz.findings import Finding
 from itfuzz.known_findings import known
@@ -210,29 +211,23 @@ def test_component_text_uses_nested_core_references_and_eq_imports():
     assert wat.index("(type $T0 (variant") < wat.index("(type $T2 (record")
 
 
-DEPTH_BUG = ("harness bug: typegen.MAX_DEPTH allows depth 99, but an anonymous type chain "
-             "(list/tuple/option/result) of depth >= 98 (>= 97 in the composed shape) nests more "
-             "than 100 parens in the component text; Wasmtime's text parser rejects it ('item "
-             "nesting too deep') and the oracle reports a false `compile` finding")
-
 
 def max_depth_input() -> bytes:
-    """An input decoding to an echo of a list chain of depth 99 (list>list>…>prim)."""
+    """An input decoding to an echo of a list chain of depth MAX_DEPTH (list>list>…>prim)."""
     chain = bytes([1, 0]) * 200  # ratio(1,3) false, then COMPOUND_KINDS[0] == "list"
     for k in range(8):
         for fill in (0, 1, 4):
             data = bytes([fill]) * k + chain
             sig = decode(data).sig
-            if sig.echo and sig.params[0][1].depth == 99:
+            if sig.echo and sig.params[0][1].depth == MAX_DEPTH:
                 return data
     raise AssertionError("no prefix reaches the depth bound")
 
 
-@pytest.mark.xfail(strict=True, raises=Finding, reason=DEPTH_BUG)
 def test_max_depth_type_from_decoder_round_trips(roundtrip_target):
     data = max_depth_input()
     case = decode(data)
-    assert case.sig.params[0][1].depth == 99
+    assert case.sig.params[0][1].depth == MAX_DEPTH
     assert roundtrip_target.execute(data).status == "ok"
 
 

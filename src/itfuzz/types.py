@@ -61,7 +61,12 @@ class Type:
     flat: tuple[str, ...]
 
     def comp(self, names: "Names") -> str:
-        """Component-model type text, named kinds by reference."""
+        """Component-model type text: named kinds and deep anonymous types by reference."""
+        alias = names.alias(self)
+        return "$" + alias if alias else self.inline(names)
+
+    def inline(self, names: "Names") -> str:
+        """The type written out in place (its children by `comp`)."""
         raise NotImplementedError
 
     def wit(self, names: "Names") -> str:
@@ -90,7 +95,7 @@ class Prim(Type):
     def flat(self) -> tuple[str, ...]:
         return PRIM_LAYOUT[self.name][2]
 
-    def comp(self, names: "Names") -> str:
+    def inline(self, names: "Names") -> str:
         return self.name
 
     def wit(self, names: "Names") -> str:
@@ -131,7 +136,7 @@ class List(Type):
 
     size, align, flat = 8, 4, ("i32", "i32")
 
-    def comp(self, names):
+    def inline(self, names):
         return f"(list {self.elem.comp(names)})"
 
     def wit(self, names):
@@ -202,7 +207,7 @@ class Tuple(Type):
     def flat(self):
         return tuple(f for t in self.elems for f in t.flat)
 
-    def comp(self, names):
+    def inline(self, names):
         return "(tuple " + " ".join(t.comp(names) for t in self.elems) + ")"
 
     def wit(self, names):
@@ -305,7 +310,7 @@ class Option(_VariantLike):
     def cases(self):
         return (("none", None), ("some", self.elem))
 
-    def comp(self, names):
+    def inline(self, names):
         return f"(option {self.elem.comp(names)})"
 
     def wit(self, names):
@@ -321,7 +326,7 @@ class Result(_VariantLike):
     def cases(self):
         return (("ok", self.ok), ("err", self.err))
 
-    def comp(self, names):
+    def inline(self, names):
         parts = ["result"]
         if self.ok is not None:
             parts.append(self.ok.comp(names))
@@ -367,31 +372,48 @@ class Flags(Type):
         return f"flags {wit_name(name)} {{\n{body}}}"
 
 
+ALIAS_EVERY = 24  # anonymous types this deep get a `(type $aN …)`: the text parser allows 100 levels
+
+
 class Names:
-    """External names for the named types of a signature, inner types first."""
+    """External names for the named types of a signature (`order`, inner types first), and local
+    aliases for deep anonymous types so the component text never nests too deeply."""
 
     def __init__(self, roots) -> None:
         self.order: list[Type] = []
+        self._decls: list[Type] = []  # named and aliased types, inner first
         self._names: dict[Type, str] = {}
+        self._aliases: dict[Type, str] = {}
         for r in roots:
             self._visit(r)
 
     def _visit(self, t: Type) -> None:
-        if t in self._names:
+        if t in self._names or t in self._aliases:
             return
         for c in t.children():
             self._visit(c)
-        if t.named and t not in self._names:
+        if t.named:
             self._names[t] = f"t{len(self.order)}"
             self.order.append(t)
+            self._decls.append(t)
+        elif t.children() and t.depth % ALIAS_EVERY == 0:
+            self._aliases[t] = f"a{len(self._aliases)}"
+            self._decls.append(t)
 
     def ref(self, t: Type) -> str:
         return self._names[t]
 
+    def alias(self, t: Type) -> str:
+        return self._aliases.get(t, "") if self._aliases else ""
+
     def component_decls(self) -> str:
-        """`(type $Tn …)` + `(import "tn" (type $tn (eq $Tn)))` for every named type."""
+        """`(type $Tn …)` + `(import "tn" (type $tn (eq $Tn)))` for every named type, and
+        `(type $aN …)` for every aliased anonymous one, inner types first."""
         out = []
-        for t in self.order:
+        for t in self._decls:
+            if t in self._aliases:
+                out.append(f"  (type ${self._aliases[t]} {t.inline(self)})")
+                continue
             n = self._names[t]
             out.append(f'  (type $T{n[1:]} {t.definition(self)})\n'
                        f'  (import "{n}" (type ${n} (eq $T{n[1:]})))')

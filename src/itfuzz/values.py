@@ -189,13 +189,13 @@ def diff(t: Type, expected: Any, actual: Any, path: str = "value") -> Optional[M
 
     k = t.kind
     if k == "bool":
-        return None if type(actual) is bool and actual == expected else bad()
+        return None if type(actual) is type(expected) is bool and actual == expected else bad()
     if k in INT_RANGES:
-        return None if type(actual) is int and actual == expected else bad()
+        return None if type(actual) is type(expected) is int and actual == expected else bad()
     if k in ("f32", "f64"):
-        return None if type(actual) is float and _same_float(expected, actual) else bad()
+        return None if type(actual) is type(expected) is float and _same_float(expected, actual) else bad()
     if k in ("char", "string"):
-        return None if type(actual) is str and actual == expected else bad()
+        return None if type(actual) is type(expected) is str and actual == expected else bad()
     if isinstance(t, List):
         if type(actual) is not list or len(actual) != len(expected):
             return bad("length")

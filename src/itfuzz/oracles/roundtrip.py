@@ -84,7 +84,7 @@ class RoundTripOracle:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_engine()
         self.cache: OrderedDict[str, Prepared] = OrderedDict()  # component text → entry
-        self.by_key: dict[bytes, Prepared] = {}  # signature input bytes → entry
+        self.by_key: dict[bytes, str] = {}  # signature input bytes → component text
         self.cache_size = cache_size
         self.transform = transform  # test hook: fault injection into a prepared entry
         self.stats = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
@@ -92,8 +92,8 @@ class RoundTripOracle:
     # -- preparation -------------------------------------------------------------------------
     def prepare(self, sig: Signature) -> Prepared:
         """The cached entry for `sig` (by its input key, then by component text), or a new one."""
-        entry = self.by_key.get(sig.key) if sig.key else None
-        if entry is not None and entry.wat in self.cache:
+        entry = self.cache.get(self.by_key.get(sig.key, "")) if sig.key else None
+        if entry is not None:
             self.cache.move_to_end(entry.wat)
             return entry
         entry = self.entry(component_text(sig), sig, lambda: dynamic_converters(sig))
@@ -129,11 +129,12 @@ class RoundTripOracle:
         return entry
 
     def _alias(self, key: bytes, entry: Prepared) -> None:
-        """Remember which entry an input key decodes to (bounded; stale aliases are dropped)."""
+        """Remember which component text an input key decodes to (bounded; holds no entry, so
+        evicted components are freed)."""
         if key:
             if len(self.by_key) >= 4 * self.cache_size:
                 self.by_key.clear()
-            self.by_key[key] = entry
+            self.by_key[key] = entry.wat
 
     def _host(self, entry: Prepared) -> Callable:
         # The closure lives in wasmtime-py's global function table until the linker is freed, so
