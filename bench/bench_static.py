@@ -27,14 +27,17 @@ def corpus() -> list[bytes]:
     return [p.read_bytes() for p in sorted((ROOT / "corpus" / "component_static").iterdir())]
 
 
-def warm_exec_per_sec(run, items, rounds: int) -> float:
+def warm_exec_per_sec(run, items, rounds: int) -> str:
+    """Executions per wall second and per CPU second (the machine may be shared)."""
     for item in items:
         run(item)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(rounds):
         for item in items:
             run(item)
-    return rounds * len(items) / (time.perf_counter() - start)
+    n = rounds * len(items)
+    return (f"{n / (time.perf_counter() - start):.0f} per wall s, "
+            f"{n / (time.process_time() - cpu):.0f} per CPU s")
 
 
 def as_model(tc) -> TestCase:
@@ -45,10 +48,12 @@ def as_model(tc) -> TestCase:
         for call in tc.calls))
 
 
-def fresh_process_seconds(code: str) -> float:
+def fresh_process_seconds(code: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of `code` in a fresh interpreter."""
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"PYTHONPATH": str(ROOT / "src")})
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def main() -> int:
@@ -67,7 +72,8 @@ def main() -> int:
     files = sorted(p for p in static_gen.PACKAGE_DIR.iterdir() if p.is_file())
     size = sum(p.stat().st_size for p in files)
     wat = (static_gen.PACKAGE_DIR / "_wat.zlib").stat().st_size
-    timer = "import time; t = time.perf_counter(); {}; print(time.perf_counter() - t)"
+    timer = ("import time; t, c = time.perf_counter(), time.process_time(); {}; "
+             "print(time.perf_counter() - t, time.process_time() - c)")
     default_cases().load_all()  # the .pyc files exist before the import timings
     pkg_import = fresh_process_seconds(timer.format("import itfuzz.static_cases"))
     load_all = fresh_process_seconds(timer.format(
@@ -78,14 +84,16 @@ def main() -> int:
         gen_s = time.perf_counter() - start
 
     print(f"seed corpus: {len(inputs)} inputs")
-    print(f"warm exec/s, static target (decode + typed values + checks): {static_eps:.0f}")
+    print(f"warm exec/s, static target (decode + typed values + checks): {static_eps}")
     print(f"warm exec/s, dynamic oracle on the same values (model in, no decode): "
-          f"{dynamic_eps:.0f}")
-    print(f"static decode only (case pick + typed arbitrary): {decode_eps:.0f}/s")
+          f"{dynamic_eps}")
+    print(f"static decode only (case pick + typed arbitrary): {decode_eps}")
     print(f"generated package: {len(files)} files, {size / 1e6:.2f} MB "
           f"(component texts zlib-compressed: {wat / 1e6:.2f} MB)")
-    print(f"import itfuzz.static_cases (fresh process, .pyc present): {pkg_import:.2f} s")
-    print(f"import + load all {static_gen.COUNT} cases (fresh process): {load_all:.2f} s")
+    print("import itfuzz.static_cases (fresh process, .pyc present): "
+          "%.2f s wall, %.2f s CPU" % pkg_import)
+    print(f"import + load all {static_gen.COUNT} cases (fresh process): "
+          "%.2f s wall, %.2f s CPU" % load_all)
     print(f"gen-static ({static_gen.COUNT} cases): {gen_s:.1f} s")
     return 0
 

@@ -256,7 +256,7 @@ class Emitter:
     def record_code(self, t: Record, k: int, a: str) -> str:
         taken: set[str] = set()
         fs = [(n, pyname(n, taken), ft) for n, ft in t.fields]
-        out = ["@dataclass(frozen=True)", f"class {a}:"]
+        out = ["@dataclass(frozen=True)", f"class {a}:", f'    """A record of {len(fs)} fields."""']
         out += [f"    {py}: {self.ann(ft)}" for _, py, ft in fs]
         out += ["", "", f"def arb_{k}(g: ValueGen) -> {a}:", "    g.fuel -= 1",
                 f"    return {a}({', '.join(self.arb(ft) for _, _, ft in fs)})"]
@@ -300,7 +300,8 @@ class Emitter:
     def flags_code(self, t: Flags, k: int, a: str) -> str:
         taken: set[str] = set()
         fs = [(n, pyname(n, taken)) for n in t.labels]
-        out = ["@dataclass(frozen=True, repr=False)", f"class {a}(FlagsBase):"]
+        out = ["@dataclass(frozen=True, repr=False)", f"class {a}(FlagsBase):",
+               f'    """Flags: {len(fs)} labels, one bool each."""']
         out += [f"    {py}: bool = False" for _, py in fs]
         out += ["", "", f"_LABELS_{k} = {tup([repr(n) for n, _ in fs])}",
                 f"_LABEL_SET_{k} = frozenset(_LABELS_{k})", "", "",
@@ -352,7 +353,9 @@ class Emitter:
         payload_anns = list(dict.fromkeys(self.ann(p) for p in groups)) + ["None"]
         tag_ann = (f"Literal[{', '.join(repr(n) for n, _ in cases)}]" if n_cases <= 16
                    else f"str  # one of _TAGS_{k}")
-        head = ["@dataclass(frozen=True)", f"class {a}:", f"    tag: {tag_ann}",
+        head = ["@dataclass(frozen=True)", f"class {a}:",
+                f'    """A variant of {n_cases} cases: the case\'s tag and its payload."""',
+                f"    tag: {tag_ann}",
                 f"    payload: {' | '.join(payload_anns)} = None", "", "",
                 f"_TAGS_{k} = {tup([repr(n) for n, _ in cases])}"]
 
