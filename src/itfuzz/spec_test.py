@@ -170,16 +170,26 @@ def run_file(path: Path, timeout: float) -> FileResult:
         child = [sys.executable, "-m", "itfuzz.spec_test", "--run-json", str(json_path),
                  "--result", str(result_path)]
         try:
-            proc = subprocess.run(child, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(child, capture_output=True, text=True, timeout=timeout,
+                                  env=child_env())
             if proc.returncode != 0:
                 res.error = describe_exit(proc.returncode) + tail(proc.stderr)
         except subprocess.TimeoutExpired:
             res.error = f"timed out after {timeout:.0f}s"
         done = collect(result_path, res)
-        for cmd in [c for c in commands if runnable(c)][done:]:
+        for i, cmd in enumerate([c for c in commands if runnable(c)][done:]):
             res.failed[cmd["type"]] += 1
-            res.failures.append((cmd["line"], cmd["type"], f"not run: {res.error}"))
+            res.failures.append((cmd["line"], cmd["type"], res.error if i == 0 else "not run"))
     return res
+
+
+def child_env() -> dict[str, str]:
+    """The environment, with this copy of ``itfuzz`` importable."""
+    import itfuzz
+
+    root = str(Path(itfuzz.__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 def describe_exit(code: int) -> str:
@@ -194,8 +204,7 @@ def tail(text: str) -> str:
 
 
 def collect(result_path: Path, res: FileResult) -> int:
-    """Read the child's result lines into ``res``; returns how many commands finished. A command
-    that started but never finished is charged with the crash."""
+    """Read the child's result lines into ``res``; returns how many commands finished."""
     done = 0
     if not result_path.exists():
         return done
