@@ -175,7 +175,7 @@ def run_file(path: Path, timeout: float) -> FileResult:
             if proc.returncode != 0:
                 res.error = describe_exit(proc.returncode) + tail(proc.stderr)
         except subprocess.TimeoutExpired:
-            res.error = f"timed out after {timeout:.0f}s"
+            res.error = f"timed out after {timeout:g}s"
         done = collect(result_path, res)
         for i, cmd in enumerate([c for c in commands if runnable(c)][done:]):
             res.failed[cmd["type"]] += 1
