@@ -1,6 +1,6 @@
 (** Validation of modules. Rejects ill-typed code with [Invalid] (the reference
     interpreter's messages) and, for each function body, records the operand stack height
-    before every instruction, which [Eval] uses to resolve branches. *)
+    before every instruction, which [Code] uses to resolve branches. *)
 
 open Types
 open Ast
