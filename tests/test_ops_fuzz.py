@@ -3,11 +3,8 @@ known findings counted in the final stats, a planted crash written under artifac
 triaged, and merge keeping a coverage-equivalent corpus."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -117,7 +114,7 @@ def test_merge_keeps_a_coverage_equivalent_corpus(capfd, repo_root, tmp_path):
     # libFuzzer's own verdict: the merged corpus already has every feature of the inputs
     rc = cli.main(["merge", TARGET, str(corpus), str(new)])
     out, _ = capfd.readouterr()
-    assert rc == 0 and f"(+0 files;" in out
+    assert rc == 0 and "(+0 files;" in out
     assert {f.read_bytes() for f in corpus.iterdir()} == merged
 
 

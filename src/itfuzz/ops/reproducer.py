@@ -15,6 +15,7 @@ import struct
 from typing import Any, Callable
 
 from ..findings import Finding
+from ..targets import MAX_INPUT
 
 MAX_INLINE_DEPTH = 40  # deeper values are split into named parts (Python's parser nests ≤ 200)
 
@@ -239,9 +240,4 @@ def script(target, data: bytes, finding: Finding | None, source: str = "") -> st
     if writer is None:
         raise Unsupported(f"target {target.name} has no standalone reproducer writer "
                           f"(available for: {', '.join(sorted(WRITERS))})")
-    return writer(target.decode(data[:target_max_input()]), finding, source)
-
-
-def target_max_input() -> int:
-    from ..targets import MAX_INPUT
-    return MAX_INPUT
+    return writer(target.decode(data[:MAX_INPUT]), finding, source)
