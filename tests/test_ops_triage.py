@@ -65,3 +65,28 @@ def test_bad_paths_are_clear_errors(capsys, tmp_path, what):
     err = capsys.readouterr().err
     assert rc == 2
     assert {"missing": "no such file or directory", "empty-dir": "no files to triage"}[what] in err
+
+
+def test_hang_and_harness_error_get_their_own_groups(tmp_path):
+    """A hang in Python code is cut by the time limit; an exception the oracle did not turn
+    into a Finding (a harness bug, a crash under libFuzzer too) is grouped by its class."""
+    real = planted.make_target()
+
+    class Flaky:
+        name = "flaky"
+        decode = real.decode
+
+        def execute(self, data, skip_known=False):
+            if data.startswith(b"H"):
+                while True:
+                    pass
+            if data.startswith(b"E"):
+                raise ValueError("boom 42")
+            return real.execute(data, skip_known)
+
+    for name, data in (("h1", b"H1"), ("h2", b"H22"), ("e", b"E"), ("b", planted.inputs("bool", 1)[0])):
+        (tmp_path / name).write_bytes(data)
+    groups = {g.key[0]: g for g in triage(Flaky(), [str(tmp_path)], timeout=0.5)}
+    assert set(groups) == {"timeout|", "error|ValueError:boom N", planted.SIG_BOOL}
+    assert sorted(p.name for p, _ in groups["timeout|"].files) == ["h1", "h2"]
+    assert groups["timeout|"].smallest[1] == 2
