@@ -31,9 +31,6 @@ KNOWN = (
           "is lowered as the integer case (isinstance(True, int)), e.g. result<u32, bool> "
           "err(true) arrives as ok(1)",
           "findings/K2-untagged-bool-int.bin"),
-    Known("K3", "wasmtime-py-untagged|bool-int+object", "component_roundtrip",
-          "K1 and K2 in one signature (the rejected value may come from either)",
-          "findings/K1-untagged-object.bin"),
     # host_api_misuse: invalid host values (see oracles/misuse.py)
     Known("K4", "misuse-accepted|int-range", "host_api_misuse",
           "wasmtime-py: an out-of-range Python int for an integer type is stored into a ctypes "
