@@ -12,6 +12,7 @@ from itfuzz.arbitrary import Unstructured
 from itfuzz.case import ENCODINGS, Call, Signature, decode
 from itfuzz.case import TestCase as Case
 from itfuzz.typegen import MAX_DEPTH
+from test_arbitrary import max_depth_input
 from itfuzz.component import RETBUF, component_text, core_params, core_results, heap_base
 from itfuzz.findings import Finding
 from itfuzz.known_findings import known
@@ -210,18 +211,6 @@ def test_component_text_uses_nested_core_references_and_eq_imports():
     # inner named types are declared before the types that use them
     assert wat.index("(type $T0 (variant") < wat.index("(type $T2 (record")
 
-
-
-def max_depth_input() -> bytes:
-    """An input decoding to an echo of a list chain of depth MAX_DEPTH (list>list>…>prim)."""
-    chain = bytes([1, 0]) * 200  # ratio(1,3) false, then COMPOUND_KINDS[0] == "list"
-    for k in range(8):
-        for fill in (0, 1, 4):
-            data = bytes([fill]) * k + chain
-            sig = decode(data).sig
-            if sig.echo and sig.params[0][1].depth == MAX_DEPTH:
-                return data
-    raise AssertionError("no prefix reaches the depth bound")
 
 
 def test_max_depth_type_from_decoder_round_trips(roundtrip_target):
