@@ -6,6 +6,9 @@ libFuzzer-style `stat::` lines at exit (Python's atexit covers `-atheris_runs` a
 `ITFUZZ_REPORT_KNOWN=1` to report known findings as crashes, and `ITFUZZ_ONLY_SIGNATURE=SIG` to
 crash only on findings with that signature (so that libFuzzer's `-minimize_crash`, which keeps
 any crash, keeps the one `itfuzz minimize` is shrinking).
+
+Semantic features of every case and its outcome are reported as extra coverage counters
+(`semantic.py`); `ITFUZZ_SEMANTIC=0` turns them off.
 """
 from __future__ import annotations
 
@@ -62,6 +65,8 @@ def main(target_name: str) -> None:
         target = targets.get(target_name)
         target.oracle  # imports the target's modules (instrumented) and builds its engine
 
+    from itfuzz import semantic  # not instrumented: its counters are the feedback
+    reporter = semantic.install()
     skip_known = os.environ.get(REPORT_KNOWN_ENV, "") in ("", "0")
     only = os.environ.get(ONLY_SIGNATURE_ENV, "")
     if "-print_final_stats=1" in sys.argv:
@@ -71,11 +76,16 @@ def main(target_name: str) -> None:
         try:
             outcome = target.execute(data, skip_known=skip_known)
         except Finding as f:
+            if reporter is not None:
+                semantic.report_case(target.last_case, "finding:" + f.check)
             if only and f.signature != only:
                 return
             sys.stderr.write("\n" + f.report() + "\n")
             sys.stderr.flush()
             raise
+        if reporter is not None:
+            semantic.report_case(target.last_case,
+                                 semantic.outcome_class(outcome.status, outcome.detail))
         if outcome.status == "known":
             _known[outcome.detail] += 1
             n = target.counts["known"]

@@ -28,6 +28,7 @@ class Target:
     show_case: Callable[[Any], str]
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})
+    last_case: Any = field(default=None, repr=False)  # the case `execute` decoded last
 
     @property
     def oracle(self):
@@ -37,7 +38,7 @@ class Target:
 
     def execute(self, data: bytes, skip_known: bool = False) -> Outcome:
         """Decode and run one input; raises `Finding` unless it is known and skipped."""
-        case = self.decode(data[:MAX_INPUT])
+        case = self.last_case = self.decode(data[:MAX_INPUT])
         try:
             self.oracle.run(case)
         except Discard as d:
@@ -99,9 +100,15 @@ def _static() -> Target:
     return Target("component_static", decode, StaticOracle, _show_static)
 
 
+def _differential() -> Target:
+    from .oracles.differential import DifferentialOracle, decode, show
+    return Target("differential_spec", decode, DifferentialOracle, show)
+
+
 FACTORIES: dict[str, Callable[[], Target]] = {
     "component_roundtrip": _roundtrip,
     "component_static": _static,
+    "differential_spec": _differential,
     "host_api_misuse": _misuse,
 }
 

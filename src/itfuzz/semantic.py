@@ -1,0 +1,279 @@
+"""Semantic coverage: value-free features of a case and its outcome, reported to libFuzzer.
+
+Wasmtime's native library is not instrumented, so libFuzzer sees only Python edges. This module
+turns what an input exercised (type-kind paths, flat counts and spilling, string encodings,
+case/flag-count buckets, value edge classes, the outcome class, and spec-interpreter opcodes
+when a target reports them) into feature strings, maps each to one counter of a block reserved
+at start-up (`zlib.crc32`, stable across processes; never Python's salted `hash`) and bumps it
+with `atheris._trace_branch`. A new feature string is new coverage, so libFuzzer keeps the input.
+
+Features are deterministic functions of the case and outcome, bounded per input (`MAX_NODES`
+value nodes walked, kind paths at most `PATH_LIMIT` deep). `ITFUZZ_SEMANTIC=0` turns reporting
+off (the bug-finding benchmark compares both).
+"""
+from __future__ import annotations
+
+import math
+import os
+import zlib
+from typing import Any, Callable, Iterable, Optional
+
+from .features import case_features
+from .types import INT_RANGES, Enum, Flags, List, Record, Tuple, Type, _VariantLike, kind_path, walk
+
+ENV = "ITFUZZ_SEMANTIC"
+BLOCK = 1 << 13      # counters reserved for semantic features
+PATH_LIMIT = 3       # kind-path depth (e.g. `list>variant>string`)
+MAX_NODES = 600      # value nodes walked per input
+MAX_FEATURES = 512   # features reported per input
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "1") not in ("0", "")
+
+
+def bucket(n: int) -> str:
+    """0, 1, 2, then powers of two (3-4, 5-8, …): a coarse count class."""
+    if n <= 2:
+        return str(n)
+    return f"<={1 << (n - 1).bit_length()}"
+
+
+# -- features of a case ------------------------------------------------------------------------
+def type_features(types: Iterable[Type]) -> set[str]:
+    """Kind paths of every node (depth-bounded) and case/flag-count buckets."""
+    out: set[str] = set()
+    for t in types:
+        for node in walk(t):
+            if node.children():
+                out.add("path:" + kind_path(node, PATH_LIMIT))
+            if isinstance(node, Enum):
+                out.add(f"enum-cases:{bucket(len(node.names_))}")
+            elif node.kind == "variant":
+                out.add(f"variant-cases:{bucket(len(node.cases()))}")
+            elif isinstance(node, Flags):
+                out.add(f"flags-count:{bucket(len(node.labels))}")
+            elif isinstance(node, (Record, Tuple)):
+                out.add(f"{node.kind}-fields:{bucket(len(node.children()))}")
+    return out
+
+
+def signature_features(sig) -> set[str]:
+    """Flat param/result counts, spilling and return pointer, on top of `case_features`'s."""
+    n, r = len(sig.flat_params), len(sig.flat_results)
+    return {f"flat-params-exact:{n if n <= 20 else bucket(n)}", f"flat-results-exact:{bucket(r)}",
+            f"spill:{sig.spills_params}", f"retptr:{sig.uses_retptr}",
+            f"spill-retptr:{sig.spills_params}:{sig.uses_retptr}:{sig.shape}"}
+
+
+def _float_class(x: float) -> Optional[str]:
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf"
+    if x == 0.0:
+        return "-0" if math.copysign(1.0, x) < 0 else "0"
+    return None
+
+
+def _int_class(kind: str, v: int) -> Optional[str]:
+    lo, hi = INT_RANGES[kind]
+    if v == hi:
+        return "max"
+    if v == lo:
+        return "min"
+    if v == 0:
+        return "0"
+    if v < 0:
+        return "neg"
+    if v >= 1 << 32:
+        return "over32"
+    return None
+
+
+def _char_class(c: str) -> str:
+    cp = ord(c)
+    return ("ascii" if cp < 0x80 else "latin1" if cp < 0x100 else "bmp" if cp < 0x10000
+            else "astral")
+
+
+def value_features(t: Type, v: Any, encoding: str, out: set[str], budget: list[int]) -> None:
+    """Edge classes of a model value (NaN, -0, int bounds, astral chars, empty and long lists),
+    by kind; strings also by encoding. Walks at most `budget[0]` nodes."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
+    k = t.kind
+    if k in INT_RANGES:
+        c = _int_class(k, v)
+        if c:
+            out.add(f"edge:{k}:{c}")
+    elif k in ("f32", "f64"):
+        c = _float_class(v)
+        if c:
+            out.add(f"edge:{k}:{c}")
+    elif k == "char":
+        out.add(f"edge:char:{_char_class(v)}")
+    elif k == "string":
+        if not v:
+            out.add(f"edge:string:empty:{encoding}")
+        else:
+            widest = max(v)
+            out.add(f"edge:string:{_char_class(widest)}:{encoding}")
+            if len(v) >= 256:
+                out.add(f"edge:string:long:{encoding}")
+    elif isinstance(t, List):
+        n = len(v)
+        out.add(f"edge:list:{'empty' if n == 0 else n if n in (1, 255, 256, 257) else bucket(n)}")
+        for x in v:
+            if budget[0] <= 0:
+                return
+            value_features(t.elem, x, encoding, out, budget)
+    elif isinstance(t, (Record, Tuple)):
+        for c, x in zip(t.children(), v):
+            value_features(c, x, encoding, out, budget)
+    elif isinstance(t, Enum):
+        i = t.names_.index(v)
+        out.add(f"edge:enum:{'first' if i == 0 else 'last' if i == len(t.names_) - 1 else 'mid'}")
+    elif isinstance(t, _VariantLike):
+        name, payload = v
+        cases = t.cases()
+        i = next(j for j, (n, _) in enumerate(cases) if n == name)
+        where = "first" if i == 0 else "last" if i == len(cases) - 1 else "mid"
+        out.add(f"edge:{k}:{where}:{'payload' if payload is not None else 'empty'}")
+        p = cases[i][1]
+        if p is not None:
+            if isinstance(p, _VariantLike) and not isinstance(p, Enum):
+                out.add(f"edge:{k}>{p.kind}:{payload[0] if p.kind in ('option', 'result') else where}")
+            value_features(p, payload, encoding, out, budget)
+    elif isinstance(t, Flags):
+        n = len(v)
+        out.add(f"edge:flags:{'none' if n == 0 else 'all' if n == len(t.labels) else 'some'}")
+
+
+def model_calls(case) -> list[tuple[tuple, Any]]:
+    """(args, ret) of each call as model values (static cases hold typed values)."""
+    calls = getattr(case, "calls", None)
+    if calls is None:  # a misuse case: one valid call
+        call = getattr(case, "call", None)
+        return [(call.args, call.ret)] if call is not None else []
+    static = getattr(case, "case", None)
+    if static is None or not hasattr(static, "params"):
+        return [(c.args, c.ret) for c in calls]
+    r = static.result
+    return [(tuple(p.to_model(a) for p, a in zip(static.params, c.args)),
+             r.to_model(c.ret) if r is not None else None) for c in calls]
+
+
+class _SigOnly:
+    """A case reduced to its signature (for the signature part of `case_features`)."""
+
+    def __init__(self, sig) -> None:
+        self.sig = sig
+
+
+_by_key: dict[bytes, frozenset] = {}
+
+
+def static_features(sig) -> frozenset:
+    """The signature's features (cached: by its input key, else on the signature object)."""
+    got = _by_key.get(sig.key) if sig.key else sig.__dict__.get("_semantic")
+    if got is None:
+        got = frozenset(case_features(_SigOnly(sig)) | signature_features(sig)
+                        | type_features(sig.types()))
+        if sig.key:
+            if len(_by_key) >= 4096:
+                _by_key.clear()
+            _by_key[sig.key] = got
+        else:
+            sig.__dict__["_semantic"] = got
+    return got
+
+
+def features(case, outcome: str = "") -> set[str]:
+    """Every semantic feature of a decoded case and its outcome class (empty when unknown)."""
+    out: set[str] = set()
+    sig = getattr(case, "sig", None)
+    if sig is not None:
+        out |= static_features(sig)
+        if hasattr(case, "where"):  # a misuse case: its misuse site and kind
+            out |= case_features(case)
+        enc = "->".join(sig.encoding_pair) if sig.shape == "composed" else sig.encoding
+        budget = [MAX_NODES]
+        calls = model_calls(case)
+        out.add(f"calls:{len(calls)}")
+        for args, ret in calls:
+            for (_, t), a in zip(sig.params, args):
+                value_features(t, a, enc, out, budget)
+            if sig.result is not None and not sig.echo:
+                value_features(sig.result, ret, enc, out, budget)
+    if outcome:
+        out.add("outcome:" + outcome)
+        if sig is not None:
+            out.add(f"outcome:{outcome}:{sig.shape}")
+    return out
+
+
+def outcome_class(status: str, detail: str = "") -> str:
+    """A value-free outcome class: `ok`, `known:K1`, `discarded:<message class>`,
+    `finding:<check>`."""
+    from .findings import normalize_error
+    if status in ("discarded", "error"):
+        return f"{status}:{normalize_error(detail)[:60] if detail else ''}"
+    return f"{status}:{detail}" if detail else status
+
+
+# -- reporting ----------------------------------------------------------------------------------
+class Reporter:
+    """Maps feature strings to counters of a block reserved once, and bumps them."""
+
+    def __init__(self, reserve: Callable[[], int], trace: Callable[[int], None],
+                 block: int = BLOCK) -> None:
+        self.counters = [reserve() for _ in range(block)]
+        self.trace = trace
+        self.index: dict[str, int] = {}
+
+    def counter(self, feature: str) -> int:
+        i = self.index.get(feature)
+        if i is None:
+            i = self.counters[zlib.crc32(feature.encode()) % len(self.counters)]
+            if len(self.index) < 1 << 16:
+                self.index[feature] = i
+        return i
+
+    def report(self, feats: Iterable[str]) -> None:
+        for n, f in enumerate(sorted(feats)):
+            if n >= MAX_FEATURES:
+                break
+            self.trace(self.counter(f))
+
+
+_reporter: list[Optional[Reporter]] = [None]
+
+
+def install() -> Optional[Reporter]:
+    """Reserve the counter block (before `atheris.Fuzz`); None when turned off."""
+    if not enabled():
+        return None
+    import atheris
+    _reporter[0] = Reporter(atheris._reserve_counter, atheris._trace_branch)
+    return _reporter[0]
+
+
+def report_case(case, outcome: str) -> None:
+    """Report a case's features and its outcome class (no-op unless installed)."""
+    r = _reporter[0]
+    if r is not None:
+        r.report(features(case, outcome))
+
+
+def report_opcodes(counts: dict[int, int]) -> None:
+    """Hook for the differential spec target: which opcodes ran (and a coarse count class), e.g.
+    after `itfuzz.spec.opcode_counts()`. No-op unless installed."""
+    r = _reporter[0]
+    if r is not None:
+        r.report(opcode_features(counts))
+
+
+def opcode_features(counts: dict[int, int]) -> set[str]:
+    return {f"op:{op:#x}:{bucket(min(n, 1 << 10))}" for op, n in counts.items() if n}
