@@ -4,9 +4,14 @@
 # OCaml runtime too; it is linked by cffi together with spec_interp/stubs.c, which
 # defines itf_stub_host_call.
 set -euo pipefail
+# A relative SPEC_INTERP_BUILD_DIR is taken relative to the caller's directory.
+if [ -n "${SPEC_INTERP_BUILD_DIR:-}" ]; then
+  mkdir -p "$SPEC_INTERP_BUILD_DIR"
+  OUT=$(cd "$SPEC_INTERP_BUILD_DIR" && pwd)
+fi
 cd "$(dirname "$0")"
 SRC=spec_interp
-OUT=${SPEC_INTERP_BUILD_DIR:-build/spec_interp}
+OUT=${OUT:-build/spec_interp}
 
 # Modules in dependency order.
 MODULES="types ast decode valid trap i32 i64 f32 f64 convert code memory instance table global eval link api"
@@ -19,6 +24,14 @@ command -v ocamlfind >/dev/null 2>&1 || missing ocamlfind
 ocamlfind ocamlopt -version >/dev/null 2>&1 || missing ocamlopt
 STDLIB=$(ocamlfind ocamlc -where)
 [ -f "$STDLIB/libasmrun_pic.a" ] || missing "$STDLIB/libasmrun_pic.a"
+
+for f in "$SRC"/*.ml; do
+  m=$(basename "$f" .ml)
+  case " $MODULES " in
+    *" $m "*) ;;
+    *) echo "build_spec_interp.sh: $f is not listed in MODULES" >&2; exit 1 ;;
+  esac
+done
 
 mkdir -p "$OUT/obj"
 CMX=""
