@@ -32,11 +32,13 @@ type instr =
   | LocalTee of int
   | Const32 of int32  (** i32 or f32 bits *)
   | Const64 of int64  (** i64 or f64 bits *)
-  | I32Add | I32Sub | I32And | I32Or | I32Xor | I32Eqz
+  | I32Add | I32Sub | I32Mul | I32And | I32Or | I32Xor | I32Shl | I32ShrS | I32ShrU | I32Eqz
   | I32Eq | I32Ne | I32LtS | I32LtU | I32GtS | I32GtU | I32LeS | I32LeU | I32GeS | I32GeU
   | I64Add | I64Sub
   | I32Load of int  (** offset *)
+  | I32Load8U of int  (** offset *)
   | I32Store of int  (** offset *)
+  | I32Store8 of int  (** offset *)
 
 type t = {
   code : instr array;
@@ -119,8 +121,10 @@ let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
       | Ast.LocalTee x -> LocalTee x
       | I32Const n | F32Const n -> Const32 n
       | I64Const n | F64Const n -> Const64 n
-      | I32Binary Add -> I32Add | I32Binary Sub -> I32Sub | I32Binary And -> I32And
-      | I32Binary Or -> I32Or | I32Binary Xor -> I32Xor | Ast.I32Eqz -> I32Eqz
+      | I32Binary Add -> I32Add | I32Binary Sub -> I32Sub | I32Binary Mul -> I32Mul
+      | I32Binary And -> I32And | I32Binary Or -> I32Or | I32Binary Xor -> I32Xor
+      | I32Binary Shl -> I32Shl | I32Binary ShrS -> I32ShrS | I32Binary ShrU -> I32ShrU
+      | Ast.I32Eqz -> I32Eqz
       | I32Compare Eq -> I32Eq | I32Compare Ne -> I32Ne
       | I32Compare LtS -> I32LtS | I32Compare LtU -> I32LtU
       | I32Compare GtS -> I32GtS | I32Compare GtU -> I32GtU
@@ -128,7 +132,9 @@ let compile (types : functype array) (f : func) (info : Valid.func_info) : t =
       | I32Compare GeS -> I32GeS | I32Compare GeU -> I32GeU
       | I64Binary Add -> I64Add | I64Binary Sub -> I64Sub
       | Load (Ast.I32Load, m) -> I32Load m.offset
+      | Load (Ast.I32Load8U, m) -> I32Load8U m.offset
       | Store (Ast.I32Store, m) -> I32Store m.offset
+      | Store (Ast.I32Store8, m) -> I32Store8 m.offset
       | i -> Plain i) body
   in
   { code; ops = Array.map opcode_index f.opcodes; params = ft.params; results = ft.results;

@@ -435,9 +435,13 @@ let run m =
     | Code.Const64 n -> let sp = m.sp in si64 m sp n; m.sp <- sp + 1
     | Code.I32Add -> bin32 m Int32.add
     | Code.I32Sub -> bin32 m Int32.sub
+    | Code.I32Mul -> bin32 m Int32.mul
     | Code.I32And -> bin32 m Int32.logand
     | Code.I32Or -> bin32 m Int32.logor
     | Code.I32Xor -> bin32 m Int32.logxor
+    | Code.I32Shl -> bin32 m I32.shl
+    | Code.I32ShrS -> bin32 m I32.shr_s
+    | Code.I32ShrU -> bin32 m I32.shr_u
     | Code.I32Eqz -> let b = m.sp - 1 in sbool m b (gi32 m b = 0l)
     | Code.I32Eq -> let a = pop1 m in sbool m a (gi32 m a = gi32 m (a + 1))
     | Code.I32Ne -> let a = pop1 m in sbool m a (gi32 m a <> gi32 m (a + 1))
@@ -457,6 +461,19 @@ let run m =
       let addr = gu32 m b + off in
       Memory.check mem addr 4;
       si32 m b (get32 mem.data addr)
+    | Code.I32Load8U off ->
+      let b = m.sp - 1 in
+      let mem = m.inst.mems.(0) in
+      let addr = gu32 m b + off in
+      Memory.check mem addr 1;
+      si32 m b (Int32.of_int (Bytes.get_uint8 mem.data addr))
+    | Code.I32Store8 off ->
+      let a = m.sp - 2 in
+      let mem = m.inst.mems.(0) in
+      let addr = gu32 m a + off in
+      Memory.check mem addr 1;
+      Bytes.set_int8 mem.data addr (Int32.to_int (gi32 m (a + 1)));
+      m.sp <- a
     | Code.I32Store off ->
       let a = m.sp - 2 in
       let mem = m.inst.mems.(0) in
