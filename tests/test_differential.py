@@ -1,0 +1,282 @@
+"""differential_spec: decoding, agreement on generated modules, and fault injection (a wrong
+instruction in the interpreter, a memory byte, a global or a table entry changed behind its back,
+trap kinds compared) each surfacing as a Finding."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from itfuzz import spec, targets
+from itfuzz.core_modules import bound_memories, component_modules, module_info, smith
+from itfuzz.findings import Discard, Finding
+from itfuzz.oracles import differential as diff
+from itfuzz.oracles.differential import Call, DiffCase, DifferentialOracle, decode
+from itfuzz.spec import Value
+from itfuzz.spec.tools import wat2wasm
+
+pytestmark = pytest.mark.spec
+
+KINDS_WAT = """
+(module
+  (type $ii (func (param i32) (result i32)))
+  (table $t 3 3 funcref)
+  (memory (export "mem") 1 2)
+  (global $g (export "g") (mut i32) (i32.const 5))
+  (elem (table $t) (i32.const 0) func $rem $nop)
+  (func $rem (export "rem") (type $ii) (i32.rem_s (local.get 0) (i32.const 7)))
+  (func $nop)
+  (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+  (func (export "set") (param i32) (global.set $g (local.get 0)))
+  (func (export "fmin") (param f32 f32) (result f32) (f32.min (local.get 0) (local.get 1)))
+  (func (export "unreachable") unreachable)
+  (func (export "div_by_zero") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
+  (func (export "int_overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "bad_conversion") (result i32) (i32.trunc_f32_s (f32.const nan)))
+  (func (export "oob_memory") (result i32) (i32.load (i32.const 65535)))
+  (func (export "call") (param i32) (result i32)
+    (call_indirect (type $ii) (i32.const 7) (local.get 0)))
+  (func (export "grow") (result i32) (memory.grow (i32.const 1))))
+"""
+TRAPS = ("unreachable", "div_by_zero", "int_overflow", "bad_conversion", "oob_memory")
+
+
+def case_of(wat: str, *calls: tuple, engine: str = "cranelift") -> DiffCase:
+    wasm = wat2wasm(wat)
+    cs = tuple(Call(name, tuple(args)) for name, *args in calls)
+    return DiffCase("smith", b"", engine, wasm, module_info(wasm), cs)
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return DifferentialOracle()
+
+
+@pytest.fixture
+def fault():
+    yield spec.set_fault
+    spec.set_fault("")
+
+
+def i32(n):
+    return Value.i32(n)
+
+
+def test_decode_is_deterministic_and_total():
+    rng = random.Random(3)
+    for data in [b"", b"\x07", bytes(3)] + [rng.randbytes(rng.choice((5, 60, 400)))
+                                             for _ in range(30)]:
+        a, b = decode(data), decode(data)
+        assert a == b
+        assert a.engine in diff.ENGINES
+        if a.wasm is not None:
+            assert {c.name for c in a.calls} >= {f.name for f in a.info.funcs()}
+
+
+def test_input_layout_header_bytes():
+    seed = bytes(range(1, 17))
+    base = decode(bytes([8, 2, 0]) + seed + b"\xff" * 40)
+    assert base.source == "smith" and base.engine == "cranelift" and base.seed == seed
+    assert decode(bytes([8, 2, 2]) + seed).engine == "pulley"
+    assert decode(bytes([8, 2, 1]) + seed).engine == "winch"
+    other_args = decode(bytes([8, 2, 0]) + seed + b"\x00" * 40)
+    assert other_args.wasm == base.wasm  # argument bytes do not change the module
+    libc, forwarder = decode(bytes([7, 0, 0])), decode(bytes([15, 0, 0]))
+    assert libc.source == forwarder.source == "component"
+    assert not libc.info.imports and forwarder.info.imports  # the forwarder imports
+
+
+def test_show_prints_wat_and_calls(tmp_path):
+    target = targets.get("differential_spec")
+    text = target.show(bytes([8, 4, 2]) + bytes(range(40)))
+    assert "-- engine: wasmtime/pulley" in text
+    assert "-- calls --" in text and "#0: " in text
+    assert "(module" in text
+
+
+def test_smith_modules_are_in_scope():
+    """Bounded memories and tables with maxima, no imports, everything exported."""
+    rng = random.Random(11)
+    for _ in range(25):
+        wasm = smith(rng.randbytes(300))
+        info = module_info(wasm)
+        assert not info.imports
+        for e in info.exports:
+            if e.kind == "memory":
+                assert e.type[1] is not None and e.type[1] <= 10
+            if e.kind == "table":
+                assert e.type[2] is not None and e.type[2] <= 100
+        with _quiet_instance(wasm) as inst:
+            if inst is not None:
+                for e in info.exports:  # our reader agrees with the interpreter
+                    kind, *t = inst.exports()[e.name].type()
+                    assert (kind, tuple(t)) == (e.kind, e.type)
+
+
+class _quiet_instance:
+    def __init__(self, wasm):
+        try:
+            self.inst = spec.instantiate(wasm)
+        except spec.Trap:
+            self.inst = None
+
+    def __enter__(self):
+        return self.inst
+
+    def __exit__(self, *exc):
+        if self.inst is not None:
+            self.inst.close()
+
+
+def test_bound_memories_gives_a_maximum():
+    wasm = wat2wasm('(module (memory (export "m") 1) (func (export "f")))')
+    bounded = bound_memories(wasm, 10)
+    assert module_info(bounded).exports[0].type == (1, 10)
+    assert bound_memories(wat2wasm("(module (memory 2 3))"), 10) == wat2wasm("(module (memory 2 3))")
+    spec.instantiate(bounded).close()
+
+
+def test_component_core_modules():
+    from itfuzz.case import decode as decode_roundtrip
+    from itfuzz.component import component_text
+    import wasmtime
+    mods = component_modules(bytes(wasmtime.wat2wasm(component_text(decode_roundtrip(b"").sig))))
+    assert len(mods) == 2
+    assert [e.name for e in module_info(mods[0]).exports] == ["memory", "count", "realloc", "reset"]
+
+
+def test_agreement_on_generated_inputs():
+    """A few hundred generated modules (all three engines, both sources) agree."""
+    target = targets.get("differential_spec")
+    rng = random.Random(20261121)
+    for i in range(300):
+        data = bytes([rng.getrandbits(8), rng.randrange(8, 64), i % 3])
+        data += rng.randbytes(rng.choice((64, 256, 512)))
+        target.execute(data)  # raises Finding on a disagreement
+    stats = target.oracle.stats
+    assert target.counts["ok"] >= 270, (target.counts, stats)
+    assert min(stats[f"engine:{e}"] for e in diff.ENGINES) >= 80
+    assert stats["source:component"] >= 15 and stats["calls"] >= 600
+    assert stats["call:ok"] >= 300 and sum(n for k, n in stats.items()
+                                            if k.startswith("call:") and k != "call:ok") >= 20
+
+
+@pytest.mark.parametrize("engine", diff.ENGINES)
+def test_trap_kinds_agree(oracle, engine):
+    oracle.run(case_of(KINDS_WAT, *[(t,) for t in TRAPS], ("call", i32(1)), ("call", i32(0)),
+                       ("call", i32(3)), ("call", i32(9)), engine=engine))
+
+
+def test_trap_kinds_are_compared(oracle, monkeypatch):
+    monkeypatch.setitem(diff.WASMTIME_KINDS, "INTEGER_DIVISION_BY_ZERO", "int_overflow")
+    with pytest.raises(Finding) as e:
+        oracle.run(case_of(KINDS_WAT, ("div_by_zero",)))
+    assert e.value.signature == "diff-outcome|div_by_zero-vs-int_overflow"
+
+
+def test_fault_in_interpreter_instruction_is_detected(oracle, fault):
+    good = case_of(KINDS_WAT, ("rem", i32(-23)), ("rem", i32(5)))
+    oracle.run(good)
+    fault("i32.rem_s")
+    with pytest.raises(Finding) as e:
+        oracle.run(good)
+    assert e.value.check == "diff-return" and "rem(i32:-23)" in e.value.message
+
+
+def test_fault_found_through_generated_modules(fault):
+    """The same fault is found by the target's own inputs (no hand-written module)."""
+    target = targets.get("differential_spec")
+    fault("i32.rem_s")
+    rng = random.Random(5)
+    for _ in range(300):
+        data = bytes([8, rng.randrange(8, 64), rng.randrange(3)]) + rng.randbytes(400)
+        try:
+            target.execute(data)
+        except Finding as f:
+            assert f.check.startswith("diff-")
+            return
+    pytest.fail("i32.rem_s fault not detected in 300 generated inputs")
+
+
+def tamper_with(kind: str):
+    def tamper(side, inst, store):
+        ext = inst.exports(store)["mem" if kind == "memory" else "g"]
+        if kind == "memory":
+            ext.write(store, b"\x2a", 100)
+        else:
+            ext.set_value(store, 99)
+    return tamper
+
+
+@pytest.mark.parametrize("kind", ["memory", "global"])
+def test_state_changed_after_a_call_is_detected(kind):
+    case = case_of(KINDS_WAT, ("fmin", Value.f32(0.0), Value.f32(-0.0)))
+    DifferentialOracle().run(case)
+    with pytest.raises(Finding) as e:
+        DifferentialOracle(tamper=tamper_with(kind)).run(case)
+    assert e.value.check == f"diff-export-{kind}"
+    assert "after fmin(" in e.value.message
+
+
+def test_memory_written_by_wasm_is_compared():
+    """A store the interpreter executes refreshes its snapshot (opcode counts), so equal writes
+    agree and a tampered byte at the same place is still caught."""
+    case = case_of(KINDS_WAT, ("store", i32(100), i32(7)), ("set", i32(3)), ("grow",))
+    DifferentialOracle().run(case)
+
+    def tamper(side, inst, store):
+        inst.exports(store)["mem"].write(store, b"\x08", 100)
+    with pytest.raises(Finding) as e:
+        DifferentialOracle(tamper=tamper).run(case)
+    assert "first different byte at 0x64" in e.value.message
+
+
+def test_table_changed_is_detected():
+    wat = """(module (table (export "t") 2 2 funcref) (elem declare func $f) (func $f)
+               (func (export "f") (param i32) (result i32) (local.get 0)))"""
+    case = case_of(wat, ("f", i32(1)))
+    DifferentialOracle().run(case)
+
+    def tamper(side, inst, store):
+        ex = inst.exports(store)
+        ex["t"].set(store, 0, ex["f"])
+    with pytest.raises(Finding) as e:
+        DifferentialOracle(tamper=tamper).run(case)
+    assert e.value.check == "diff-export-table"
+
+
+def test_floats_compare_signed_zero_and_nan_class(oracle):
+    assert diff.comparable(Value("f32", 0)) != diff.comparable(Value("f32", 0x80000000))
+    assert diff.comparable(Value("f32", 0x7FC00000)) == diff.comparable(Value("f32", 0xFFC00001))
+    assert diff.comparable(Value("f64", 1)) != diff.comparable(Value("f64", 2))
+    oracle.run(case_of(KINDS_WAT, ("fmin", Value.f32(0.0), Value.f32(-0.0)),
+                       ("fmin", Value("f32", 0x7FC00000), Value.f32(1.0))))
+
+
+def test_exhaustion_is_discarded_and_counted():
+    wat = '(module (func $r (export "r") (call $r)))'
+    o = DifferentialOracle()
+    with pytest.raises(Discard):
+        o.run(case_of(wat, ("r",)))
+    assert o.stats["discard:spec-exhaustion:call"] == 1
+    loop = '(module (func (export "l") (loop (br 0))))'
+    with pytest.raises(Discard):
+        DifferentialOracle(spec_fuel=10_000).run(case_of(loop, ("l",)))
+
+
+def test_instantiation_outcomes_compared(oracle):
+    oob = '(module (memory 1 1) (data (i32.const 65535) "ab") (func (export "f")))'
+    oracle.run(case_of(oob, ("f",)))  # both trap: agreement, nothing more to run
+    assert oracle.stats["instantiate-trap"] >= 1
+
+
+def test_host_calls_logged_on_both_sides(oracle):
+    case = decode(bytes([15, 0, 0]))
+    assert {i.kind for i in case.info.imports} == {"func", "memory"}
+    oracle.run(case)
+    log = []
+
+    def tamper(side, inst, store):
+        log.append(side)
+    DifferentialOracle(tamper=tamper).run(case)
+    assert log == ["wasmtime"] * len(case.calls)
