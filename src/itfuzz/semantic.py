@@ -225,12 +225,15 @@ def outcome_class(status: str, detail: str = "") -> str:
 
 # -- reporting ----------------------------------------------------------------------------------
 class Reporter:
-    """Maps feature strings to counters of a block reserved once, and bumps them."""
+    """Maps feature strings to counters of a block reserved once, and bumps them with `trace`,
+    or with what `resolve()` gives on the first report (atheris rebinds `_trace_branch` to its
+    libFuzzer-linked core in `Setup`: a function taken earlier bumps counters nobody reads)."""
 
-    def __init__(self, reserve: Callable[[], int], trace: Callable[[int], None],
-                 block: int = BLOCK) -> None:
+    def __init__(self, reserve: Callable[[], int], trace: Optional[Callable[[int], None]] = None,
+                 block: int = BLOCK, resolve: Optional[Callable[[], Callable]] = None) -> None:
         self.counters = [reserve() for _ in range(block)]
         self.trace = trace
+        self.resolve = resolve
         self.index: dict[str, int] = {}
 
     def counter(self, feature: str) -> int:
@@ -242,6 +245,8 @@ class Reporter:
         return i
 
     def report(self, feats: Iterable[str]) -> None:
+        if self.trace is None:
+            self.trace = self.resolve()
         for n, f in enumerate(sorted(feats)):
             if n >= MAX_FEATURES:
                 break
@@ -252,11 +257,12 @@ _reporter: list[Optional[Reporter]] = [None]
 
 
 def install() -> Optional[Reporter]:
-    """Reserve the counter block (before `atheris.Fuzz`); None when turned off."""
+    """Reserve the counter block (before `atheris.Fuzz`; report only once fuzzing runs); None
+    when turned off."""
     if not enabled():
         return None
     import atheris
-    _reporter[0] = Reporter(atheris._reserve_counter, atheris._trace_branch)
+    _reporter[0] = Reporter(atheris._reserve_counter, resolve=lambda: atheris._trace_branch)
     return _reporter[0]
 
 
