@@ -34,6 +34,22 @@ class ShapeError(Exception):
     """wasmtime-py handed back a value whose Python shape does not fit the type."""
 
 
+def _memo(fn):
+    """Cache a function of one type on the type object itself (types are immutable; hashing a
+    deep type per lookup would cost as much as the work saved)."""
+    slot = "_memo_" + fn.__name__
+
+    def cached(t):
+        try:
+            return t.__dict__[slot]
+        except KeyError:
+            value = t.__dict__[slot] = fn(t)
+            return value
+    cached.__doc__ = fn.__doc__
+    return cached
+
+
+@_memo
 def py_classes(t: Type) -> frozenset:
     """The Python classes wasmtime-py uses for values of `t` (mirrors its `add_classes`)."""
     k = t.kind
@@ -63,7 +79,9 @@ def py_classes(t: Type) -> frozenset:
     return frozenset(out)
 
 
+@_memo
 def is_tagged(t: _VariantLike) -> bool:
+    """Whether wasmtime-py represents values of `t` as `Variant(tag, payload)`."""
     seen: set = set()
     for _, p in t.cases():
         case = {object} if p is None else py_classes(p)
@@ -71,6 +89,28 @@ def is_tagged(t: _VariantLike) -> bool:
             return True
         seen |= case
     return False
+
+
+@_memo
+def wasmtime_py_work(t: Type) -> int:
+    """Calls of wasmtime-py's `add_classes`/`_tagged` that converting one value of `t` may
+    make: wasmtime-py recomputes a variant's tagging from its cases' classes at every level
+    without caching, so the work doubles with each nested variant/option/result."""
+    own = 0
+    if isinstance(t, _VariantLike) and not isinstance(t, Enum):
+        # _tagged() walks every case's add_classes; an untagged add_classes walks them again.
+        per_case = sum(_classes_work(p) for _, p in t.cases() if p is not None)
+        own = 1 + per_case * (1 if is_tagged(t) else 2)
+    return own + sum(wasmtime_py_work(c) for c in t.children())
+
+
+@_memo
+def _classes_work(t: Type) -> int:
+    """Calls one wasmtime-py `add_classes` of `t` makes."""
+    if not isinstance(t, _VariantLike) or isinstance(t, Enum):
+        return 1
+    per_case = sum(_classes_work(p) for _, p in t.cases() if p is not None)
+    return 1 + per_case * (1 if is_tagged(t) else 2)
 
 
 def ambiguity(t: Type) -> str:

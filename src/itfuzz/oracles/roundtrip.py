@@ -20,11 +20,16 @@ from ..case import Signature, TestCase
 from ..component import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
 from ..findings import Discard, Finding, first_line, normalize_error, short
 from ..values import diff
-from ..wasmtime_values import ShapeError, ambiguities, ambiguity, from_wasmtime, to_wasmtime
+from ..wasmtime_values import (ShapeError, ambiguities, ambiguity, from_wasmtime, to_wasmtime,
+                               wasmtime_py_work)
 
 # wasmtime-py's untagged variant dispatch is ambiguous for some types (see `ambiguity`); the
 # findings it causes get this check name so that they group, and are skipped when known.
 UNTAGGED = "wasmtime-py-untagged"
+# Above this much `wasmtime_py_work` a value takes seconds to convert: reported (and skipped
+# when known) instead of running into libFuzzer's timeout.
+SLOW = "wasmtime-py-slow"
+SLOW_WORK = 50000  # ≈ 2 s per call of the deepest value on this machine
 
 # Outcomes that depend on the machine, not on the input: discarded, never reported.
 NONDETERMINISTIC = ("call stack exhausted", "stack overflow", "out of memory",
@@ -113,6 +118,12 @@ class RoundTripOracle:
         if entry is not None:
             self.cache.move_to_end(wat)
             return entry
+        work = max((wasmtime_py_work(t) for t in sig.types()), default=0)
+        if work > SLOW_WORK:
+            # Deterministic stand-in for the timeout wasmtime-py would hit (never cached).
+            raise self.finding(SLOW, "variant-nesting",
+                               f"wasmtime-py would make ~{work} uncached add_classes/_tagged "
+                               f"calls per value (exponential in variant nesting)", sig, wat)
         self.stats["compiles"] += 1
         try:
             component = wc.Component(self.engine, wat)
