@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Bug-finding benchmark: how fast does fuzzing from the seed corpus find each planted bug
+(`bench/planted.py`), with semantic coverage feedback on and off?
+
+For every planted bug and each target it applies to, RUNS fuzzing runs per feedback setting
+(libFuzzer seeds 1..RUNS, a fresh corpus directory plus the seed corpus minus the seeds that
+already detect the bug), each until the plant is detected or LIMIT seconds; prints one table of median time and executions to
+detection (a run that never detects counts as infinite: `>LIMIT` when most runs miss).
+
+    bench/bench_bugfinding.py [--limit S] [--runs N] [--jobs J] [--plants a,b] [--targets t,u]
+    bench/bench_bugfinding.py --find-triggers   # (re)write bench/planted_triggers/<plant>.bin
+
+Not a test and not part of CI; `tests/test_bugbench.py` checks that every planted bug's trigger
+is detected when replayed, so the benchmark measures search, not oracle blindness.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "src"))
+
+import planted  # noqa: E402
+
+TRIGGERS = HERE / "planted_triggers"
+ENTRY = HERE / "bugbench_fuzz.py"
+
+
+def clean_seeds(plant: str, target_name: str, dest: Path) -> int:
+    """Copy into `dest` the seed corpus of `target_name` minus the inputs that already detect
+    `plant` (so a run starts without the answer); returns how many were left out."""
+    from itfuzz import targets
+    from itfuzz.findings import Finding
+    p = planted.PLANTS[plant]
+    dest.mkdir(parents=True)
+    undo = p.patch()
+    dropped = 0
+    try:
+        target = targets.get(target_name)
+        for f in sorted((ROOT / "corpus" / target_name).iterdir()):
+            data = f.read_bytes()
+            try:
+                target.execute(data)
+            except Finding as e:
+                if p.detects(e.signature):
+                    dropped += 1
+                    continue
+            (dest / f.name).write_bytes(data)
+    finally:
+        undo()
+    return dropped
+
+
+def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
+            seeds: Path) -> dict:
+    """One fuzzing run in a subprocess; {"found", "seconds", "execs", "signature"}."""
+    with tempfile.TemporaryDirectory(prefix="bugbench-") as tmp:
+        out = Path(tmp) / "result.json"
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        env = dict(os.environ, ITFUZZ_PLANT=plant, ITFUZZ_BENCH_OUT=str(out),
+                   ITFUZZ_SEMANTIC="1" if semantic else "0", PYTHONHASHSEED="0",
+                   PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+        cmd = [sys.executable, str(ENTRY), target, f"-seed={seed}", f"-max_total_time={int(limit)}",
+               "-timeout=30", "-rss_limit_mb=4096", f"-artifact_prefix={tmp}/",
+               "-print_final_stats=1", str(corpus), str(seeds)]
+        start = time.monotonic()
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp,
+                           timeout=limit + 120)
+        wall = time.monotonic() - start
+        execs = _final_execs(p.stderr)
+        if out.exists():
+            r = json.loads(out.read_text())
+            return {"found": True, "seconds": r["seconds"], "execs": r["execs"],
+                    "signature": r["signature"], "wall": wall}
+        if p.returncode not in (0,):
+            tail = "\n".join(p.stderr.splitlines()[-15:])
+            raise RuntimeError(f"{plant}/{target} seed {seed}: exit {p.returncode} without "
+                               f"detection:\n{tail}")
+        return {"found": False, "seconds": float("inf"), "execs": execs, "signature": "",
+                "wall": wall}
+
+
+def _final_execs(log: str) -> int:
+    for line in log.splitlines():
+        if line.startswith("stat::number_of_executed_units:"):
+            return int(line.split(":")[-1])
+    return 0
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def fmt_time(s: float, limit: float) -> str:
+    return f">{limit:.0f}" if s == float("inf") else f"{s:.1f}"
+
+
+def fmt_execs(found: list[dict]) -> str:
+    xs = [r["execs"] if r["found"] else float("inf") for r in found]
+    m = median(xs)
+    if m == float("inf"):
+        return ">" + str(int(median([r["execs"] for r in found])))
+    return str(int(m))
+
+
+def benchmark(args) -> int:
+    plants = args.plants.split(",") if args.plants else list(planted.PLANTS)
+    wanted = set(args.targets.split(",")) if args.targets else None
+    jobs = []
+    for name in plants:
+        for target in planted.PLANTS[name].targets:
+            if wanted and target not in wanted:
+                continue
+            for seed in range(1, args.runs + 1):
+                for semantic in (True, False):  # interleaved: both see the same machine load
+                    jobs.append((name, target, semantic, seed))
+    print(f"bugbench: {len(jobs)} runs, limit {args.limit:.0f} s each, {args.jobs} in parallel",
+          flush=True)
+    results: dict[tuple, list[dict]] = {}
+    work_dir = Path(tempfile.mkdtemp(prefix="bugbench-seeds-"))
+    seed_dirs = {}
+    for name, target in sorted({j[:2] for j in jobs}):
+        seed_dirs[name, target] = work_dir / f"{name}-{target}"
+        dropped = clean_seeds(name, target, seed_dirs[name, target])
+        print(f"  seeds for {name} on {target}: {dropped} seed(s) that already detect it left out",
+              flush=True)
+
+    def work(job):
+        r = one_run(*job, limit=args.limit, seeds=seed_dirs[job[:2]])
+        name, target, semantic, seed = job
+        print(f"  {name:22} {target:20} semantic={'on ' if semantic else 'off'} seed={seed}: "
+              + (f"found in {r['seconds']:.1f} s, {r['execs']} execs ({r['signature']})"
+                 if r["found"] else f"not found ({r['execs']} execs)"), flush=True)
+        return job, r
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for job, r in pool.map(work, jobs):
+            results.setdefault(job[:3], []).append(r)
+
+    head = (f"{'planted bug':22} {'target':20} {'on: found':>9} {'median s':>9} {'execs':>8}  "
+            f"{'off: found':>10} {'median s':>9} {'execs':>8}")
+    print(f"\nmedian over {args.runs} runs, limit {args.limit:.0f} s (a miss counts as infinite)")
+    print(head)
+    print("-" * len(head))
+    for name in plants:
+        for target in planted.PLANTS[name].targets:
+            if (name, target, True) not in results:
+                continue
+            cells = []
+            for semantic in (True, False):
+                rs = results[(name, target, semantic)]
+                found = sum(r["found"] for r in rs)
+                t = median([r["seconds"] for r in rs])
+                cells.append(f"{found}/{len(rs)}".rjust(9 if semantic else 10) + " "
+                             + fmt_time(t, args.limit).rjust(9) + " " + fmt_execs(rs).rjust(8))
+            print(f"{name:22} {target:20} {cells[0]}  {cells[1]}")
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return 0
+
+
+# -- triggers ----------------------------------------------------------------------------------
+def find_trigger(name: str, target_name: str, tries: int, seed: int) -> bytes | None:
+    """A small input on which `target_name` detects plant `name` (corpus first, then seeded
+    random mutations of it); the plant is applied only while searching."""
+    from itfuzz import targets
+    from itfuzz.findings import Finding
+    plant = planted.PLANTS[name]
+    undo = plant.patch()
+    try:
+        target = targets.get(target_name)
+        seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / target_name).iterdir())]
+        rnd = random.Random(seed)
+        candidates = iter(seeds)
+        for i in range(tries):
+            data = next(candidates, None)
+            if data is None:
+                base = bytearray(rnd.choice(seeds) if rnd.random() < 0.7 else
+                                 rnd.randbytes(rnd.randrange(1, 400)))
+                for _ in range(rnd.randrange(1, 8)):
+                    if base:
+                        base[rnd.randrange(len(base))] = rnd.randrange(256)
+                base += rnd.randbytes(rnd.randrange(0, 200))
+                data = bytes(base)
+            try:
+                target.execute(data)
+            except Finding as f:
+                if plant.detects(f.signature):
+                    print(f"{name}: {target_name} input #{i} ({len(data)} bytes): {f.signature}")
+                    return data
+        return None
+    finally:
+        undo()
+
+
+def find_triggers(args) -> int:
+    TRIGGERS.mkdir(exist_ok=True)
+    missing = 0
+    for name in (args.plants.split(",") if args.plants else planted.PLANTS):
+        data = find_trigger(name, planted.PLANTS[name].targets[0], args.tries, seed=1)
+        if data is None:
+            print(f"{name}: no trigger in {args.tries} tries")
+            missing += 1
+            continue
+        (TRIGGERS / f"{name}.bin").write_bytes(data)
+    return 1 if missing else 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=float, default=300, help="seconds per run (default 300)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per bug, target and setting")
+    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)),
+                    help="runs in parallel (default: CPU count)")
+    ap.add_argument("--plants", default="", help="comma-separated planted bugs (default all)")
+    ap.add_argument("--targets", default="", help="comma-separated targets (default all)")
+    ap.add_argument("--find-triggers", action="store_true",
+                    help="search and write bench/planted_triggers/<plant>.bin instead")
+    ap.add_argument("--tries", type=int, default=20000, help="inputs per trigger search")
+    args = ap.parse_args()
+    return find_triggers(args) if args.find_triggers else benchmark(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
