@@ -280,3 +280,19 @@ def test_host_calls_logged_on_both_sides(oracle):
         log.append(side)
     DifferentialOracle(tamper=tamper).run(case)
     assert log == ["wasmtime"] * len(case.calls)
+
+
+def test_seed_corpus_runs_clean_and_covers_engines_and_sources(repo_root):
+    from itfuzz.features import case_features
+    target = targets.get("differential_spec")
+    files = sorted((repo_root / "corpus" / "differential_spec").iterdir())
+    assert any(p.stat().st_size == 0 for p in files)
+    seen = set()
+    for p in files:
+        data = p.read_bytes()
+        assert target.execute(data).status == "ok", p.name
+        seen |= case_features(target.decode(data))
+    for feature in [f"{s}:{e}" for s in diff.SOURCES for e in diff.ENGINES] + [
+            "export:memory", "export:table", "export:global", "import:func", "import:memory",
+            "param:f32", "param:f64", "param:i64", "result:f64"]:
+        assert feature in seen, feature

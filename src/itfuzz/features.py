@@ -7,6 +7,9 @@ from .types import Enum, Flags, Variant, walk
 def case_features(case) -> set[str]:
     """Type kinds, string encoding(s), component and call shape, flat-count and case/flag-count
     boundaries of a case."""
+    if not hasattr(case, "sig"):  # differential_spec: a core module and its calls
+        from .oracles.differential import case_features as module_features
+        return module_features(case)
     sig = case.sig
     out = {f"encoding:{sig.encoding}", f"echo:{sig.echo}", f"shape:{sig.shape}",
            f"params:{min(len(sig.params), 6)}",

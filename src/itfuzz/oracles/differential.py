@@ -3,8 +3,8 @@
 Input layout (the module first, so that mutations of the later bytes reuse it):
   byte 0   source: ``h % 8 == 7`` a core module of a round-trip component (``h >> 3`` picks
            which), otherwise a wasm-smith module (``(h >> 3) % 4 != 0``: with traps disallowed)
-  byte 1   n: the module seed is ``8 * n`` bytes from byte 3 on (wasm-smith's seed, or the
-           round-trip case bytes)
+  byte 1   n: the module seed is ``8 * (n % 64)`` bytes from byte 3 on (wasm-smith's seed, or
+           the round-trip case bytes); short seeds keep most mutations on the argument bytes
   byte 2   the Wasmtime engine (cranelift, winch, pulley)
   rest     the calls: every exported function once, then extra calls, each argument an edge
            value (MIN, -1, 0, 1, MAX, ±0, ±inf, NaN, …) half of the time, else random bits.
@@ -32,6 +32,7 @@ from ..spec.values import Value
 
 ENGINES = ("cranelift", "winch", "pulley")
 SOURCES = ("smith", "component")
+SEED_UNITS = 64  # module seeds are up to 8 * 63 bytes
 MAX_EXTRA_CALLS = 12
 MAX_CALLS = 40
 SPEC_FUEL = 2_000_000  # interpreter instructions per top-level call before it gives up (discard)
@@ -119,8 +120,9 @@ def _arg(u: Unstructured, t: str) -> Value:
 def decode(data: bytes) -> DiffCase:
     """The case of an input (deterministic; wasm-smith output is cached by seed)."""
     h, n, e = (data + bytes(3))[:3]
-    seed = data[3:3 + 8 * n]
-    u = Unstructured(data[3 + 8 * n:])
+    size = 8 * (n % SEED_UNITS)
+    seed = data[3:3 + size]
+    u = Unstructured(data[3 + size:])
     engine = ENGINES[e % len(ENGINES)]
     source, note, wasm = ("component" if h % 8 == 7 else "smith"), "", None
     if source == "component":
@@ -153,6 +155,29 @@ def show(case: DiffCase) -> str:
         return "\n".join(head + ["-- no module (input discarded)"])
     lines = head + ["-- calls --"] + [f"#{i}: {c}" for i, c in enumerate(case.calls)]
     return "\n".join(lines + ["-- module (WAT) --", wasm_to_wat(case.wasm)])
+
+
+def case_features(case: DiffCase) -> set[str]:
+    """Value-free features of a case, for the seed corpus: source, engine, export kinds,
+    parameter and result types, function and call counts, imports."""
+    out = {f"source:{case.source}", f"engine:{case.engine}", f"{case.source}:{case.engine}"}
+    if case.wasm is None:
+        return out | {"no-module"}
+    funcs = case.info.funcs()
+    out.add(f"funcs:{min(len(funcs), 6)}")
+    out.add(f"calls:{min(len(case.calls) // 4, 5)}")
+    out.update(f"import:{i.kind}" for i in case.info.imports)
+    for e in case.info.exports:
+        out.add(f"export:{e.kind}")
+        if e.kind == "func":
+            out.update(f"param:{t}" for t in e.type[0])
+            out.update(f"result:{t}" for t in e.type[1])
+            out.add(f"results:{min(len(e.type[1]), 3)}")
+        elif e.kind == "global":
+            out.add(f"global:{e.type[0]}:{'mut' if e.type[1] else 'const'}")
+        elif e.kind == "table":
+            out.add(f"table:{e.type[0]}")
+    return out
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -368,12 +393,11 @@ class DifferentialOracle:
                  if e.kind != "func"]
         items += [(f"import {it.module}.{it.name}", it.kind, it.type, ext)
                   for it, ext in zip(case.info.imports, imports) if it.kind != "func"]
-        funcs = {e.name: (exports[e.name], e.type[0], e.type[1]) for e in case.info.funcs()}
+        funcs = {e.name: _raw_caller(store, exports[e.name], *e.type) for e in case.info.funcs()}
 
         def call(c: Call) -> tuple:
-            func, params, results = funcs[c.name]
             try:
-                out = func(store, *map(to_wasmtime, c.args))
+                return "ok", funcs[c.name](c.args)
             except wasmtime.Trap as e:
                 return "trap", self._trap_kind(e)
             except wasmtime.WasmtimeError as e:
@@ -381,11 +405,6 @@ class DifferentialOracle:
             finally:
                 if self.tamper is not None:
                     self.tamper("wasmtime", inst, store)
-            if len(results) == 0:
-                out = []
-            elif len(results) == 1:
-                out = [out]
-            return "ok", tuple(from_wasmtime(t, x) for t, x in zip(results, out))
 
         def state(kinds: Optional[set] = None) -> dict:
             """The whole state (Wasmtime's side is always read in full)."""
@@ -499,6 +518,48 @@ WRITERS = {
 def written_kinds(counts: dict[int, int]) -> set[str]:
     """The kinds of state the interpreter may have changed, from its executed opcodes."""
     return {kind for kind, ops in WRITERS.items() if not ops.isdisjoint(counts)}
+
+
+def _raw_caller(store, func, params: tuple[str, ...], results: tuple[str, ...]) -> Callable:
+    """``call(args) -> results`` through the C API with raw bits both ways (wasmtime-py's
+    ``Func.__call__`` rebuilds the function type and converts floats through C floats)."""
+    from wasmtime import WasmtimeError
+    from wasmtime import _ffi as ffi
+    from wasmtime._func import enter_wasm
+    kind = {"i32": ffi.WASMTIME_I32, "i64": ffi.WASMTIME_I64, "f32": ffi.WASMTIME_F32,
+            "f64": ffi.WASMTIME_F64, "funcref": ffi.WASMTIME_FUNCREF,
+            "externref": ffi.WASMTIME_EXTERNREF}
+    pkinds = [kind[t].value for t in params]
+    narrow = [t in ("i32", "f32") for t in params]
+    pt, rt = ffi.wasmtime_val_t * max(len(params), 1), ffi.wasmtime_val_t * max(len(results), 1)
+    ctx, ref, np, nr = store._context(), ctypes.byref(func._func), len(params), len(results)
+
+    def call(args: tuple[Value, ...]) -> tuple[Value, ...]:
+        ps, rs = pt(), rt()
+        for p, k, small, v in zip(ps, pkinds, narrow, args):
+            p.kind = k
+            if v.bits is None:
+                continue  # a null reference: all-zero payload
+            if small:
+                p.of.i32 = v.bits - (1 << 32) if v.bits >> 31 else v.bits
+            else:
+                p.of.i64 = v.bits - (1 << 64) if v.bits >> 63 else v.bits
+        with enter_wasm(store) as trap:
+            error = ffi.wasmtime_func_call(ctx, ref, ps, np, rs, nr, trap)
+            if error:
+                raise WasmtimeError._from_ptr(error)
+        out = []
+        for t, r in zip(results, rs):
+            if t in ("i32", "f32"):
+                out.append(Value(t, r.of.i32 & 0xFFFFFFFF))
+            elif t in ("i64", "f64"):
+                out.append(Value(t, r.of.i64 & 0xFFFFFFFFFFFFFFFF))
+            else:
+                null = (r.of.funcref if t == "funcref" else r.of.externref).store_id == 0
+                ffi.wasmtime_val_unroot(ctypes.byref(r))
+                out.append(Value(t, None if null else 0))
+        return tuple(out)
+    return call
 
 
 def _table_state(store, table, reftype: str) -> tuple:
