@@ -75,12 +75,17 @@ def test_decode_is_deterministic_and_total():
 
 def test_input_layout_header_bytes():
     seed = bytes(range(1, 17))
-    base = decode(bytes([8, 2, 0]) + seed + b"\xff" * 40)
+    base = decode(bytes([12, 2, 0]) + seed + b"\xff" * 40)
     assert base.source == "smith" and base.engine == "cranelift" and base.seed == seed
-    assert decode(bytes([8, 2, 2]) + seed).engine == "pulley"
-    assert decode(bytes([8, 2, 1]) + seed).engine == "winch"
-    other_args = decode(bytes([8, 2, 0]) + seed + b"\x00" * 40)
+    assert decode(bytes([12, 2, 2]) + seed).engine == "pulley"
+    assert decode(bytes([12, 2, 1]) + seed).engine == "winch"
+    other_args = decode(bytes([12, 2, 0]) + seed + b"\x00" * 40)
     assert other_args.wasm == base.wasm  # argument bytes do not change the module
+    assert other_args.calls != base.calls
+    by_id = decode(bytes([8, 5, 0]) + b"\xff" * 40)  # id 5 + 256: no seed bytes in the input
+    assert by_id.source == "smith-id" and by_id.note == "module id 261"
+    assert decode(bytes([8, 5, 0]) + b"\x00" * 40).wasm == by_id.wasm
+    assert decode(bytes([8, 6, 0])).wasm != by_id.wasm
     libc, forwarder = decode(bytes([7, 0, 0])), decode(bytes([15, 0, 0]))
     assert libc.source == forwarder.source == "component"
     assert not libc.info.imports and forwarder.info.imports  # the forwarder imports
@@ -88,7 +93,7 @@ def test_input_layout_header_bytes():
 
 def test_show_prints_wat_and_calls(tmp_path):
     target = targets.get("differential_spec")
-    text = target.show(bytes([8, 4, 2]) + bytes(range(40)))
+    text = target.show(bytes([12, 4, 2]) + bytes(range(40)))
     assert "-- engine: wasmtime/pulley" in text
     assert "-- calls --" in text and "#0: " in text
     assert "(module" in text
@@ -189,7 +194,8 @@ def test_fault_found_through_generated_modules(fault):
     fault("i32.rem_s")
     rng = random.Random(5)
     for _ in range(300):
-        data = bytes([8, rng.randrange(8, 64), rng.randrange(3)]) + rng.randbytes(400)
+        h = rng.randrange(4) + 8 * rng.randrange(32)  # smith-id modules
+        data = bytes([h, rng.randrange(256), rng.randrange(3)]) + rng.randbytes(400)
         try:
             target.execute(data)
         except Finding as f:

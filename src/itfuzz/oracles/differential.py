@@ -1,10 +1,15 @@
 """Differential oracle: Wasmtime (Cranelift, Winch or Pulley) against the OCaml spec interpreter.
 
 Input layout (the module first, so that mutations of the later bytes reuse it):
-  byte 0   source: ``h % 8 == 7`` a core module of a round-trip component (``h >> 3`` picks
-           which), otherwise a wasm-smith module (``(h >> 3) % 4 != 0``: with traps disallowed)
-  byte 1   n: the module seed is ``8 * (n % 64)`` bytes from byte 3 on (wasm-smith's seed, or
-           the round-trip case bytes); short seeds keep most mutations on the argument bytes
+  byte 0   h, the source by ``h % 8``:
+           0-3 "smith-id": wasm-smith on a 256-byte seed expanded (SHAKE-128) from the 13-bit
+               id ``n + 256 * (h >> 3)``: three input bytes choose a whole module, so nearly all
+               mutations reuse a cached one (wasm-smith is a process per module)
+           4-6 "smith": wasm-smith on the seed bytes of the input, which mutations evolve
+           7   "component": a core module of the round-trip component decoded from the seed
+               bytes (``h >> 3`` picks which)
+           smith modules disallow traps unless ``(h >> 3) % 4 == 0`` (id: ``id % 4 == 0``)
+  byte 1   n: the seed is ``8 * (n % 32)`` bytes from byte 3 on ("smith", "component")
   byte 2   the Wasmtime engine (cranelift, winch, pulley)
   rest     the calls: every exported function once, then extra calls, each argument an edge
            value (MIN, -1, 0, 1, MAX, ±0, ±inf, NaN, …) half of the time, else random bits.
@@ -31,8 +36,10 @@ from ..findings import Discard, Finding, first_line, normalize_error
 from ..spec.values import Value
 
 ENGINES = ("cranelift", "winch", "pulley")
-SOURCES = ("smith", "component")
-SEED_UNITS = 64  # module seeds are up to 8 * 63 bytes
+SOURCES = ("smith-id", "smith", "component")
+SOURCE_OF = ("smith-id",) * 4 + ("smith",) * 3 + ("component",)  # by h % 8
+ID_SEED_SIZE = 256
+SEED_UNITS = 32  # module seeds are up to 8 * 31 bytes
 MAX_EXTRA_CALLS = 12
 MAX_CALLS = 40
 SPEC_FUEL = 2_000_000  # interpreter instructions per top-level call before it gives up (discard)
@@ -62,7 +69,7 @@ class Call:
 
 @dataclass(frozen=True)
 class DiffCase:
-    source: str                 # "smith" | "component"
+    source: str                 # one of SOURCES
     seed: bytes                 # the bytes the module came from
     engine: str                 # Wasmtime engine: cranelift | winch | pulley
     wasm: Optional[bytes]       # None: no module from this seed (discarded)
@@ -120,19 +127,23 @@ def _arg(u: Unstructured, t: str) -> Value:
 def decode(data: bytes) -> DiffCase:
     """The case of an input (deterministic; wasm-smith output is cached by seed)."""
     h, n, e = (data + bytes(3))[:3]
-    size = 8 * (n % SEED_UNITS)
+    source = SOURCE_OF[h % 8]
+    size = 0 if source == "smith-id" else 8 * (n % SEED_UNITS)
     seed = data[3:3 + size]
     u = Unstructured(data[3 + size:])
     engine = ENGINES[e % len(ENGINES)]
-    source, note, wasm = ("component" if h % 8 == 7 else "smith"), "", None
+    note, wasm, no_traps = "", None, (h >> 3) % 4 != 0
+    if source == "smith-id":
+        ident = n + 256 * (h >> 3)
+        seed = hashlib.shake_128(b"itfuzz-smith-id %d" % ident).digest(ID_SEED_SIZE)
+        note, no_traps = f"module id {ident}", ident % 4 != 0
     if source == "component":
         mods = _component_core_modules(seed)
         index = (h >> 3) % len(mods)
         wasm, note = mods[index], f"core module {index} of {len(mods)} in the round-trip component"
     else:
         try:
-            wasm = smith(seed, reference_types=engine != "winch",
-                         disallow_traps=(h >> 3) % 4 != 0)
+            wasm = smith(seed, reference_types=engine != "winch", disallow_traps=no_traps)
         except SmithFailed as e:
             note = str(e)
     if wasm is None:
