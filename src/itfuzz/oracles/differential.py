@@ -274,8 +274,7 @@ class DifferentialOracle:
                  tamper: Optional[Callable] = None) -> None:
         from .. import spec
         spec.init()  # the OCaml runtime starts before any Wasmtime engine (signal handlers)
-        spec.set_limits(spec_fuel, SPEC_MAX_DEPTH)
-        self.spec = spec
+        self.spec, self.spec_fuel = spec, spec_fuel
         self.engines: dict[str, Any] = {}
         self.modules: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
         self.cache_size = cache_size
@@ -476,6 +475,7 @@ class DifferentialOracle:
         self.stats[f"engine:{case.engine}"] += 1
         self.stats[f"source:{case.source}"] += 1
         module = self.module(case)
+        self.spec.set_limits(self.spec_fuel, SPEC_MAX_DEPTH)  # process-wide: set for every run
         spec_side = self._spec_side(case)
         wasm_side = self._wasmtime_side(case, module)
         if isinstance(spec_side, tuple) or isinstance(wasm_side, tuple):
