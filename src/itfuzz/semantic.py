@@ -173,6 +173,25 @@ class _SigOnly:
 
 
 _by_key: dict[bytes, frozenset] = {}
+_EMPTY_SIG: list = []
+
+
+class _MisuseOnly:
+    """A misuse case on an empty signature (for the misuse part of `case_features`)."""
+
+    def __init__(self, case) -> None:
+        from .case import Signature
+        if not _EMPTY_SIG:
+            _EMPTY_SIG.append(Signature((), None))
+            _EMPTY_SIG.append(case_features(_SigOnly(_EMPTY_SIG[0])))
+        self.sig = _EMPTY_SIG[0]
+        self.where = case.where
+        self.misuse = case.misuse
+
+
+def misuse_features(case) -> set[str]:
+    """The misuse site and kind of a host_api_misuse case (without re-walking its types)."""
+    return case_features(_MisuseOnly(case)) - _EMPTY_SIG[1]
 
 
 def static_features(sig) -> frozenset:
@@ -197,7 +216,7 @@ def features(case, outcome: str = "") -> set[str]:
     if sig is not None:
         out |= static_features(sig)
         if hasattr(case, "where"):  # a misuse case: its misuse site and kind
-            out |= case_features(case)
+            out |= misuse_features(case)
         enc = "->".join(sig.encoding_pair) if sig.shape == "composed" else sig.encoding
         budget = [MAX_NODES]
         calls = model_calls(case)
