@@ -423,7 +423,7 @@ class DifferentialOracle:
                 if kind == "memory":
                     out[name] = ctypes.string_at(ext.data_ptr(store), ext.data_len(store))
                 elif kind == "global":
-                    out[name] = comparable(from_wasmtime(t[0], ext.value(store)))
+                    out[name] = comparable(_global_value(store, ext, t[0]))
                 else:
                     out[name] = _table_state(store, ext, t[0])
             return out
@@ -571,6 +571,18 @@ def _raw_caller(store, func, params: tuple[str, ...], results: tuple[str, ...]) 
                 out.append(Value(t, None if null else 0))
         return tuple(out)
     return call
+
+
+def _global_value(store, glob, t: str) -> Value:
+    """A global's value as raw bits (numbers) or null-ness (references)."""
+    if t not in EDGES:
+        return from_wasmtime(t, glob.value(store))
+    from wasmtime import _ffi
+    raw = _ffi.wasmtime_val_t()
+    _ffi.wasmtime_global_get(store._context(), ctypes.byref(glob._global), ctypes.byref(raw))
+    if t in ("i32", "f32"):
+        return Value(t, raw.of.i32 & 0xFFFFFFFF)
+    return Value(t, raw.of.i64 & 0xFFFFFFFFFFFFFFFF)
 
 
 def _table_state(store, table, reftype: str) -> tuple:
