@@ -25,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import json
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -64,7 +65,7 @@ class Call:
     args: tuple[Value, ...]
 
     def __str__(self) -> str:
-        return f"{self.name}({', '.join(show_value(a) for a in self.args)})"
+        return f"{json.dumps(self.name)}({', '.join(show_value(a) for a in self.args)})"
 
 
 @dataclass(frozen=True)
