@@ -302,3 +302,34 @@ def test_seed_corpus_runs_clean_and_covers_engines_and_sources(repo_root):
             "export:memory", "export:table", "export:global", "import:func", "import:memory",
             "param:f32", "param:f64", "param:i64", "result:f64"]:
         assert feature in seen, feature
+
+
+NAN_CONVERSIONS_WAT = """
+(module
+  (memory (export "m") 1 1)
+  (global (export "g32") (mut i32) (i32.const 0))
+  (global (export "g64") (mut i64) (i64.const 0))
+  (func (export "demote") (param f64) (result i32)
+    (global.set 0 (i32.reinterpret_f32 (f32.demote_f64 (f64.const -nan:0xf000000000000))))
+    (i32.reinterpret_f32 (f32.demote_f64 (local.get 0))))
+  (func (export "promote") (param f32) (result i64)
+    (global.set 1 (i64.reinterpret_f64 (f64.promote_f32 (f32.const -nan:0x7ffffc))))
+    (f64.store (i32.const 8) (f64.promote_f32 (local.get 0)))
+    (i64.reinterpret_f64 (f64.promote_f32 (local.get 0)))))
+"""
+
+
+@pytest.mark.parametrize("engine", diff.ENGINES)
+def test_nan_conversions_agree(oracle, engine):
+    """NaN bits through demote/promote (not canonicalized by wasm-smith) match the interpreter
+    on every engine; found as diff-export-global with Wasmtime's NaN canonicalization on."""
+    oracle.run(case_of(NAN_CONVERSIONS_WAT, ("demote", Value("f64", 0x7FF8000000000000)),
+                       ("demote", Value.f64(1.5)), ("promote", Value("f32", 0x7FC00000)),
+                       ("promote", Value.f32(-2.0)), engine=engine))
+
+
+def test_nan_canonicalizing_wasmtime_differs_on_conversions():
+    """Why canonicalization is off: on, Wasmtime's demote of a NaN constant is canonical."""
+    with pytest.raises(Finding) as e:
+        DifferentialOracle(nan_canonicalization=True).run(case_of(NAN_CONVERSIONS_WAT, ("demote", Value.f64(1.5))))
+    assert e.value.check == "diff-export-global"

@@ -216,12 +216,18 @@ UNSUPPORTED = {"cranelift": ("unsupported", "not supported"),
                "winch": ("unsupported", "not supported", "gc types are disallowed")}
 
 
-def make_engine(kind: str):
-    """A Wasmtime engine for ``kind``; NaN canonicalization on (wasm-smith's modules canonicalize
-    too)."""
+def make_engine(kind: str, nan_canonicalization: bool = False):
+    """A Wasmtime engine for ``kind``.
+
+    Wasmtime's NaN canonicalization stays off: wasm-smith's ``--canonicalize-nans`` canonicalizes
+    arithmetic results but not ``f32.demote_f64`` / ``f64.promote_f32`` of a NaN constant, whose
+    result the spec leaves open (any arithmetic NaN). Wasmtime with canonicalization makes it
+    0x7fc00000 while the interpreter keeps sign and payload (as the hardware does), and the bits
+    escape through ``reinterpret`` into integers and memory. Without it, all three engines and
+    the interpreter agree (tests/test_differential.py: test_nan_conversions_agree)."""
     import wasmtime
     cfg = wasmtime.Config()
-    cfg.cranelift_nan_canonicalization = True
+    cfg.cranelift_nan_canonicalization = nan_canonicalization
     if kind == "winch":
         # wasmtime-py's `strategy` knows "auto" and "cranelift" only; 2 is WASMTIME_WINCH
         from wasmtime import _ffi
@@ -272,7 +278,7 @@ class DifferentialOracle:
     target = "differential_spec"
 
     def __init__(self, cache_size: int = 256, spec_fuel: int = SPEC_FUEL,
-                 tamper: Optional[Callable] = None) -> None:
+                 tamper: Optional[Callable] = None, nan_canonicalization: bool = False) -> None:
         from .. import spec
         spec.init()  # the OCaml runtime starts before any Wasmtime engine (signal handlers)
         self.spec, self.spec_fuel = spec, spec_fuel
@@ -280,12 +286,13 @@ class DifferentialOracle:
         self.modules: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
         self.cache_size = cache_size
         self.tamper = tamper
+        self.nan_canonicalization = nan_canonicalization  # Wasmtime's; see make_engine
         self.stats: Counter = Counter()
 
     # -- preparation -------------------------------------------------------------------------
     def engine(self, kind: str):
         if kind not in self.engines:
-            self.engines[kind] = make_engine(kind)
+            self.engines[kind] = make_engine(kind, self.nan_canonicalization)
         return self.engines[kind]
 
     def module(self, case: DiffCase):
