@@ -4,10 +4,12 @@ Two sources, both deterministic functions of input bytes:
 - `smith(seed)`: ``wasm-tools smith`` configured to the spec interpreter's scope (Wasm 2.0
   without SIMD: no threads, GC, exceptions, tail calls, memory64, multi-memory, extended
   constants), with guaranteed termination, canonical NaNs, bounded memory (≤ 10 pages) and
-  tables (≤ 100 elements, maximum required), no imports and every item exported. One process
-  per seed, so results are cached (LRU) by the seed bytes.
+  tables (≤ 100 elements, maximum required), no imports and every item exported; optionally
+  without reference types (for Winch) or with traps disallowed. One process per module, so
+  results are cached (LRU) by seed and options.
 - `component_modules(wasm)`: the core modules nested in a component binary (the round-trip
   target's components); these do import (memory, realloc, lowered host functions).
+  `bound_memories` gives their memories a maximum.
 
 `module_info` reads the import and export types of a module binary (a small reader of the type,
 import, function, table, memory, global and export sections; no Wasmtime).
