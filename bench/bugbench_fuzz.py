@@ -2,9 +2,11 @@
 """A fuzz target with one planted bug: `ITFUZZ_PLANT=NAME bench/bugbench_fuzz.py TARGET [libFuzzer
 flags]`. Runs `itfuzz.fuzzing.main(TARGET)` unchanged, except that once atheris is set up (itfuzz
 already imported and instrumented) the planted bug is applied, and `Target.execute` is wrapped:
-a finding the plant detects is recorded as JSON in `ITFUZZ_BENCH_OUT` (executions and seconds
-since the first input) and crashes as usual; any other finding is skipped like a known one, so
-the run goes on until the planted bug is found or the time limit.
+a finding the plant detects is recorded as JSON in `ITFUZZ_BENCH_OUT` (executions, and seconds
+since the first input finished: loading and compiling for it is warm-up) and crashes as usual;
+any other finding is skipped like a known one, so the run goes on until the planted bug is found
+or `ITFUZZ_BENCH_LIMIT` seconds have passed (then the result says not found and the process
+exits 0).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import planted  # noqa: E402
 
 PLANT = planted.PLANTS[os.environ["ITFUZZ_PLANT"]]
 OUT = os.environ.get("ITFUZZ_BENCH_OUT", "")
+LIMIT = float(os.environ.get("ITFUZZ_BENCH_LIMIT", "inf"))  # seconds
 
 
 def _arm() -> None:
@@ -32,21 +35,30 @@ def _arm() -> None:
     execute = targets.Target.execute
     state = {"execs": 0, "start": 0.0, "other": 0}
 
+    def record(found: bool, signature: str = "") -> None:
+        if OUT:
+            seconds = time.monotonic() - state["start"] if state["start"] else 0.0
+            Path(OUT).write_text(json.dumps({
+                "plant": PLANT.name, "found": found, "signature": signature,
+                "execs": state["execs"], "seconds": seconds, "other": state["other"]}))
+
     def wrapped(self, data, skip_known=False):
-        if state["execs"] == 0:
-            state["start"] = time.monotonic()
         state["execs"] += 1
+        if state["start"] and time.monotonic() - state["start"] > LIMIT:
+            record(False)
+            sys.stderr.flush()
+            os._exit(0)  # the time limit, from the end of the first input
         try:
             return execute(self, data, skip_known=skip_known)
         except Finding as f:
             if not PLANT.detects(f.signature):
                 state["other"] += 1
                 return targets.Outcome("known", "other")
-            if OUT:
-                Path(OUT).write_text(json.dumps({
-                    "plant": PLANT.name, "signature": f.signature, "execs": state["execs"],
-                    "seconds": time.monotonic() - state["start"], "other": state["other"]}))
+            record(True, f.signature)
             raise
+        finally:
+            if not state["start"]:  # the clock starts once the first input (warm-up) is done
+                state["start"] = time.monotonic()
     targets.Target.execute = wrapped
 
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Cost of semantic feature reporting: exec/s of each target with and without it, on the same
+inputs (the seed corpus plus seeded mutations of it, components warm in the cache), and µs per
+input for extracting and reporting the features (atheris's real counters).
+
+Usage: bench/bench_semantic.py [--rounds N] [--mutants M] [--targets a,b]   (not a test)
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import atheris  # noqa: E402
+
+from itfuzz import semantic, targets  # noqa: E402
+from itfuzz.findings import Finding  # noqa: E402
+
+
+def inputs(name: str, mutants: int) -> list[bytes]:
+    seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / name).iterdir())]
+    rnd = random.Random(7)
+    out = list(seeds)
+    for _ in range(mutants):
+        b = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randrange(1, 4)):
+            if b:
+                b[rnd.randrange(len(b) // 2, len(b))] = rnd.randrange(256)  # mostly values
+        out.append(bytes(b))
+    return out
+
+
+def run(target, datas, reporter) -> float:
+    """Seconds for one pass; with `reporter`, features are reported as in `fuzzing.main`."""
+    start = time.perf_counter()
+    for d in datas:
+        try:
+            o = target.execute(d, skip_known=True)
+            outcome = semantic.outcome_class(o.status, o.detail)
+        except Finding as f:
+            outcome = "finding:" + f.check
+        if reporter is not None:
+            reporter.report(semantic.features(target.last_case, outcome))
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--mutants", type=int, default=200)
+    ap.add_argument("--targets", default="component_roundtrip,host_api_misuse,component_static")
+    args = ap.parse_args()
+    reporter = semantic.Reporter(atheris._reserve_counter, atheris._trace_branch)
+    print(f"{'target':22} {'inputs':>6} {'exec/s off':>10} {'exec/s on':>10} {'overhead':>9} "
+          f"{'features us':>11} {'features/input':>14}")
+    for name in args.targets.split(","):
+        target = targets.get(name)
+        datas = inputs(name, args.mutants)
+        run(target, datas, reporter)  # warm: compile every component, load static shards
+        off = on = 0.0
+        for _ in range(args.rounds):  # interleaved, so both see the same machine
+            off += run(target, datas, None)
+            on += run(target, datas, reporter)
+        n = len(datas) * args.rounds
+        cases = [target.decode(d) for d in datas]
+        start = time.perf_counter()
+        count = 0
+        for c in cases:
+            f = semantic.features(c, "ok")
+            reporter.report(f)
+            count += len(f)
+        feat_us = (time.perf_counter() - start) / len(cases) * 1e6
+        print(f"{name:22} {len(datas):6} {n / off:10.1f} {n / on:10.1f} "
+              f"{(on - off) / off * 100:8.1f}% {feat_us:11.0f} {count / len(cases):14.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
