@@ -96,6 +96,15 @@ def test_every_target_gives_features(name):
         assert any(x.startswith("kind:") for x in f) and len(f) <= 2000
 
 
+def test_other_cases_degrade_gracefully():
+    """A case without a signature (differential_spec's) gives what it names of itself."""
+    from types import SimpleNamespace
+    case = SimpleNamespace(source="smith", engine="winch", calls=(1, 2, 3), wasm=b"")
+    assert semantic.features(case, "discarded:fuel") == {
+        "source:smith", "engine:winch", "calls:<=4", "outcome:discarded:fuel"}
+    assert semantic.features(None, "ok") == {"outcome:ok"}
+
+
 def test_misuse_cases_report_the_misuse():
     t = targets.get("host_api_misuse")
     f = set().union(*(semantic.features(t.decode(d)) for d in corpus("host_api_misuse")))

@@ -226,6 +226,14 @@ def features(case, outcome: str = "") -> set[str]:
                 value_features(t, a, enc, out, budget)
             if sig.result is not None and not sig.echo:
                 value_features(sig.result, ret, enc, out, budget)
+    else:  # another kind of case (differential_spec): what it names of itself
+        for attr in ("source", "engine"):
+            v = getattr(case, attr, None)
+            if isinstance(v, str):
+                out.add(f"{attr}:{v}")
+        calls = getattr(case, "calls", None)
+        if isinstance(calls, tuple):
+            out.add(f"calls:{bucket(len(calls))}")
     if outcome:
         out.add("outcome:" + outcome)
         if sig is not None:
