@@ -117,7 +117,7 @@ def benchmark(args) -> int:
         for target in planted.PLANTS[name].targets:
             if wanted and target not in wanted:
                 continue
-            for seed in range(1, args.runs + 1):
+            for seed in range(args.seed_base, args.seed_base + args.runs):
                 for semantic in (True, False):  # interleaved: both see the same machine load
                     jobs.append((name, target, semantic, seed))
     print(f"bugbench: {len(jobs)} runs, limit {args.limit:.0f} s each, {args.jobs} in parallel",
@@ -142,6 +142,10 @@ def benchmark(args) -> int:
     with ThreadPoolExecutor(args.jobs) as pool:
         for job, r in pool.map(work, jobs):
             results.setdefault(job[:3], []).append(r)
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            [{"plant": k[0], "target": k[1], "semantic": k[2], **r}
+             for k, rs in results.items() for r in rs], default=str, indent=1))
 
     head = (f"{'planted bug':22} {'target':20} {'on: found':>9} {'median s':>9} {'execs':>8}  "
             f"{'off: found':>10} {'median s':>9} {'execs':>8}")
@@ -220,6 +224,8 @@ def main() -> int:
                     help="runs in parallel (default: CPU count)")
     ap.add_argument("--plants", default="", help="comma-separated planted bugs (default all)")
     ap.add_argument("--targets", default="", help="comma-separated targets (default all)")
+    ap.add_argument("--seed-base", type=int, default=1, help="first libFuzzer -seed")
+    ap.add_argument("--json", default="", help="also write every run's result to this file")
     ap.add_argument("--find-triggers", action="store_true",
                     help="search and write bench/planted_triggers/<plant>.bin instead")
     ap.add_argument("--tries", type=int, default=20000, help="inputs per trigger search")
