@@ -9,6 +9,8 @@
     itfuzz spec-test PATH…                               .wast files on the OCaml interpreter
     itfuzz gen-static [--seed S] [--count N] [--out DIR] generate the static target's cases
 
+Environment: ITFUZZ_SEMANTIC=0 turns semantic coverage feedback off (fuzz).
+
 Exit codes: 0 nothing found, 1 a finding (repro, minimize's input, triage), 2 usage or input
 errors (missing, unreadable or empty files, unknown targets).
 """
@@ -197,7 +199,8 @@ def main(argv=None) -> int:
                         help=f"seconds per input before it counts as a timeout "
                              f"(default {DEFAULT_TIMEOUT}; 0: none)")
 
-    f = sub.add_parser("fuzz", help="run a fuzz target under libFuzzer (flags pass through)")
+    f = sub.add_parser("fuzz", help="run a fuzz target under libFuzzer (flags pass through)",
+                       epilog="ITFUZZ_SEMANTIC=0 turns semantic coverage feedback off")
     f.add_argument("target")
     f.add_argument("flags", nargs=argparse.REMAINDER)
     f.set_defaults(fn=cmd_fuzz)
