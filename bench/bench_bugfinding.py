@@ -4,8 +4,9 @@
 
 For every planted bug and each target it applies to, RUNS fuzzing runs per feedback setting
 (libFuzzer seeds 1..RUNS, a fresh corpus directory plus the seed corpus minus the seeds that
-already detect the bug), each until the plant is detected or LIMIT seconds; prints one table of median time and executions to
-detection (a run that never detects counts as infinite: `>LIMIT` when most runs miss).
+already detect the bug), each until the plant is detected or LIMIT seconds; prints one table
+of median time and executions to detection (a run that never detects counts as infinite:
+`>LIMIT` when most runs miss).
 
     bench/bench_bugfinding.py [--limit S] [--runs N] [--jobs J] [--plants a,b] [--targets t,u]
     bench/bench_bugfinding.py --find-triggers   # (re)write bench/planted_triggers/<plant>.bin
@@ -74,10 +75,11 @@ def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
         env = dict(os.environ, ITFUZZ_PLANT=plant, ITFUZZ_BENCH_OUT=str(out),
                    ITFUZZ_BENCH_LIMIT=str(limit),
                    ITFUZZ_SEMANTIC="1" if semantic else "0", PYTHONHASHSEED="0",
-                   PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+                   PYTHONPATH=os.pathsep.join([str(ROOT / "src"),
+                                               os.environ.get("PYTHONPATH", "")]))
         cmd = [sys.executable, str(ENTRY), target, f"-seed={seed}",
-               f"-max_total_time={int(limit) + 600}", "-timeout=300", "-rss_limit_mb=4096", f"-artifact_prefix={tmp}/",
-               "-print_final_stats=1", str(corpus), str(seeds)]
+               f"-max_total_time={int(limit) + 600}", "-timeout=300", "-rss_limit_mb=4096",
+               f"-artifact_prefix={tmp}/", "-print_final_stats=1", str(corpus), str(seeds)]
         start = time.monotonic()
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp,
                            timeout=limit + 900)
