@@ -344,7 +344,7 @@ def test_each_engine_really_compiles_differently():
     for kind in diff.ENGINES:
         engine = diff.make_engine(kind)
         module = wasmtime.Module(engine, wasm)
-        arts[kind] = module.serialize()
+        arts[kind] = bytes(module.serialize())
         store = wasmtime.Store(engine)
         assert wasmtime.Instance(store, module, []).exports(store)["rem"](store, -23) == -2
     assert len(set(arts.values())) == 3
