@@ -110,7 +110,7 @@ def _component_core_modules(case_bytes: bytes) -> list[bytes]:
     return mods
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=4096)
 def _module_info(wasm: bytes) -> ModuleInfo:
     return module_info(wasm)
 
@@ -277,7 +277,7 @@ class DifferentialOracle:
 
     target = "differential_spec"
 
-    def __init__(self, cache_size: int = 256, spec_fuel: int = SPEC_FUEL,
+    def __init__(self, cache_size: int = 512, spec_fuel: int = SPEC_FUEL,
                  tamper: Optional[Callable] = None, nan_canonicalization: bool = False) -> None:
         from .. import spec
         spec.init()  # the OCaml runtime starts before any Wasmtime engine (signal handlers)
