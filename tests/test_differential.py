@@ -350,3 +350,12 @@ def test_each_engine_really_compiles_differently():
     assert len(set(arts.values())) == 3
     with pytest.raises(ValueError):
         diff.make_engine("v8")
+
+
+def test_interpreter_opcodes_reported_as_features(oracle, monkeypatch):
+    from itfuzz import semantic
+    seen = []
+    monkeypatch.setattr(semantic, "report_opcodes", lambda counts: seen.append(dict(counts)))
+    oracle.run(case_of(KINDS_WAT, ("rem", i32(5)), ("store", i32(1), i32(2))))
+    assert len(seen) == 1
+    assert seen[0][0x6F] == 1 and seen[0][0x3A] == 1  # i32.rem_s, i32.store8

@@ -497,11 +497,22 @@ class DifferentialOracle:
         done: list[Call] = []
         self._compare_state(case, spec_side, wasm_side, done, None)
         self.spec.opcode_counts()  # reset: what each call executes says what it may have written
+        executed: Counter = Counter()
+        try:
+            self._run_calls(case, spec_side, wasm_side, done, executed)
+        finally:  # interpreter opcodes as libFuzzer features (no-op outside `itfuzz fuzz`)
+            from .. import semantic  # imported here: atheris must not instrument it
+            semantic.report_opcodes(executed)
+
+    def _run_calls(self, case: DiffCase, spec_side: _Side, wasm_side: _Side, done: list,
+                   executed: Counter) -> None:
         for c in case.calls:
             done.append(c)
             self.stats["calls"] += 1
             want = spec_side.call(c)
-            written = written_kinds(self.spec.opcode_counts())
+            counts = self.spec.opcode_counts()
+            executed.update(counts)
+            written = written_kinds(counts)
             got = wasm_side.call(c)
             if tuple(map(_key, want)) != tuple(map(_key, got)):
                 raise self.finding(
