@@ -325,7 +325,8 @@ def test_nan_conversions_agree(oracle, engine):
     on every engine; found as diff-export-global with Wasmtime's NaN canonicalization on."""
     oracle.run(case_of(NAN_CONVERSIONS_WAT, ("demote", Value("f64", 0x7FF8000000000000)),
                        ("demote", Value.f64(1.5)), ("promote", Value("f32", 0x7FC00000)),
-                       ("promote", Value.f32(-2.0)), engine=engine))
+                       ("promote", Value.f32(-2.0)), ("promote", Value("f32", 0x7F800001)),
+                       ("demote", Value("f64", 0xFFF0000000000001)), engine=engine))  # sNaNs
 
 
 def test_nan_canonicalizing_wasmtime_differs_on_conversions():
