@@ -57,14 +57,15 @@ def test_type_and_value_features():
     v = Variant((("a", PRIMS["string"]), ("b", None)))
     t = List(v)
     sig = Signature((("x", t), ("y", PRIMS["f64"]), ("z", PRIMS["u64"]),
-                     ("w", Option(Option(PRIMS["char"])))), None, "utf16")
+                     ("w", Option(Option(PRIMS["char"]))), ("o", Option(v))), None, "utf16")
     case = Case(sig, (Call(([("a", "\U0001f600"), ("b", None)], float("nan"), (1 << 64) - 1,
-                                ("some", ("none", None))), None),
-                          Call(([], -0.0, 0, ("none", None)), None)))
+                            ("some", ("none", None)), ("some", ("a", ""))), None),
+                      Call(([], -0.0, 0, ("none", None), ("none", None)), None)))
     f = semantic.features(case, "ok")
     for want in ("path:list>variant>string", "edge:string:astral:utf16", "edge:f64:nan",
                  "edge:f64:-0", "edge:u64:max", "edge:u64:min", "edge:list:empty", "edge:list:2",
                  "edge:option>option:none", "edge:variant:last:empty", "encoding:utf16",
+                 "edge:option>variant:first",
                  "outcome:ok", "outcome:ok:single", "calls:2", "spill:False"):
         assert want in f, want
     assert not any("1f600" in x or "nan" == x for x in f)

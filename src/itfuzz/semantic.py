@@ -97,6 +97,13 @@ def _char_class(c: str) -> str:
             else "astral")
 
 
+def _case(t: _VariantLike, name: str) -> tuple[str, Optional[Type]]:
+    """Where case `name` sits among `t`'s cases (first, mid, last) and its payload type."""
+    cases = t.cases()
+    i = next(j for j, (n, _) in enumerate(cases) if n == name)
+    return ("first" if i == 0 else "last" if i == len(cases) - 1 else "mid"), cases[i][1]
+
+
 def value_features(t: Type, v: Any, encoding: str, out: set[str], budget: list[int]) -> None:
     """Edge classes of a model value (NaN, -0, int bounds, astral chars, empty and long lists),
     by kind; strings also by encoding. Walks at most `budget[0]` nodes."""
@@ -137,14 +144,12 @@ def value_features(t: Type, v: Any, encoding: str, out: set[str], budget: list[i
         out.add(f"edge:enum:{'first' if i == 0 else 'last' if i == len(t.names_) - 1 else 'mid'}")
     elif isinstance(t, _VariantLike):
         name, payload = v
-        cases = t.cases()
-        i = next(j for j, (n, _) in enumerate(cases) if n == name)
-        where = "first" if i == 0 else "last" if i == len(cases) - 1 else "mid"
+        where, p = _case(t, name)
         out.add(f"edge:{k}:{where}:{'payload' if payload is not None else 'empty'}")
-        p = cases[i][1]
         if p is not None:
             if isinstance(p, _VariantLike) and not isinstance(p, Enum):
-                out.add(f"edge:{k}>{p.kind}:{payload[0] if p.kind in ('option', 'result') else where}")
+                inner = payload[0] if p.kind in ("option", "result") else _case(p, payload[0])[0]
+                out.add(f"edge:{k}>{p.kind}:{inner}")
             value_features(p, payload, encoding, out, budget)
     elif isinstance(t, Flags):
         n = len(v)
