@@ -24,7 +24,7 @@ from .types import INT_RANGES, Enum, Flags, List, Record, Tuple, Type, _VariantL
 ENV = "ITFUZZ_SEMANTIC"
 BLOCK = 1 << 13      # counters reserved for semantic features
 PATH_LIMIT = 3       # kind-path depth (e.g. `list>variant>string`)
-MAX_NODES = 600      # value nodes walked per input
+MAX_NODES = 150      # value nodes walked per input
 MAX_FEATURES = 512   # features reported per input
 
 
