@@ -18,16 +18,6 @@ OUT_DIR = Path(os.environ.get("SPEC_INTERP_BUILD_DIR") or ROOT / "build" / "spec
 OBJECT = OUT_DIR / "spec_interp.o"
 APT_HINT = "the OCaml toolchain is missing: apt-get install ocaml-nox ocaml-findlib"
 
-CDEF = """
-typedef struct itf_reply itf_reply;
-int itf_init(void);
-int itf_call(const char *name, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len);
-void itf_free(void *p);
-void itf_set_host(void (*fn)(uint32_t, const uint8_t *, size_t, itf_reply *));
-int itf_reply_set(itf_reply *reply, const uint8_t *data, size_t len);
-extern "Python" void itf_py_host(uint32_t, const uint8_t *, size_t, itf_reply *);
-"""
-
 PROTOTYPES = """
 typedef struct itf_reply itf_reply;
 int itf_init(void);
@@ -36,6 +26,9 @@ void itf_free(void *p);
 void itf_set_host(void (*fn)(uint32_t, const uint8_t *, size_t, itf_reply *));
 int itf_reply_set(itf_reply *reply, const uint8_t *data, size_t len);
 """
+
+# cffi declarations: the C prototypes plus the Python callback for host functions.
+CDEF = PROTOTYPES + 'extern "Python" void itf_py_host(uint32_t, const uint8_t *, size_t, itf_reply *);\n'
 
 
 def _fail(msg: str) -> None:
