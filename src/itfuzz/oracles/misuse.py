@@ -88,12 +88,7 @@ class MisuseOracle(RoundTripOracle):
                 "predicted without running: Wasmtime's C API aborts the process "
                 "(val.rs: char::from_u32(..).unwrap() panics on a surrogate); run with "
                 "ITFUZZ_MISUSE_RUN_ABORTS=1 to see it", case, entry)
-        store = wasmtime.Store(self.engine)
-        try:
-            instance = entry.linker.instantiate(store, entry.component)
-        except wasmtime.WasmtimeError as e:
-            self._raise_error("instantiate", e, entry)
-        f = instance.get_func(store, "f")
+        store, _, f = self.instantiate(entry)
         error = self.misuse_call(store, f, entry, case)
         self.check_after(store, f, entry, case, error)
 
@@ -172,8 +167,7 @@ class MisuseOracle(RoundTripOracle):
                     f"after the rejected host result ({type(error).__name__}), a valid call in "
                     f"the same store failed otherwise than with '{POISONED}': {after.message}",
                     case, entry) from None
-        fresh = wasmtime.Store(self.engine)
-        f2 = entry.linker.instantiate(fresh, entry.component).get_func(fresh, "f")
+        fresh, _, f2 = self.instantiate(entry)
         try:
             self.run_call(fresh, f2, entry, args, ret)
         except Finding as after:

@@ -184,15 +184,19 @@ class RoundTripOracle:
         return g
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, tc: TestCase) -> None:
-        self.stats["inputs"] += 1
-        entry = self.prepare_case(tc)
+    def instantiate(self, entry: Prepared):
+        """A fresh store with an instance of the entry's component: (store, instance, f)."""
         store = wasmtime.Store(self.engine)
         try:
             instance = entry.linker.instantiate(store, entry.component)
         except wasmtime.WasmtimeError as e:
             self._raise_error("instantiate", e, entry)
-        f = instance.get_func(store, "f")
+        return store, instance, instance.get_func(store, "f")
+
+    def run(self, tc: TestCase) -> None:
+        self.stats["inputs"] += 1
+        entry = self.prepare_case(tc)
+        store, instance, f = self.instantiate(entry)
         if not entry.reflected:
             self.check_reflection(store, f, entry)
         counters = self.post_return_counters(store, instance, entry.sig)
