@@ -70,7 +70,7 @@ class SmithFailed(Exception):
 class SmithCache:
     """``wasm-tools smith`` output by seed bytes (bounded LRU; failures are cached too)."""
 
-    def __init__(self, size: int = 4096) -> None:  # ~1 KB a module
+    def __init__(self, size: int = 16384) -> None:  # ~1 KB a module: every smith-id module fits
         self.size = size
         self.entries: OrderedDict[tuple, bytes | str] = OrderedDict()
         self.runs = 0

@@ -113,7 +113,7 @@ def _component_core_modules(case_bytes: bytes) -> list[bytes]:
     return mods
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def _module_info(wasm: bytes) -> ModuleInfo:
     return module_info(wasm)
 
