@@ -39,6 +39,19 @@ def warm_exec_per_sec(inputs: list[bytes], rounds: int) -> float:
     return rounds * len(inputs) / (time.perf_counter() - start)
 
 
+def simple_exec_per_sec(n: int = 3000) -> float:
+    """exec/s of the whole target on one cached input: a single-shape u32 echo, one call."""
+    target = targets.get("component_roundtrip")
+    data = bytes([0, 0, 0, 0, 6, 0, 7, 0, 0, 0])
+    assert target.decode(data).sig.wit().endswith("f: func(x: u32) -> u32;")
+    for _ in range(100):
+        target.execute(data)
+    start = time.perf_counter()
+    for _ in range(n):
+        target.execute(data)
+    return n / (time.perf_counter() - start)
+
+
 def cold_compile_ms(inputs: list[bytes]) -> list[float]:
     target = targets.get("component_roundtrip")
     engine = wasmtime.Engine()
@@ -80,6 +93,7 @@ def main() -> int:
     calls = [per_call_us(oracle, decode(d), 50) for d in inputs]
     print(f"seed corpus: {len(inputs)} inputs")
     print(f"warm exec/s (whole target, cached components): {eps:.0f}")
+    print(f"warm exec/s on a cached u32 echo input (one call): {simple_exec_per_sec():.0f}")
     print(f"cold compile ms per component: median {statistics.median(compile_ms):.1f}, "
           f"max {max(compile_ms):.1f}")
     print(f"bare u32 echo: {bare:.1f} us per round trip")
