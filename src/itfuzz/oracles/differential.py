@@ -9,7 +9,7 @@ Input layout (the module first, so that mutations of the later bytes reuse it):
            7   "component": a core module of the round-trip component decoded from the seed
                bytes (``h >> 3`` picks which)
            smith modules disallow traps unless ``(h >> 3) % 4 == 0`` (id: ``id % 4 == 0``)
-  byte 1   n: the seed is ``8 * (n % 32)`` bytes from byte 3 on ("smith", "component")
+  byte 1   n: the seed is ``8 * (n % 16)`` bytes from byte 3 on ("smith", "component")
   byte 2   the Wasmtime engine (cranelift, winch, pulley)
   rest     the calls: every exported function once, then extra calls, each argument an edge
            value (MIN, -1, 0, 1, MAX, ±0, ±inf, NaNs, …) half of the time, else random bits.
@@ -40,7 +40,7 @@ ENGINES = ("cranelift", "winch", "pulley")
 SOURCES = ("smith-id", "smith", "component")
 SOURCE_OF = ("smith-id",) * 4 + ("smith",) * 3 + ("component",)  # by h % 8
 ID_SEED_SIZE = 256
-SEED_UNITS = 32  # module seeds are up to 8 * 31 bytes
+SEED_UNITS = 16  # module seeds are up to 8 * 15 bytes
 MAX_EXTRA_CALLS = 12
 MAX_CALLS = 40
 SPEC_FUEL = 2_000_000  # interpreter instructions per top-level call before it gives up (discard)
