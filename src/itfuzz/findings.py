@@ -36,7 +36,8 @@ class Finding(Exception):
         if self.values:
             parts += ["-- values --", self.values]
         if with_wat and self.wat:
-            parts += ["-- component (WAT) --", self.wat]
+            kind = "component" if self.wat.lstrip().startswith("(component") else "module"
+            parts += [f"-- {kind} (WAT) --", self.wat]
         return "\n".join(parts)
 
 
