@@ -17,10 +17,10 @@ import, function, table, memory, global and export sections; no Wasmtime).
 from __future__ import annotations
 
 import subprocess
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
 
+from .lru import LRU
 from .spec.tools import wasm_tools
 
 SMITH_FUEL = 100  # loop iterations + calls before the inserted fuel check traps (unreachable)
@@ -71,24 +71,17 @@ class SmithCache:
     """``wasm-tools smith`` output by seed bytes (bounded LRU; failures are cached too)."""
 
     def __init__(self, size: int = 16384) -> None:  # ~1 KB a module: every smith-id module fits
-        self.size = size
-        self.entries: OrderedDict[tuple, bytes | str] = OrderedDict()
+        self.entries: LRU = LRU(size)  # (seed, options) → module bytes, or smith's error text
         self.runs = 0
 
     def __call__(self, seed: bytes, reference_types: bool = True,
                  disallow_traps: bool = False) -> bytes:
         """The module of ``seed``; without reference types (no externref) for engines that lack
         them (Winch has no GC heap); with ``disallow_traps``, guarded against most traps."""
-        key = (seed, reference_types, disallow_traps)
-        out = self.entries.get(key)
-        if out is None:
-            flags = SMITH_FLAGS + (() if reference_types else NO_REFERENCE_TYPES)
-            out = self._run(seed, flags + (DISALLOW_TRAPS if disallow_traps else ()))
-            self.entries[key] = out
-            if len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        else:
-            self.entries.move_to_end(key)
+        flags = SMITH_FLAGS + (() if reference_types else NO_REFERENCE_TYPES)
+        flags += DISALLOW_TRAPS if disallow_traps else ()
+        out = self.entries.get_or_make((seed, reference_types, disallow_traps),
+                                       lambda: self._run(seed, flags))
         if isinstance(out, str):
             raise SmithFailed(out)
         return out

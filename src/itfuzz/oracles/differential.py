@@ -26,7 +26,7 @@ import ctypes
 import functools
 import hashlib
 import json
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -34,6 +34,7 @@ from ..arbitrary import Unstructured
 from ..core_modules import (MAX_MEMORY_PAGES, Item, ModuleInfo, SmithFailed, bound_memories,
                             component_modules, module_info, smith, wasm_to_wat)
 from ..findings import Discard, Finding, first_line, normalize_error
+from ..lru import LRU
 from ..spec.values import Value
 
 ENGINES = ("cranelift", "winch", "pulley")
@@ -93,24 +94,20 @@ def show_value(v: Value) -> str:
 
 
 # -- decoding (pure: no Wasmtime) --------------------------------------------------------------
-_component_cache: OrderedDict[bytes, list[bytes]] = OrderedDict()
+_component_cache: LRU = LRU(256)  # round-trip input bytes → its core modules
 
 
 def _component_core_modules(case_bytes: bytes) -> list[bytes]:
     """The core modules of the round-trip component that ``case_bytes`` decodes to (cached)."""
-    mods = _component_cache.get(case_bytes)
-    if mods is None:
+    def make() -> list[bytes]:
         import wasmtime  # only its WAT parser (the `wat` crate), in process
 
         from ..case import decode as decode_roundtrip
         from ..component import component_text
         text = component_text(decode_roundtrip(case_bytes).sig)
         binary = bytes(wasmtime.wat2wasm(text))
-        mods = [bound_memories(m, MAX_MEMORY_PAGES) for m in component_modules(binary)]
-        _component_cache[case_bytes] = mods
-        if len(_component_cache) > 256:
-            _component_cache.popitem(last=False)
-    return mods
+        return [bound_memories(m, MAX_MEMORY_PAGES) for m in component_modules(binary)]
+    return _component_cache.get_or_make(case_bytes, make)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -284,8 +281,7 @@ class DifferentialOracle:
         spec.init()  # the OCaml runtime starts before any Wasmtime engine (signal handlers)
         self.spec, self.spec_fuel = spec, spec_fuel
         self.engines: dict[str, Any] = {}
-        self.modules: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
-        self.cache_size = cache_size
+        self.modules: LRU = LRU(cache_size)  # (engine, module hash) → Module or its error
         self.tamper = tamper
         self.nan_canonicalization = nan_canonicalization  # Wasmtime's; see make_engine
         self.stats: Counter = Counter()
@@ -300,18 +296,14 @@ class DifferentialOracle:
         """The compiled Wasmtime module (cached by engine and module hash)."""
         import wasmtime
         key = (case.engine, hashlib.sha1(case.wasm).digest())
-        entry = self.modules.get(key)
-        if entry is None:
+
+        def compile_module():
             self.stats["compiles"] += 1
             try:
-                entry = wasmtime.Module(self.engine(case.engine), case.wasm)
+                return wasmtime.Module(self.engine(case.engine), case.wasm)
             except wasmtime.WasmtimeError as e:
-                entry = e
-            self.modules[key] = entry
-            if len(self.modules) > self.cache_size:
-                self.modules.popitem(last=False)
-        else:
-            self.modules.move_to_end(key)
+                return e  # cached too: the same bytes fail the same way
+        entry = self.modules.get_or_make(key, compile_module)
         if isinstance(entry, Exception):
             text = str(entry).lower()
             if any(m in text for m in UNSUPPORTED[case.engine]):

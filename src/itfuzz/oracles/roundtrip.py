@@ -8,7 +8,6 @@ component text (bounded LRU); every input gets a fresh `Store`.
 from __future__ import annotations
 
 import sys
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -19,6 +18,7 @@ from .. import reflection
 from ..case import Signature, TestCase
 from ..component import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
 from ..findings import Discard, Finding, first_line, normalize_error, short
+from ..lru import LRU
 from ..values import diff
 from ..wasmtime_values import (ShapeError, ambiguities, ambiguity, from_wasmtime, to_wasmtime,
                                wasmtime_py_work)
@@ -90,9 +90,8 @@ class RoundTripOracle:
                  transform: Optional[Callable[[Prepared], None]] = None) -> None:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_engine()
-        self.cache: OrderedDict[str, Prepared] = OrderedDict()  # component text → entry
+        self.cache: LRU = LRU(cache_size)  # component text → Prepared entry
         self.by_key: dict[bytes, str] = {}  # signature input bytes → component text
-        self.cache_size = cache_size
         self.transform = transform  # test hook: fault injection into a prepared entry
         self.stats = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
 
@@ -114,10 +113,10 @@ class RoundTripOracle:
     def entry(self, wat: str, sig: Signature, converters: Callable[[], dict]) -> Prepared:
         """The cached entry of this component text, or a new one compiled with `converters()`
         (the `Prepared` fields from `params_in` on)."""
-        entry = self.cache.get(wat)
-        if entry is not None:
-            self.cache.move_to_end(wat)
-            return entry
+        return self.cache.get_or_make(wat, lambda: self._compile(wat, sig, converters))
+
+    def _compile(self, wat: str, sig: Signature, converters: Callable[[], dict]) -> Prepared:
+        """A new entry: the component compiled, its linker with the checking host function."""
         work = max((wasmtime_py_work(t) for t in sig.types()), default=0)
         if work > SLOW_WORK:
             # Deterministic stand-in for the timeout wasmtime-py would hit (never cached).
@@ -136,16 +135,13 @@ class RoundTripOracle:
         if self.transform:
             self.transform(entry)
         entry.linker.root().add_func("g", self._host(entry))
-        self.cache[wat] = entry
-        if len(self.cache) > self.cache_size:
-            self.cache.popitem(last=False)
         return entry
 
     def _alias(self, key: bytes, entry: Prepared) -> None:
         """Remember which component text an input key decodes to (bounded; holds no entry, so
         evicted components are freed)."""
         if key:
-            if len(self.by_key) >= 4 * self.cache_size:
+            if len(self.by_key) >= 4 * self.cache.size:
                 self.by_key.clear()
             self.by_key[key] = entry.wat
 
