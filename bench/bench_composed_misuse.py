@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import wasmtime  # noqa: E402
 
 from itfuzz import targets  # noqa: E402
-from itfuzz.component import component_text  # noqa: E402
+from itfuzz.generators.components import component_text  # noqa: E402
 
 
 def corpus(name: str) -> list[bytes]:
@@ -53,9 +53,9 @@ def cold_compile_ms(sigs) -> list[float]:
 def same_signature_us(repeat: int = 2000) -> dict[str, float]:
     """Median µs of one checked round trip of `f(x: string) -> string` ("h\xe9llo \u20ac"),
     single (utf8) against composed (utf8 caller, utf16 callee: transcoding both ways)."""
-    from itfuzz.case import Signature
+    from itfuzz.model.case import Signature
+    from itfuzz.model.types import PRIMS
     from itfuzz.oracles.roundtrip import RoundTripOracle
-    from itfuzz.types import PRIMS
     oracle, s, out = RoundTripOracle(), PRIMS["string"], {}
     for name, kw in (("single", {}), ("composed", {"shape": "composed",
                                                      "callee_encoding": "utf16"})):

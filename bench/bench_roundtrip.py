@@ -18,10 +18,10 @@ sys.path.insert(0, str(ROOT / "src"))
 import wasmtime  # noqa: E402
 
 from itfuzz import targets  # noqa: E402
-from itfuzz.case import Call, Signature, TestCase  # noqa: E402
-from itfuzz.component import component_text  # noqa: E402
+from itfuzz.generators.components import component_text  # noqa: E402
+from itfuzz.model.case import Call, Signature, TestCase  # noqa: E402
+from itfuzz.model.types import PRIMS  # noqa: E402
 from itfuzz.oracles.roundtrip import RoundTripOracle  # noqa: E402
-from itfuzz.types import PRIMS  # noqa: E402
 
 
 def corpus() -> list[bytes]:

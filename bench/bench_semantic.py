@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import atheris  # noqa: E402
 
-from itfuzz import semantic, targets  # noqa: E402
+from itfuzz import targets  # noqa: E402
+from itfuzz.feedback import semantic  # noqa: E402
 from itfuzz.findings import Finding  # noqa: E402
 
 
@@ -48,7 +49,7 @@ def run(target, datas, reporter) -> float:
         except Finding as f:
             outcome = "finding:" + f.check
         if reporter is not None:
-            reporter.report(semantic.features(target.last_case, outcome))
+            reporter.report(target.features(target.last_case, outcome))
     return time.perf_counter() - start
 
 
@@ -105,7 +106,7 @@ def main() -> int:
         start = time.perf_counter()
         count = 0
         for c in cases:
-            f = semantic.features(c, "ok")
+            f = target.features(c, "ok")
             reporter.report(f)
             count += len(f)
         feat_us = (time.perf_counter() - start) / len(cases) * 1e6

@@ -17,10 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from itfuzz import static_gen, targets  # noqa: E402
-from itfuzz.case import Call, TestCase  # noqa: E402
+from itfuzz import targets  # noqa: E402
+from itfuzz.model.case import Call, TestCase  # noqa: E402
 from itfuzz.oracles.roundtrip import RoundTripOracle  # noqa: E402
-from itfuzz.oracles.static import decode, default_cases  # noqa: E402
+from itfuzz.static import gen as static_gen  # noqa: E402
+from itfuzz.static.decode import decode_static_case as decode  # noqa: E402
+from itfuzz.static.decode import default_cases  # noqa: E402
 
 
 def corpus() -> list[bytes]:
@@ -75,12 +77,12 @@ def main() -> int:
     timer = ("import time; t, c = time.perf_counter(), time.process_time(); {}; "
              "print(time.perf_counter() - t, time.process_time() - c)")
     default_cases().load_all()  # the .pyc files exist before the import timings
-    pkg_import = fresh_process_seconds(timer.format("import itfuzz.static_cases"))
+    pkg_import = fresh_process_seconds(timer.format("import itfuzz.static.cases"))
     load_all = fresh_process_seconds(timer.format(
-        "import itfuzz.static_cases as s; s.CASES.load_all()"))
+        "import itfuzz.static.cases as s; s.CASES.load_all()"))
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        static_gen.write(Path(tmp) / "static_cases")
+        static_gen.write(Path(tmp) / "cases")
         gen_s = time.perf_counter() - start
 
     print(f"seed corpus: {len(inputs)} inputs")
@@ -90,8 +92,8 @@ def main() -> int:
     print(f"static decode only (case pick + typed arbitrary): {decode_eps}")
     print(f"generated package: {len(files)} files, {size / 1e6:.2f} MB "
           f"(component texts zlib-compressed: {wat / 1e6:.2f} MB)")
-    print("import itfuzz.static_cases (fresh process, .pyc present): "
-          "%.2f s wall, %.2f s CPU" % pkg_import)
+    print("import itfuzz.static.cases (fresh process, .pyc present): "
+          "{:.2f} s wall, {:.2f} s CPU".format(*pkg_import))
     print(f"import + load all {static_gen.COUNT} cases (fresh process): "
           "%.2f s wall, %.2f s CPU" % load_all)
     print(f"gen-static ({static_gen.COUNT} cases): {gen_s:.1f} s")

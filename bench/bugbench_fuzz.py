@@ -19,7 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import atheris  # noqa: E402
-
 import planted  # noqa: E402
 
 PLANT = planted.PLANTS[os.environ["ITFUZZ_PLANT"]]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 UTF16 = re.compile(r"string-encoding=utf16\b")
 
@@ -136,8 +136,8 @@ def utf16_astral():
 def record_retptr_offset():
     """The generated core adapter returns a record result's address 4 bytes past where `g`
     wrote it, so the record is lifted mis-aligned (fields read from the wrong offsets)."""
-    from itfuzz import component
-    from itfuzz.types import Record
+    from itfuzz.generators import components as component
+    from itfuzz.model.types import Record
 
     def make(orig):
         def main_module(sig):
@@ -153,7 +153,7 @@ def record_retptr_offset():
 def adapter_drop_16():
     """With exactly 16 flat params (the most that are passed flat), the generated core adapter
     forwards a zero in place of the last one."""
-    from itfuzz import component
+    from itfuzz.generators import components as component
 
     def make(orig):
         def main_module(sig):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from itfuzz.types import INT_RANGES, Enum, Flags, List, Record, Tuple, _VariantLike
+from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Record, Tuple, _VariantLike
 
 ROOT = Path(__file__).resolve().parents[1]
 

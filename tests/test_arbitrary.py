@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from itfuzz.arbitrary import Unstructured
-from itfuzz import case as case_mod
-from itfuzz.case import ENCODINGS, MAX_CALLS, decode
-from itfuzz.component import component_text
-from itfuzz.typegen import MAX_DEPTH, TypeGen, label, labels, LABEL_STYLES
-from itfuzz.types import (Enum, Flags, List, Prim, Record, Result, Tuple, Variant,
-                          _VariantLike, walk)
+from itfuzz.generators.components import component_text
+from itfuzz.generators.signatures import decode_roundtrip as decode
+from itfuzz.generators.typegen import LABEL_STYLES, MAX_DEPTH, TypeGen, label, labels
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model import case as case_mod
+from itfuzz.model.case import ENCODINGS, MAX_CALLS
+from itfuzz.model.types import Enum, Flags, List, Prim, Record, Result, Tuple, Variant, _VariantLike, walk
 
 RNG_SEED = 0x17F022
 

@@ -53,7 +53,7 @@ def test_trigger_detected_only_with_the_plant(name):
 def test_undo_restores(name):
     from wasmtime.component import _types
 
-    from itfuzz import component
+    from itfuzz.generators import components as component
     before = (dict(vars(_types.U64)), dict(vars(_types.ListType)), component.main_module)
     planted.PLANTS[name].patch()()
     assert (dict(vars(_types.U64)), dict(vars(_types.ListType)), component.main_module) == before

@@ -7,19 +7,20 @@ import random
 import re
 
 import pytest
-
-from itfuzz.arbitrary import Unstructured
-from itfuzz.case import ENCODINGS, Call, Signature, decode
-from itfuzz.case import TestCase as Case
-from itfuzz.typegen import MAX_DEPTH
 from test_arbitrary import max_depth_input
-from itfuzz.component import RETBUF, component_text, core_params, core_results, heap_base
+
+from itfuzz.engines.wasmtime_values import ambiguities
 from itfuzz.findings import Finding
+from itfuzz.generators.components import RETBUF, component_text, core_params, core_results, heap_base
+from itfuzz.generators.signatures import decode_roundtrip as decode
+from itfuzz.generators.typegen import MAX_DEPTH
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import ValueGen
 from itfuzz.known_findings import known
+from itfuzz.model.case import ENCODINGS, Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant
 from itfuzz.oracles.roundtrip import RoundTripOracle
-from itfuzz.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant
-from itfuzz.values import ValueGen
-from itfuzz.wasmtime_values import ambiguities
 
 P = PRIMS
 u8, u16, u32, u64, s8, s16, s32, s64 = (P[n] for n in ("u8", "u16", "u32", "u64", "s8", "s16",

@@ -8,21 +8,22 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from itfuzz import features
-from itfuzz.arbitrary import Unstructured
-from itfuzz.case import ENCODINGS, Call, Signature, decode, decode_signature
-from itfuzz.case import TestCase as Case
-from itfuzz.component import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
+from itfuzz.feedback import features
 from itfuzz.findings import Finding
+from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
+from itfuzz.generators.signatures import decode_roundtrip as decode
+from itfuzz.generators.signatures import decode_signature
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.case import ENCODINGS, Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS, List, Option, Record, Tuple
 from itfuzz.oracles import roundtrip
 from itfuzz.oracles.roundtrip import RoundTripOracle
-from itfuzz.types import PRIMS, List, Option, Record, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 string, u8, char = PRIMS["string"], PRIMS["u8"], PRIMS["char"]
@@ -135,7 +136,7 @@ def test_single_shape_text_unchanged_without_counter():
 def test_seed_corpus_covers_every_encoding_pair_with_strings():
     seen = set()
     for p in (ROOT / "corpus" / "component_roundtrip").iterdir():
-        seen |= features.case_features(decode(p.read_bytes()))
+        seen |= features.roundtrip_case_features(decode(p.read_bytes()))
     for caller, callee in PAIRS:
         assert f"pair-string:{caller}->{callee}" in seen
     assert {"shape:single", "shape:composed"} <= seen

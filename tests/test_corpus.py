@@ -6,9 +6,8 @@ import hashlib
 import pytest
 
 from itfuzz import targets
-from itfuzz.case import ENCODINGS
-from itfuzz.features import case_features
-from itfuzz.typegen import COMPOUND_KINDS, PRIM_NAMES
+from itfuzz.generators.typegen import COMPOUND_KINDS, PRIM_NAMES
+from itfuzz.model.case import ENCODINGS
 
 TARGET = "component_roundtrip"
 
@@ -26,7 +25,7 @@ def features(corpus):
     t = targets.get(TARGET)
     out = set()
     for p in corpus:
-        out |= case_features(t.decode(p.read_bytes()))
+        out |= t.corpus_features(t.decode(p.read_bytes()))
     return out
 
 

@@ -8,12 +8,16 @@ import random
 import pytest
 
 from itfuzz import spec, targets
-from itfuzz.core_modules import bound_memories, component_modules, module_info, smith
+from itfuzz.engines.core_engine import make_core_engine
 from itfuzz.findings import Discard, Finding
+from itfuzz.generators import core_cases
+from itfuzz.generators.core_cases import CoreCall, CoreCase, decode_core_case
+from itfuzz.generators.core_modules import bound_memories, component_modules, module_info, smith
 from itfuzz.oracles import differential as diff
-from itfuzz.oracles.differential import Call, DiffCase, DifferentialOracle, decode
+from itfuzz.oracles.differential import DifferentialOracle
 from itfuzz.spec import Value
 from itfuzz.spec.tools import wat2wasm
+from itfuzz.spec.values import comparable
 
 pytestmark = pytest.mark.spec
 
@@ -41,10 +45,10 @@ KINDS_WAT = """
 TRAPS = ("unreachable", "div_by_zero", "int_overflow", "bad_conversion", "oob_memory")
 
 
-def case_of(wat: str, *calls: tuple, engine: str = "cranelift") -> DiffCase:
+def case_of(wat: str, *calls: tuple, engine: str = "cranelift") -> CoreCase:
     wasm = wat2wasm(wat)
-    cs = tuple(Call(name, tuple(args)) for name, *args in calls)
-    return DiffCase("smith", b"", engine, wasm, module_info(wasm), cs)
+    cs = tuple(CoreCall(name, tuple(args)) for name, *args in calls)
+    return CoreCase("smith", b"", engine, wasm, module_info(wasm), cs)
 
 
 @pytest.fixture(scope="module")
@@ -66,27 +70,27 @@ def test_decode_is_deterministic_and_total():
     rng = random.Random(3)
     for data in [b"", b"\x07", bytes(3)] + [rng.randbytes(rng.choice((5, 60, 400)))
                                              for _ in range(30)]:
-        a, b = decode(data), decode(data)
+        a, b = decode_core_case(data), decode_core_case(data)
         assert a == b
-        assert a.engine in diff.ENGINES
+        assert a.engine in core_cases.ENGINES
         if a.wasm is not None:
             assert {c.name for c in a.calls} >= {f.name for f in a.info.funcs()}
 
 
 def test_input_layout_header_bytes():
     seed = bytes(range(1, 17))
-    base = decode(bytes([12, 2, 0]) + seed + b"\xff" * 40)
+    base = decode_core_case(bytes([12, 2, 0]) + seed + b"\xff" * 40)
     assert base.source == "smith" and base.engine == "cranelift" and base.seed == seed
-    assert decode(bytes([12, 2, 2]) + seed).engine == "pulley"
-    assert decode(bytes([12, 2, 1]) + seed).engine == "winch"
-    other_args = decode(bytes([12, 2, 0]) + seed + b"\x00" * 40)
+    assert decode_core_case(bytes([12, 2, 2]) + seed).engine == "pulley"
+    assert decode_core_case(bytes([12, 2, 1]) + seed).engine == "winch"
+    other_args = decode_core_case(bytes([12, 2, 0]) + seed + b"\x00" * 40)
     assert other_args.wasm == base.wasm  # argument bytes do not change the module
     assert other_args.calls != base.calls
-    by_id = decode(bytes([8, 5, 0]) + b"\xff" * 40)  # id 5 + 256: no seed bytes in the input
+    by_id = decode_core_case(bytes([8, 5, 0]) + b"\xff" * 40)  # id 5 + 256: no seed bytes in the input
     assert by_id.source == "smith-id" and by_id.note == "module id 261"
-    assert decode(bytes([8, 5, 0]) + b"\x00" * 40).wasm == by_id.wasm
-    assert decode(bytes([8, 6, 0])).wasm != by_id.wasm
-    libc, forwarder = decode(bytes([7, 0, 0])), decode(bytes([15, 0, 0]))
+    assert decode_core_case(bytes([8, 5, 0]) + b"\x00" * 40).wasm == by_id.wasm
+    assert decode_core_case(bytes([8, 6, 0])).wasm != by_id.wasm
+    libc, forwarder = decode_core_case(bytes([7, 0, 0])), decode_core_case(bytes([15, 0, 0]))
     assert libc.source == forwarder.source == "component"
     assert not libc.info.imports and forwarder.info.imports  # the forwarder imports
 
@@ -142,9 +146,10 @@ def test_bound_memories_gives_a_maximum():
 
 
 def test_component_core_modules():
-    from itfuzz.case import decode as decode_roundtrip
-    from itfuzz.component import component_text
     import wasmtime
+
+    from itfuzz.generators.components import component_text
+    from itfuzz.generators.signatures import decode_roundtrip
     mods = component_modules(bytes(wasmtime.wat2wasm(component_text(decode_roundtrip(b"").sig))))
     assert len(mods) == 2
     assert [e.name for e in module_info(mods[0]).exports] == ["memory", "count", "realloc", "reset"]
@@ -160,13 +165,13 @@ def test_agreement_on_generated_inputs():
         target.execute(data)  # raises Finding on a disagreement
     stats = target.oracle.stats
     assert target.counts["ok"] >= 270, (target.counts, stats)
-    assert min(stats[f"engine:{e}"] for e in diff.ENGINES) >= 80
+    assert min(stats[f"engine:{e}"] for e in core_cases.ENGINES) >= 80
     assert stats["source:component"] >= 15 and stats["calls"] >= 600
     assert stats["call:ok"] >= 300 and sum(n for k, n in stats.items()
                                             if k.startswith("call:") and k != "call:ok") >= 20
 
 
-@pytest.mark.parametrize("engine", diff.ENGINES)
+@pytest.mark.parametrize("engine", core_cases.ENGINES)
 def test_trap_kinds_agree(oracle, engine):
     oracle.run(case_of(KINDS_WAT, *[(t,) for t in TRAPS], ("call", i32(1)), ("call", i32(0)),
                        ("call", i32(3)), ("call", i32(9)), engine=engine))
@@ -252,9 +257,9 @@ def test_table_changed_is_detected():
 
 
 def test_floats_compare_signed_zero_and_nan_class(oracle):
-    assert diff.comparable(Value("f32", 0)) != diff.comparable(Value("f32", 0x80000000))
-    assert diff.comparable(Value("f32", 0x7FC00000)) == diff.comparable(Value("f32", 0xFFC00001))
-    assert diff.comparable(Value("f64", 1)) != diff.comparable(Value("f64", 2))
+    assert comparable(Value("f32", 0)) != comparable(Value("f32", 0x80000000))
+    assert comparable(Value("f32", 0x7FC00000)) == comparable(Value("f32", 0xFFC00001))
+    assert comparable(Value("f64", 1)) != comparable(Value("f64", 2))
     oracle.run(case_of(KINDS_WAT, ("fmin", Value.f32(0.0), Value.f32(-0.0)),
                        ("fmin", Value("f32", 0x7FC00000), Value.f32(1.0))))
 
@@ -277,7 +282,7 @@ def test_instantiation_outcomes_compared(oracle):
 
 
 def test_host_calls_logged_on_both_sides(oracle):
-    case = decode(bytes([15, 0, 0]))
+    case = decode_core_case(bytes([15, 0, 0]))
     assert {i.kind for i in case.info.imports} == {"func", "memory"}
     oracle.run(case)
     log = []
@@ -289,7 +294,6 @@ def test_host_calls_logged_on_both_sides(oracle):
 
 
 def test_seed_corpus_runs_clean_and_covers_engines_and_sources(repo_root):
-    from itfuzz.features import case_features
     target = targets.get("differential_spec")
     files = sorted((repo_root / "corpus" / "differential_spec").iterdir())
     assert any(p.stat().st_size == 0 for p in files)
@@ -297,8 +301,8 @@ def test_seed_corpus_runs_clean_and_covers_engines_and_sources(repo_root):
     for p in files:
         data = p.read_bytes()
         assert target.execute(data).status == "ok", p.name
-        seen |= case_features(target.decode(data))
-    for feature in [f"{s}:{e}" for s in diff.SOURCES for e in diff.ENGINES] + [
+        seen |= target.corpus_features(target.decode(data))
+    for feature in [f"{s}:{e}" for s in core_cases.SOURCES for e in core_cases.ENGINES] + [
             "export:memory", "export:table", "export:global", "import:func", "import:memory",
             "param:f32", "param:f64", "param:i64", "result:f64"]:
         assert feature in seen, feature
@@ -319,7 +323,7 @@ NAN_CONVERSIONS_WAT = """
 """
 
 
-@pytest.mark.parametrize("engine", diff.ENGINES)
+@pytest.mark.parametrize("engine", core_cases.ENGINES)
 def test_nan_conversions_agree(oracle, engine):
     """NaN bits through demote/promote (not canonicalized by wasm-smith) match the interpreter
     on every engine; found as diff-export-global with Wasmtime's NaN canonicalization on."""
@@ -332,7 +336,8 @@ def test_nan_conversions_agree(oracle, engine):
 def test_nan_canonicalizing_wasmtime_differs_on_conversions():
     """Why canonicalization is off: on, Wasmtime's demote of a NaN constant is canonical."""
     with pytest.raises(Finding) as e:
-        DifferentialOracle(nan_canonicalization=True).run(case_of(NAN_CONVERSIONS_WAT, ("demote", Value.f64(1.5))))
+        oracle = DifferentialOracle(nan_canonicalization=True)
+        oracle.run(case_of(NAN_CONVERSIONS_WAT, ("demote", Value.f64(1.5))))
     assert e.value.check == "diff-export-global"
 
 
@@ -342,19 +347,19 @@ def test_each_engine_really_compiles_differently():
     import wasmtime
     wasm = wat2wasm(KINDS_WAT)
     arts = {}
-    for kind in diff.ENGINES:
-        engine = diff.make_engine(kind)
+    for kind in core_cases.ENGINES:
+        engine = make_core_engine(kind)
         module = wasmtime.Module(engine, wasm)
         arts[kind] = bytes(module.serialize())
         store = wasmtime.Store(engine)
         assert wasmtime.Instance(store, module, []).exports(store)["rem"](store, -23) == -2
     assert len(set(arts.values())) == 3
     with pytest.raises(ValueError):
-        diff.make_engine("v8")
+        make_core_engine("v8")
 
 
 def test_interpreter_opcodes_reported_as_features(oracle, monkeypatch):
-    from itfuzz import semantic
+    from itfuzz.feedback import semantic
     seen = []
     monkeypatch.setattr(semantic, "report_opcodes", lambda counts: seen.append(dict(counts)))
     oracle.run(case_of(KINDS_WAT, ("rem", i32(5)), ("store", i32(1), i32(2))))

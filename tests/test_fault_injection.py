@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 
 import itfuzz.oracles.roundtrip as rt
-from itfuzz.case import Call, Signature
-from itfuzz.case import TestCase as Case
-from itfuzz.component import RETBUF, component_text
 from itfuzz.findings import Finding
+from itfuzz.generators.components import RETBUF, component_text
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS, Enum, List, Record, Variant
+from itfuzz.model.values import f64_bits_to_float
 from itfuzz.oracles.roundtrip import RoundTripOracle
-from itfuzz.types import PRIMS, Enum, List, Record, Variant
-from itfuzz.values import f64_bits_to_float
 
 u8, u32, f64, string, bool_ = (PRIMS[n] for n in ("u8", "u32", "f64", "string", "bool"))
 NAN = float("nan")

@@ -97,10 +97,10 @@ def test_unknown_findings_are_not_skipped(monkeypatch, repo_root):
 def test_rejected_value_with_both_ambiguities_is_k1():
     """K1 and K2 ambiguities in one signature: a rejected value can only come from K1's
     `object` capture (K2 accepts silently), so it is reported as K1."""
-    from itfuzz.case import Call, Signature
-    from itfuzz.case import TestCase as Case
+    from itfuzz.model.case import Call, Signature
+    from itfuzz.model.case import TestCase as Case
+    from itfuzz.model.types import PRIMS, Enum, Option, Result, Tuple
     from itfuzz.oracles.roundtrip import RoundTripOracle
-    from itfuzz.types import PRIMS, Enum, Option, Result, Tuple
     t = Tuple((Result(Option(Enum(("a", "b"))), PRIMS["bool"]),
                Result(PRIMS["u32"], PRIMS["bool"])))
     v = (("err", True), ("ok", 1))

@@ -11,16 +11,16 @@ from wasmtime.component import Variant as WVariant
 from wasmtime.component import _types as wtypes
 
 from itfuzz import targets
-from itfuzz.arbitrary import Unstructured
-from itfuzz.case import Call, Signature, decode_signature
+from itfuzz.engines.invalid_values import InvalidGen, Misuse, MisuseCase, decode_misuse, show, why_invalid
+from itfuzz.engines.wasmtime_values import to_wasmtime
 from itfuzz.findings import Finding
-from itfuzz.invalid_values import (InvalidGen, Misuse, MisuseCase, decode_misuse, show,
-                                   why_invalid)
+from itfuzz.generators.signatures import decode_signature
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import ValueGen
 from itfuzz.known_findings import known
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant
 from itfuzz.oracles.misuse import MisuseOracle
-from itfuzz.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant
-from itfuzz.values import ValueGen
-from itfuzz.wasmtime_values import to_wasmtime
 
 ROOT = Path(__file__).resolve().parents[1]
 P = PRIMS

@@ -7,9 +7,9 @@ import re
 import shutil
 from pathlib import Path
 
+import ops_planted as planted
 import pytest
 
-import ops_planted as planted
 from itfuzz import cli
 from itfuzz.known_findings import KNOWN
 from itfuzz.ops.libfuzzer import fuzz_command

@@ -2,9 +2,9 @@
 case); inputs without a finding are a clear error; libFuzzer's stage keeps the signature too."""
 from __future__ import annotations
 
+import ops_planted as planted
 import pytest
 
-import ops_planted as planted
 from itfuzz import cli, targets
 from itfuzz.known_findings import KNOWN
 from itfuzz.ops.minimize import NotReproducible, case_size, minimize

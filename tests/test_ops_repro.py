@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import ops_planted as planted
 import pytest
 
-import ops_planted as planted
 from itfuzz import cli, targets
 from itfuzz.known_findings import KNOWN
 from itfuzz.ops.run import run_one

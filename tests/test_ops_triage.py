@@ -2,9 +2,9 @@
 and smallest input; files without a finding get their own group; bad paths are clear errors."""
 from __future__ import annotations
 
+import ops_planted as planted
 import pytest
 
-import ops_planted as planted
 from itfuzz import cli
 from itfuzz.ops.triage import triage
 

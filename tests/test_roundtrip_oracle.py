@@ -11,13 +11,15 @@ import pytest
 
 import itfuzz.oracles.roundtrip as rt
 from itfuzz import targets
-from itfuzz.case import Call, Signature, decode
-from itfuzz.case import TestCase as Case
-from itfuzz.component import component_text
 from itfuzz.findings import Discard, Finding, normalize_error
+from itfuzz.generators.components import component_text
+from itfuzz.generators.signatures import decode_roundtrip as decode
 from itfuzz.known_findings import known
-from itfuzz.oracles.roundtrip import RoundTripOracle, is_nondeterministic
-from itfuzz.types import PRIMS, Enum, List, Option, Tuple
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS, Enum, List, Option, Tuple
+from itfuzz.oracles.discard import is_nondeterministic
+from itfuzz.oracles.roundtrip import RoundTripOracle
 
 u8, u32, string = PRIMS["u8"], PRIMS["u32"], PRIMS["string"]
 
@@ -40,7 +42,7 @@ def test_generated_cases_round_trip_with_only_known_findings():
     features = collections.Counter()
     n = 2000
     start, cpu = time.monotonic(), time.process_time()
-    for i in range(n):
+    for _ in range(n):
         data = rng.randbytes(rng.choice((0, 1, 3, 8, 16, 32, 64, 128, 256, 512, 1024)))
         case = target.decode(data)
         try:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from itfuzz import semantic, targets
-from itfuzz.case import Call, Signature, decode
-from itfuzz.case import TestCase as Case
-from itfuzz.types import PRIMS, Flags, List, Option, Record, Variant
+from itfuzz import targets
+from itfuzz.feedback import semantic
+from itfuzz.generators.signatures import decode_roundtrip as decode
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS, Flags, List, Option, Record, Variant
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus" / "component_roundtrip"
@@ -30,20 +32,20 @@ def fake_reporter(block: int = 64):
 
 def test_same_input_same_features():
     for data in corpus():
-        a = semantic.features(decode(data), "ok")
+        a = semantic.roundtrip_features(decode(data), "ok")
         semantic._by_key.clear()  # recompute, not the cache
-        b = semantic.features(decode(data), "ok")
+        b = semantic.roundtrip_features(decode(data), "ok")
         assert a == b and a
 
 
 def test_counter_indices_stable_across_processes():
     """crc32, not Python's salted hash: other hash seeds give the same counters."""
-    code = ("import json, sys; from pathlib import Path; from itfuzz import semantic; "
-            "from itfuzz.case import decode; it = iter(range(10**6)); "
+    code = ("import json, sys; from pathlib import Path; from itfuzz.feedback import semantic; "
+            "from itfuzz.generators.signatures import decode_roundtrip as decode; it = iter(range(10**6)); "
             "r = semantic.Reporter(lambda: next(it), lambda i: None); "
             f"ds = [p.read_bytes() for p in sorted(Path({str(CORPUS)!r}).iterdir())][:12]; "
             "print(json.dumps(sorted({f: r.counter(f) for d in ds "
-            "for f in semantic.features(decode(d), 'ok')}.items())))")
+            "for f in semantic.roundtrip_features(decode(d), 'ok')}.items())))")
     outs = []
     for seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT / "src"))
@@ -61,7 +63,7 @@ def test_type_and_value_features():
     case = Case(sig, (Call(([("a", "\U0001f600"), ("b", None)], float("nan"), (1 << 64) - 1,
                             ("some", ("none", None)), ("some", ("a", ""))), None),
                       Call(([], -0.0, 0, ("none", None), ("none", None)), None)))
-    f = semantic.features(case, "ok")
+    f = semantic.roundtrip_features(case, "ok")
     for want in ("path:list>variant>string", "edge:string:astral:utf16", "edge:f64:nan",
                  "edge:f64:-0", "edge:u64:max", "edge:u64:min", "edge:list:empty", "edge:list:2",
                  "edge:option>option:none", "edge:variant:last:empty", "encoding:utf16",
@@ -75,7 +77,7 @@ def test_count_buckets_and_flat_counts():
     flags = Flags(tuple(f"f{i}" for i in range(17)))
     rec = Record(tuple((f"r{i}", PRIMS["u8"]) for i in range(17)))
     sig = Signature((("a", flags), ("b", rec)), None)
-    f = semantic.features(Case(sig, (Call((frozenset(), (0,) * 17), None),)))
+    f = semantic.roundtrip_features(Case(sig, (Call((frozenset(), (0,) * 17), None),)))
     assert {"flags-count:<=32", "record-fields:<=32", "flat-params-exact:18", "spill:True",
             "edge:flags:none"} <= f
     assert [semantic.bucket(n) for n in (0, 1, 2, 3, 4, 5, 256, 257)] == \
@@ -93,22 +95,22 @@ def test_outcome_classes_are_value_free():
 def test_every_target_gives_features(name):
     t = targets.get(name)
     for data in corpus(name)[:8]:
-        f = semantic.features(t.decode(data), "ok")
+        f = t.features(t.decode(data), "ok")
         assert any(x.startswith("kind:") for x in f) and len(f) <= 2000
 
 
-def test_other_cases_degrade_gracefully():
-    """A case without a signature (differential_spec's) gives what it names of itself."""
+def test_core_cases_give_what_they_name_of_themselves():
+    """differential_spec's cases: source, engine and call count (opcodes come separately)."""
     from types import SimpleNamespace
     case = SimpleNamespace(source="smith", engine="winch", calls=(1, 2, 3), wasm=b"")
-    assert semantic.features(case, "discarded:fuel") == {
+    assert semantic.core_features(case, "discarded:fuel") == {
         "source:smith", "engine:winch", "calls:<=4", "outcome:discarded:fuel"}
-    assert semantic.features(None, "ok") == {"outcome:ok"}
+    assert targets.get("differential_spec").features is semantic.core_features
 
 
 def test_misuse_cases_report_the_misuse():
     t = targets.get("host_api_misuse")
-    f = set().union(*(semantic.features(t.decode(d)) for d in corpus("host_api_misuse")))
+    f = set().union(*(t.features(t.decode(d)) for d in corpus("host_api_misuse")))
     assert any(x.startswith("misuse:") for x in f)
 
 
@@ -146,5 +148,5 @@ def test_opcode_features():
 
 def test_report_case_noop_without_install(monkeypatch):
     monkeypatch.setattr(semantic, "_reporter", [None])
-    semantic.report_case(decode(b""), "ok")  # nothing to report to, no error
+    semantic.report_case(semantic.roundtrip_features, decode(b""), "ok")  # nothing to report to
     semantic.report_opcodes({1: 1})

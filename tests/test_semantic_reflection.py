@@ -9,13 +9,14 @@ import pytest
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz import reflection
-from itfuzz.case import Call, Signature, decode
-from itfuzz.case import TestCase as Case
-from itfuzz.component import component_text
 from itfuzz.findings import Finding
+from itfuzz.generators.components import component_text
+from itfuzz.generators.signatures import decode_roundtrip as decode
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant
+from itfuzz.oracles import reflection
 from itfuzz.oracles.roundtrip import RoundTripOracle
-from itfuzz.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant
 
 ROOT = Path(__file__).resolve().parents[1]
 U8, U32, U64, STR = PRIMS["u8"], PRIMS["u32"], PRIMS["u64"], PRIMS["string"]

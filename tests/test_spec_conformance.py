@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from itfuzz import spec_test
+from itfuzz.ops import spec_test
 
 pytestmark = [pytest.mark.spec, pytest.mark.slow]
 

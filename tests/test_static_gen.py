@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from itfuzz import static_gen
-from itfuzz.arbitrary import Unstructured
 from itfuzz.cli import main as cli_main
-from itfuzz.component import component_text
-from itfuzz.oracles.static import default_cases
-from itfuzz.values import ValueGen, diff
+from itfuzz.generators.components import component_text
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import ValueGen
+from itfuzz.model.values import diff
+from itfuzz.static import gen as static_gen
+from itfuzz.static.decode import default_cases
 
 
 @pytest.fixture(scope="module")

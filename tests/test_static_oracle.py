@@ -11,17 +11,19 @@ import pytest
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz import static_gen, targets
-from itfuzz.case import Call
-from itfuzz.case import TestCase as DynamicCase
+from itfuzz import targets
 from itfuzz.cli import main as cli_main
+from itfuzz.engines.wasmtime_values import ambiguities
 from itfuzz.findings import Discard, Finding
 from itfuzz.known_findings import known
+from itfuzz.model.case import Call
+from itfuzz.model.case import TestCase as DynamicCase
+from itfuzz.model.types import Enum, Prim, Record
 from itfuzz.oracles.roundtrip import RoundTripOracle
-from itfuzz.oracles.static import StaticOracle, StaticTestCase, decode, default_cases
-from itfuzz.types import Enum, Prim, Record
-from itfuzz.wasmtime_values import ambiguities
-
+from itfuzz.oracles.static import StaticOracle
+from itfuzz.static import gen as static_gen
+from itfuzz.static.decode import StaticTestCase, default_cases
+from itfuzz.static.decode import decode_static_case as decode
 
 ROOT = Path(__file__).resolve().parents[1]
 

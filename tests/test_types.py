@@ -6,11 +6,26 @@ import random
 
 import pytest
 
-from itfuzz.arbitrary import Unstructured
-from itfuzz.case import Signature
-from itfuzz.typegen import TypeGen
-from itfuzz.types import (PRIMS, Enum, Flags, List, Names, Option, Record, Result, Tuple,
-                          Variant, discriminant_size, join, kind_path, walk, wit_name)
+from itfuzz.generators.typegen import TypeGen
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.case import Signature
+from itfuzz.model.types import (
+    PRIMS,
+    Enum,
+    Flags,
+    List,
+    Names,
+    Option,
+    Record,
+    Result,
+    Tuple,
+    Variant,
+    discriminant_size,
+    join,
+    kind_path,
+    walk,
+    wit_name,
+)
 
 u8, u16, u32, u64, s8, f32, f64, string, bool_, char = (
     PRIMS[n] for n in ("u8", "u16", "u32", "u64", "s8", "f32", "f64", "string", "bool", "char"))
@@ -141,7 +156,7 @@ def _disc(n):
     return {0: 1, 1: 1, 2: 2, 3: 4}[max(0, math.ceil(math.log2(n) / 8) if n > 1 else 0)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ref_align(t):
     k, x = _despecialize(t)
     if k in _PRIM:
@@ -161,7 +176,7 @@ def _up(n, a):
     return -(-n // a) * a
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ref_size(t):
     k, x = _despecialize(t)
     if k in _PRIM:
@@ -183,7 +198,7 @@ def ref_size(t):
     raise AssertionError(k)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ref_flat(t):
     k, x = _despecialize(t)
     if k in _PRIM:

@@ -9,14 +9,20 @@ import pytest
 from wasmtime.component import Record as WRecord
 from wasmtime.component import Variant as WVariant
 
-from itfuzz.arbitrary import Unstructured
-from itfuzz.typegen import TypeGen
-from itfuzz.types import (PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant,
-                          walk)
-from itfuzz.values import (CHAR_EDGES, F32_EDGE_BITS, ValueGen, diff, equal,
-                           f32_bits_to_float, f64_bits_to_float, scalar)
-from itfuzz.wasmtime_values import (ShapeError, ambiguities, ambiguity, from_wasmtime,
-                                    is_tagged, py_classes, to_wasmtime)
+from itfuzz.engines.wasmtime_values import (
+    ShapeError,
+    ambiguities,
+    ambiguity,
+    from_wasmtime,
+    is_tagged,
+    py_classes,
+    to_wasmtime,
+)
+from itfuzz.generators.typegen import TypeGen
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import CHAR_EDGES, F32_EDGE_BITS, ValueGen, scalar
+from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant, walk
+from itfuzz.model.values import diff, equal, f32_bits_to_float, f64_bits_to_float
 
 P = PRIMS
 u8, u32, s8, s64, f32, f64 = (P[n] for n in ("u8", "u32", "s8", "s64", "f32", "f64"))

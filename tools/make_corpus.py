@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from itfuzz import targets  # noqa: E402
-from itfuzz.features import case_features  # noqa: E402
 from itfuzz.findings import Finding  # noqa: E402
 
 SEED = 20261121
@@ -29,9 +28,9 @@ def make(target_name: str, out: Path) -> int:
     rng = random.Random(SEED)
     seen: set[str] = set()
     kept = []
-    for i in range(TRIES_BY_TARGET.get(target_name, TRIES)):
+    for _ in range(TRIES_BY_TARGET.get(target_name, TRIES)):
         data = bytes(rng.getrandbits(8) for _ in range(rng.choice((8, 32, 128, 512, 1024))))
-        new = case_features(target.decode(data)) - seen
+        new = target.corpus_features(target.decode(data)) - seen
         if not new:
             continue
         try:

@@ -22,14 +22,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import targets
-from .ops import libfuzzer
-from .ops.libfuzzer import DEFAULT_FLAGS, fuzz_command, repo_root  # noqa: F401 (public API)
-from .ops.run import DEFAULT_TIMEOUT, InputError, run_one
-from .ops.run import read_input as _read_input
+from itfuzz import targets
+from itfuzz.ops import libfuzzer
+from itfuzz.ops.libfuzzer import DEFAULT_FLAGS, fuzz_command, repo_root  # noqa: F401 (public API)
+from itfuzz.ops.run import DEFAULT_TIMEOUT, InputError, run_one
+from itfuzz.ops.run import read_input as _read_input
 
 
-def die(message: str) -> "SystemExit":
+def die(message: str) -> SystemExit:
     return SystemExit(f"itfuzz: {message}")
 
 
@@ -82,7 +82,7 @@ def cmd_repro(args) -> int:
 
 
 def write_script(target, data: bytes, r, source: str, out: str) -> None:
-    from .ops import reproducer
+    from itfuzz.ops import reproducer
     try:
         text = reproducer.script(target, data, r.finding, source)
     except reproducer.Unsupported as e:
@@ -99,7 +99,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_minimize(args) -> int:
-    from .ops.minimize import NotReproducible, minimize
+    from itfuzz.ops.minimize import NotReproducible, minimize
     target = targets.get(args.target)
     data = read_input(args.file)
     try:
@@ -119,7 +119,7 @@ def cmd_minimize(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from .ops.corpus import merge
+    from itfuzz.ops.corpus import merge
     flags = [a for a in args.flags if a.startswith("-")]
     dirs = [a for a in args.flags if not a.startswith("-")]
     if not dirs:
@@ -137,7 +137,7 @@ def cmd_merge(args) -> int:
 
 
 def cmd_triage(args) -> int:
-    from .ops.triage import triage
+    from itfuzz.ops.triage import triage
     target = targets.get(args.target or infer_target(args.paths))
     errors: list[str] = []
     try:
@@ -168,12 +168,15 @@ def infer_target(paths: list[str]) -> str:
 
 
 def cmd_gen_static(args) -> int:
-    from . import static_gen
+    from itfuzz.static import gen as static_gen
     seed = static_gen.SEED if args.seed is None else args.seed
     count = static_gen.COUNT if args.count is None else args.count
     if count < 1:
         raise die("--count must be at least 1")
     out = Path(args.out) if args.out else static_gen.PACKAGE_DIR
+    if args.if_stale and args.seed is None and args.count is None and not args.out:
+        if static_gen.is_fresh():
+            return 0
     try:
         sizes = static_gen.write(out, seed, count)
     except OSError as e:
@@ -184,7 +187,7 @@ def cmd_gen_static(args) -> int:
 
 
 def cmd_spec_test(args) -> int:
-    from . import spec_test
+    from itfuzz.ops import spec_test
     return spec_test.main(args.rest)
 
 
@@ -241,8 +244,10 @@ def main(argv=None) -> int:
     gs = sub.add_parser("gen-static", help="generate the component_static target's typed cases")
     gs.add_argument("--seed", type=int, default=None, help="default: the committed seed")
     gs.add_argument("--count", type=int, default=None, help="number of cases (default 1000)")
-    gs.add_argument("--out", help="package directory to write (default: itfuzz/static_cases, "
+    gs.add_argument("--out", help="package directory to write (default: itfuzz/static/cases, "
                                   "the one the target uses)")
+    gs.add_argument("--if-stale", action="store_true",
+                    help="do nothing when the default package is current (what ./run does)")
     gs.set_defaults(fn=cmd_gen_static)
     st = sub.add_parser("spec-test", help="run .wast files on the OCaml spec interpreter")
     st.add_argument("rest", nargs=argparse.REMAINDER)

@@ -5,7 +5,7 @@ findings and a long run can skip the known ones (`known_findings.py`).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 
 class Finding(Exception):
@@ -55,7 +55,7 @@ def first_line(e: BaseException, limit: int = 200) -> str:
     return (text[0] if text else type(e).__name__)[:limit]
 
 
-def normalize_error(text: str) -> Optional[str]:
+def normalize_error(text: str) -> str | None:
     """A value-free class of an error message, for signatures (digits and quotes dropped)."""
     import re
     text = re.sub(r"0x[0-9a-fA-F]+|\d+", "N", text)

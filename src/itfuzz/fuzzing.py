@@ -63,9 +63,9 @@ def main(target_name: str) -> None:
         from itfuzz.findings import Finding
 
         target = targets.get(target_name)
-        target.oracle  # imports the target's modules (instrumented) and builds its engine
+        _ = target.oracle  # imports the target's modules (instrumented) and builds its engine
 
-    from itfuzz import semantic  # not instrumented: its counters are the feedback
+    from itfuzz.feedback import semantic  # not instrumented: its counters are the feedback
     reporter = semantic.install()
     skip_known = os.environ.get(REPORT_KNOWN_ENV, "") in ("", "0")
     only = os.environ.get(ONLY_SIGNATURE_ENV, "")
@@ -77,14 +77,14 @@ def main(target_name: str) -> None:
             outcome = target.execute(data, skip_known=skip_known)
         except Finding as f:
             if reporter is not None:
-                semantic.report_case(target.last_case, "finding:" + f.check)
+                semantic.report_case(target.features, target.last_case, "finding:" + f.check)
             if only and f.signature != only:
                 return
             sys.stderr.write("\n" + f.report() + "\n")
             sys.stderr.flush()
             raise
         if reporter is not None:
-            semantic.report_case(target.last_case,
+            semantic.report_case(target.features, target.last_case,
                                  semantic.outcome_class(outcome.status, outcome.detail))
         if outcome.status == "known":
             _known[outcome.detail] += 1

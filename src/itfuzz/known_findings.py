@@ -7,7 +7,6 @@ lives in `findings/` and has an expected-failure test in `tests/test_known_findi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -80,5 +79,5 @@ KNOWN = (
 BY_SIGNATURE = {k.signature: k for k in KNOWN}
 
 
-def known(signature: str) -> Optional[Known]:
+def known(signature: str) -> Known | None:
     return BY_SIGNATURE.get(signature)

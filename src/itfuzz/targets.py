@@ -5,11 +5,12 @@ tests, so a finding reproduces exactly as it was found.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
-from .findings import Discard, Finding, short
-from .known_findings import known
+from itfuzz.findings import Discard, Finding, short
+from itfuzz.known_findings import known
 
 MAX_INPUT = 1 << 20  # larger inputs are cut (libFuzzer's -max_len is far below this)
 
@@ -22,10 +23,16 @@ class Outcome:
 
 @dataclass
 class Target:
+    """A fuzz target: how bytes become a case (`decode`), the oracle that runs it, how a case is
+    shown, and its feature functions: `corpus_features(case)` (value-free, what the seed corpus
+    must cover) and `features(case, outcome)` (semantic coverage reported to libFuzzer)."""
+
     name: str
     decode: Callable[[bytes], Any]
     make_oracle: Callable[[], Any]
     show_case: Callable[[Any], str]
+    corpus_features: Callable[[Any], set]
+    features: Callable[[Any, str], set]
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})
     last_case: Any = field(default=None, repr=False)  # the case `execute` decoded last
@@ -57,8 +64,8 @@ class Target:
         return self.show_case(self.decode(data[:MAX_INPUT]))
 
 
-def _show_roundtrip(case, wat: Optional[str] = None) -> str:
-    from .component import component_text
+def _show_roundtrip(case, wat: str | None = None) -> str:
+    from itfuzz.generators.components import component_text
     lines = ["-- signature (WIT) --", case.sig.wit(), "-- calls --"]
     for i, call in enumerate(case.calls):
         args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, call.args))
@@ -69,13 +76,16 @@ def _show_roundtrip(case, wat: Optional[str] = None) -> str:
 
 
 def _roundtrip() -> Target:
-    from .case import decode
-    from .oracles.roundtrip import RoundTripOracle
-    return Target("component_roundtrip", decode, RoundTripOracle, _show_roundtrip)
+    from itfuzz.feedback.features import roundtrip_case_features
+    from itfuzz.feedback.semantic import roundtrip_features
+    from itfuzz.generators.signatures import decode_roundtrip
+    from itfuzz.oracles.roundtrip import RoundTripOracle
+    return Target("component_roundtrip", decode_roundtrip, RoundTripOracle, _show_roundtrip,
+                  roundtrip_case_features, roundtrip_features)
 
 
 def _show_misuse(case) -> str:
-    from .component import component_text
+    from itfuzz.generators.components import component_text
     args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, case.call.args))
     ret = f" -> host returns {short(case.call.ret, 400)}" if case.sig.result is not None else ""
     return "\n".join(["-- signature (WIT) --", case.sig.wit(), "-- misuse --", case.describe(),
@@ -84,25 +94,36 @@ def _show_misuse(case) -> str:
 
 
 def _misuse() -> Target:
-    from .invalid_values import decode_misuse
-    from .oracles.misuse import MisuseOracle
-    return Target("host_api_misuse", decode_misuse, MisuseOracle, _show_misuse)
+    from itfuzz.engines.invalid_values import decode_misuse
+    from itfuzz.feedback.features import misuse_case_features
+    from itfuzz.feedback.semantic import misuse_features
+    from itfuzz.oracles.misuse import MisuseOracle
+    return Target("host_api_misuse", decode_misuse, MisuseOracle, _show_misuse,
+                  misuse_case_features, misuse_features)
 
 
 def _show_static(case) -> str:
-    from .oracles.static import default_cases
+    from itfuzz.static.decode import default_cases
     head = f"-- static case {case.case.index} of {len(default_cases())} (typed values) --\n"
     return head + _show_roundtrip(case, case.case.wat)
 
 
 def _static() -> Target:
-    from .oracles.static import StaticOracle, decode
-    return Target("component_static", decode, StaticOracle, _show_static)
+    from itfuzz.feedback.features import roundtrip_case_features
+    from itfuzz.feedback.semantic import static_case_features
+    from itfuzz.oracles.static import StaticOracle
+    from itfuzz.static.decode import decode_static_case
+    return Target("component_static", decode_static_case, StaticOracle, _show_static,
+                  roundtrip_case_features, static_case_features)
 
 
 def _differential() -> Target:
-    from .oracles.differential import DifferentialOracle, decode, show
-    return Target("differential_spec", decode, DifferentialOracle, show)
+    from itfuzz.feedback.features import core_case_features
+    from itfuzz.feedback.semantic import core_features
+    from itfuzz.generators.core_cases import decode_core_case, show_core_case
+    from itfuzz.oracles.differential import DifferentialOracle
+    return Target("differential_spec", decode_core_case, DifferentialOracle, show_core_case,
+                  core_case_features, core_features)
 
 
 FACTORIES: dict[str, Callable[[], Target]] = {
@@ -124,6 +145,6 @@ def get(name: str) -> Target:
         raise SystemExit(f"itfuzz: unknown target {name!r}; targets: {', '.join(names())}") from None
 
 
-def known_note(f: Finding) -> Optional[str]:
+def known_note(f: Finding) -> str | None:
     k = known(f.signature)
     return f"known finding {k.id}: {k.title}" if k else None

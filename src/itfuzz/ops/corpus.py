@@ -10,8 +10,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import libfuzzer
-from .run import InputError
+from itfuzz.ops import libfuzzer
+from itfuzz.ops.run import InputError
 
 _MERGE_LINE = re.compile(r"MERGE-OUTER: (\d+) new files with (\d+) new features added; "
                          r"(\d+) new coverage edges")

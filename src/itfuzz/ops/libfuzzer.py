@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .. import targets
+from itfuzz import targets
 
 DEFAULT_FLAGS = ("-timeout=30", "-rss_limit_mb=4096", "-print_final_stats=1")
 

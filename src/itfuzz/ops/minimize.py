@@ -15,13 +15,13 @@ import os
 import signal
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
-from .. import fuzzing
-from . import libfuzzer
-from .run import DEFAULT_TIMEOUT, Result, run_one
+from itfuzz import fuzzing
+from itfuzz.ops import libfuzzer
+from itfuzz.ops.run import DEFAULT_TIMEOUT, Result, run_one
 
 
 class NotReproducible(Exception):
@@ -109,7 +109,7 @@ class Minimized:
 
 
 def libfuzzer_minimize(target_name: str, data: bytes, signature: str, root: Path, seconds: int,
-                       timeout: float) -> Optional[bytes]:
+                       timeout: float) -> bytes | None:
     """libFuzzer's `-minimize_crash=1` on the target script, crashing only on `signature`
     (known findings included), within about `seconds`; None when it produced nothing."""
     script = libfuzzer.script(target_name, root)
@@ -133,7 +133,7 @@ def libfuzzer_minimize(target_name: str, data: bytes, signature: str, root: Path
         return out.read_bytes() if out.exists() else None
 
 
-def minimize(target, data: bytes, *, target_name: str = "", root: Optional[Path] = None,
+def minimize(target, data: bytes, *, target_name: str = "", root: Path | None = None,
              libfuzzer_seconds: int = 0, max_execs: int = 2000,
              timeout: float = DEFAULT_TIMEOUT) -> Minimized:
     """The smallest input found that shows the same signature as `data`."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ..findings import Finding
-from ..targets import MAX_INPUT
+from itfuzz.findings import Finding
+from itfuzz.targets import MAX_INPUT
 
 MAX_INLINE_DEPTH = 40  # deeper values are split into named parts (Python's parser nests ≤ 200)
 
@@ -72,8 +73,8 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 
 def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
-    from .. import component
-    from ..wasmtime_values import to_wasmtime
+    from itfuzz.engines.wasmtime_values import to_wasmtime
+    from itfuzz.generators import components as component
     sig = case.sig
     wat = component.component_text(sig)
     # post-return counters the component exports (each must equal the number of calls so far)

@@ -10,10 +10,9 @@ import signal
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
-from ..findings import Finding, first_line, normalize_error
-from ..known_findings import known
+from itfuzz.findings import Finding, first_line, normalize_error
+from itfuzz.known_findings import known
 
 DEFAULT_TIMEOUT = 30  # seconds, as the fuzz command's -timeout
 
@@ -41,12 +40,12 @@ class _TimedOut(BaseException):
 @dataclass
 class Result:
     status: str  # "finding" | "error" | "timeout" | "ok" | "discarded" | "known"
-    finding: Optional[Finding] = None
+    finding: Finding | None = None
     detail: str = ""  # outcome detail, or the traceback of an error
     error: str = ""   # value-free class of an error ("Type:message")
 
     @property
-    def signature(self) -> Optional[str]:
+    def signature(self) -> str | None:
         """What triage groups by and minimize preserves; None when nothing went wrong."""
         if self.finding is not None:
             return self.finding.signature

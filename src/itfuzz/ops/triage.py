@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .run import DEFAULT_TIMEOUT, InputError, Result, read_input, run_one
+from itfuzz.ops.run import DEFAULT_TIMEOUT, InputError, Result, read_input, run_one
 
 
 @dataclass

@@ -25,15 +25,17 @@ round-trip oracle's (this class extends it; its host function serves both).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import wasmtime
 
-from ..findings import Discard, Finding, first_line, normalize_error
-from ..invalid_values import MisuseCase, show
-from ..wasmtime_values import from_wasmtime
-from .roundtrip import UNTAGGED, Prepared, RoundTripOracle, is_nondeterministic
+from itfuzz.engines.invalid_values import MisuseCase, show
+from itfuzz.engines.wasmtime_values import from_wasmtime
+from itfuzz.findings import Discard, Finding, first_line, normalize_error
+from itfuzz.oracles.discard import is_nondeterministic
+from itfuzz.oracles.roundtrip import UNTAGGED, Prepared, RoundTripOracle
 
 ACCEPTED_ERRORS = (TypeError, ValueError, OverflowError, AttributeError,
                    wasmtime.WasmtimeError, wasmtime.Trap)
@@ -49,7 +51,7 @@ class _Misuse:
     raw_ret: Any = None          # returned as is (the invalid result), when `invalid_ret`
     invalid_ret: bool = False
     ret: Any = None              # otherwise this valid model value is returned
-    arrived: Optional[tuple] = None  # raw arguments the host received
+    arrived: tuple | None = None  # raw arguments the host received
 
 
 class MisuseOracle(RoundTripOracle):
@@ -57,7 +59,7 @@ class MisuseOracle(RoundTripOracle):
 
     target = "host_api_misuse"
 
-    def __init__(self, *args, run_aborts: Optional[bool] = None, **kw) -> None:
+    def __init__(self, *args, run_aborts: bool | None = None, **kw) -> None:
         super().__init__(*args, **kw)
         self.box = _Misuse()
         if run_aborts is None:

@@ -8,20 +8,29 @@ component text (bounded LRU); every input gets a fresh `Store`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import wasmtime
 from wasmtime import component as wc
 
-from .. import reflection
-from ..case import Signature, TestCase
-from ..component import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
-from ..findings import Discard, Finding, first_line, normalize_error, short
-from ..lru import LRU
-from ..values import diff
-from ..wasmtime_values import (ShapeError, ambiguities, ambiguity, from_wasmtime, to_wasmtime,
-                               wasmtime_py_work)
+from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
+from itfuzz.engines.wasmtime_values import (
+    ShapeError,
+    ambiguities,
+    ambiguity,
+    from_wasmtime,
+    to_wasmtime,
+    wasmtime_py_work,
+)
+from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
+from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
+from itfuzz.lru import LRU
+from itfuzz.model.case import Signature, TestCase
+from itfuzz.model.values import diff
+from itfuzz.oracles import reflection
+from itfuzz.oracles.discard import is_nondeterministic
 
 # wasmtime-py's untagged variant dispatch is ambiguous for some types (see `ambiguity`); the
 # findings it causes get this check name so that they group, and are skipped when known.
@@ -31,10 +40,6 @@ UNTAGGED = "wasmtime-py-untagged"
 SLOW = "wasmtime-py-slow"
 SLOW_WORK = 50000  # ≈ 2 s per call of the deepest value on this machine
 
-# Outcomes that depend on the machine, not on the input: discarded, never reported.
-NONDETERMINISTIC = ("call stack exhausted", "stack overflow", "out of memory",
-                    "memory allocation failed", "maximum recursion depth", "RecursionError",
-                    "Cannot allocate memory", "unable to make memory executable")
 
 
 class _HostCheckFailed(Exception):
@@ -49,7 +54,7 @@ class _CallState:
     ret: Any = None
     want: tuple = ()  # the model values of `args` (what the host must see)
     count: int = 0
-    failure: Optional[Finding] = None
+    failure: Finding | None = None
 
 
 @dataclass
@@ -63,22 +68,13 @@ class Prepared:
     state: _CallState
     params_in: list[Callable]     # case value → wasmtime-py, per param
     params_out: list[Callable]    # wasmtime-py → model, per param
-    result_in: Optional[Callable]
-    result_out: Optional[Callable]
+    result_in: Callable | None
+    result_out: Callable | None
     # Case value → model, when a target's case values are not model values (the static target's
     # typed values); None: they are.
-    params_model: Optional[list[Callable]] = None
-    result_model: Optional[Callable] = None
+    params_model: list[Callable] | None = None
+    result_model: Callable | None = None
     reflected: bool = False  # the export's reflected type has been checked
-
-
-def make_engine() -> wasmtime.Engine:
-    return wasmtime.Engine(wasmtime.Config())
-
-
-def is_nondeterministic(e: BaseException) -> bool:
-    text = f"{type(e).__name__}: {e}"
-    return isinstance(e, (RecursionError, MemoryError)) or any(m in text for m in NONDETERMINISTIC)
 
 
 class RoundTripOracle:
@@ -86,10 +82,10 @@ class RoundTripOracle:
 
     target = "component_roundtrip"
 
-    def __init__(self, cache_size: int = 256, engine: Optional[wasmtime.Engine] = None,
-                 transform: Optional[Callable[[Prepared], None]] = None) -> None:
+    def __init__(self, cache_size: int = 256, engine: wasmtime.Engine | None = None,
+                 transform: Callable[[Prepared], None] | None = None) -> None:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
-        self.engine = engine or make_engine()
+        self.engine = engine or make_component_engine()
         self.cache: LRU = LRU(cache_size)  # component text → Prepared entry
         self.by_key: dict[bytes, str] = {}  # signature input bytes → component text
         self.transform = transform  # test hook: fault injection into a prepared entry
@@ -284,7 +280,7 @@ class RoundTripOracle:
                            args, ret) from None
 
     def finding(self, check: str, detail: str, message: str, sig: Signature, wat: str,
-                args: Optional[tuple] = None, ret: Any = None) -> Finding:
+                args: tuple | None = None, ret: Any = None) -> Finding:
         values = ""
         if args is not None:
             values = "\n".join(f"{n} = {short(a, 2000)}" for (n, _), a in zip(sig.params, args))
@@ -309,11 +305,3 @@ def mismatch_class(check: str, m) -> tuple[str, str]:
     if kind and m.detail.split(":")[1] in ("case", "payload"):
         return UNTAGGED, kind
     return check, m.detail
-
-
-def wasmtime_version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("wasmtime")
-    except Exception:
-        return "?"

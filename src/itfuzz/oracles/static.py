@@ -1,63 +1,16 @@
 """Static round-trip oracle: types fixed at build time, values through generated typed code.
 
-An input picks one of the generated cases (`itfuzz.static_cases`, see `static_gen`), then the
-call count and each call's values, drawn by the case's straight-line `arb_N` functions as typed
-objects. The run is the dynamic oracle's (`RoundTripOracle`): same cache, host, checks and
+Cases come from `itfuzz.static.decode` (one of the generated cases, see `itfuzz.static.gen`, and
+typed values). The run is the dynamic oracle's (`RoundTripOracle`): same cache, host, checks and
 reports; only the converters differ: typed value → wasmtime-py by the generated `tw_N`, and
 wasmtime-py → typed → model by `fw_N` then `tm_N`, so the strict model comparison (and the
 classification of wasmtime-py's untagged-variant ambiguities) is the shared one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional, Sequence
-
-from ..arbitrary import Unstructured
-from ..case import MAX_CALLS, VALUE_FUEL, Call
-from ..static_runtime import StaticCase
-from ..values import ValueGen
-from .roundtrip import Prepared, RoundTripOracle
-
-
-@dataclass(frozen=True)
-class StaticTestCase:
-    case: StaticCase
-    calls: tuple[Call, ...]  # typed values
-
-    @property
-    def sig(self):
-        return self.case.sig
-
-
-_default: list = []
-
-
-def default_cases() -> Sequence[StaticCase]:
-    """The committed-seed cases, (re)generated first if missing or stale."""
-    if not _default:
-        from .. import static_gen
-        static_gen.ensure()
-        from .. import static_cases  # type: ignore[attr-defined]
-        _default.append(static_cases.CASES)
-    return _default[0]
-
-
-def decode(data: bytes, cases: Optional[Sequence[StaticCase]] = None) -> StaticTestCase:
-    """The static test case these bytes stand for: case index, call count, then values."""
-    cases = default_cases() if cases is None else cases
-    u = Unstructured(data)
-    case = cases[u.int_in_range(0, len(cases) - 1)]
-    n_calls = u.int_in_range(1, MAX_CALLS)
-    g = ValueGen(u, fuel=VALUE_FUEL)
-    calls = []
-    for _ in range(n_calls):
-        args = tuple(c.arb(g) for c in case.params)
-        if case.sig.echo:
-            ret: Any = args[0]
-        else:
-            ret = case.result.arb(g) if case.result is not None else None
-        calls.append(Call(args, ret))
-    return StaticTestCase(case, tuple(calls))
+from itfuzz.oracles.roundtrip import Prepared, RoundTripOracle
+from itfuzz.static.decode import StaticTestCase
+from itfuzz.static.runtime import StaticCase
 
 
 def static_converters(case: StaticCase) -> dict:

@@ -24,9 +24,17 @@ import itertools
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from . import _runtime as rt
-from .errors import DecodeError, Exhaustion, InternalError, LinkError, SpecError, Trap, ValidationError
-from .values import Value
+from itfuzz.spec import _runtime as rt
+from itfuzz.spec.errors import (
+    DecodeError,
+    Exhaustion,
+    InternalError,
+    LinkError,
+    SpecError,
+    Trap,
+    ValidationError,
+)
+from itfuzz.spec.values import Value
 
 __all__ = [
     "init", "instantiate", "set_limits", "set_fault", "opcode_counts", "spectest",

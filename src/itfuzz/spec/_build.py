@@ -45,7 +45,7 @@ def _ocaml_where() -> str:
 def _stale() -> bool:
     if not OBJECT.exists():
         return True
-    inputs = [SCRIPT, *SRC.glob("*.ml"), *SRC.glob("*.mli")]
+    inputs = [SCRIPT, *(f for ext in ("*.ml", "*.mli", "*.c") for f in SRC.rglob(ext))]
     newest = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
     return newest > OBJECT.stat().st_mtime
 
@@ -69,7 +69,7 @@ ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
     "itfuzz.spec._spec_interp",
     PROTOTYPES,
-    sources=[str(SRC / "stubs.c")],
+    sources=[str(SRC / "host" / "stubs.c")],
     include_dirs=[_ocaml_where()],
     extra_objects=[str(build_object())],
     libraries=["m", "dl"],

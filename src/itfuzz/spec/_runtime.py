@@ -6,9 +6,17 @@ import struct
 import threading
 from collections.abc import Callable, Iterable
 
-from ._spec_interp import ffi, lib
-from .errors import DecodeError, Exhaustion, InternalError, LinkError, SpecError, Trap, ValidationError
-from .values import Value
+from itfuzz.spec._spec_interp import ffi, lib
+from itfuzz.spec.errors import (
+    DecodeError,
+    Exhaustion,
+    InternalError,
+    LinkError,
+    SpecError,
+    Trap,
+    ValidationError,
+)
+from itfuzz.spec.values import Value
 
 LOCK = threading.RLock()
 TAGS = {"i32": 0, "i64": 1, "f32": 2, "f64": 3, "funcref": 4, "externref": 5}

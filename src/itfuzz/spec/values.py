@@ -103,3 +103,12 @@ class Value:
         if self.bits is None:
             return f"Value({self.type}, null)"
         return f"Value({self.type}, {self.bits:#x} = {self.to_py()!r})"
+
+
+def comparable(v: Value) -> tuple:
+    """What must agree: numbers bitwise (±0 differ), NaN as one class, references null or not."""
+    if v.type in ("f32", "f64") and v.is_nan():
+        return v.type, "nan"
+    if v.type in ("funcref", "externref"):
+        return v.type, "null" if v.bits is None else "ref"
+    return v.type, v.bits

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import textwrap
 
-from typing import Optional
-
-from .case import Signature
-from .types import align_to
+from itfuzz.model.case import Signature
+from itfuzz.model.types import align_to
 
 RETBUF = 16  # return area of `f`/`g`, 8-aligned; the heap starts after it
 COUNT_EXPORT = "post-return-count"
@@ -107,7 +105,7 @@ def func_type(sig: Signature) -> str:
     return " ".join(parts)
 
 
-def options(sig: Signature, encoding: Optional[str] = None) -> str:
+def options(sig: Signature, encoding: str | None = None) -> str:
     return ('(memory (core memory $libc "memory")) (realloc (core func $libc "realloc")) '
             f"string-encoding={encoding or sig.encoding}")
 

@@ -6,8 +6,8 @@ made. Case counts and flag counts lean toward the ABI boundaries (discriminant w
 """
 from __future__ import annotations
 
-from .arbitrary import Unstructured
-from .types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Type, Variant
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Type, Variant
 
 MAX_DEPTH = 98  # deepest type (leaf = 1) that Wasmtime 50's validator accepts ("type nesting is too deep")
 PRIM_NAMES = tuple(PRIMS)

@@ -2,7 +2,7 @@
 
 Draws `count` distinct signatures (types + canonical options) with the ordinary signature
 generator (`case.decode_signature`) from a seeded PRNG and writes a package (by default
-`itfuzz/static_cases/`, git-ignored) of generated code. For every distinct type, once, in the
+`itfuzz/static/cases/`, git-ignored) of generated code. For every distinct type, once, in the
 module of the first case that uses it:
 
 - a typed class where the kind needs one (frozen dataclass per record, `enum.Enum` per enum, a
@@ -37,24 +37,26 @@ import textwrap
 import zlib
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Optional
 
-from .arbitrary import Unstructured
-from .case import Signature, decode_signature
-from .component import component_text
-from .types import Enum, Flags, List, Option, Prim, Record, Result, Tuple, Type, Variant
-from .wasmtime_values import WRecord, WVariant, is_tagged, py_classes
+from itfuzz.engines.wasmtime_values import WRecord, WVariant, is_tagged, py_classes
+from itfuzz.generators.components import component_text
+from itfuzz.generators.signatures import decode_signature
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.case import Signature
+from itfuzz.model.types import Enum, Flags, List, Option, Prim, Record, Result, Tuple, Type, Variant
 
 SEED = 20261121  # the committed seed: one source tree always yields the same cases
 COUNT = 1000
 SIG_LENGTHS = (16, 48, 128, 256)  # input bytes per drawn signature
 FAULTS = ("drop-field", "enum-shift")  # injectable converter bugs, for the oracle's tests
 HERE = Path(__file__).resolve().parent
-PACKAGE_DIR = HERE / "static_cases"
-PACKAGE = "itfuzz.static_cases"
-# The sources whose change can change the generated text (or its meaning).
-HASHED = ("static_gen.py", "arbitrary.py", "types.py", "typegen.py",
-          "case.py", "component.py", "wasmtime_values.py")
+PKG_ROOT = HERE.parent  # src/itfuzz
+PACKAGE_DIR = HERE / "cases"
+PACKAGE = "itfuzz.static.cases"
+# The sources whose change can change the generated text (or its meaning), relative to itfuzz/.
+HASHED = ("static/gen.py", "generators/unstructured.py", "model/types.py", "generators/typegen.py",
+          "model/case.py", "generators/signatures.py", "generators/valuegen.py",
+          "generators/components.py", "engines/wasmtime_values.py")
 PRIM_ANN = {"bool": "bool", "f32": "float", "f64": "float", "char": "str", "string": "str"}
 CLASS_NAMES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                list: "list", tuple: "tuple", set: "set", object: "object",
@@ -64,7 +66,7 @@ CLASS_NAMES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "byt
 def generator_hash() -> str:
     h = hashlib.sha256()
     for name in HASHED:
-        h.update(name.encode() + b"\0" + (HERE / name).read_bytes() + b"\0")
+        h.update(name.encode() + b"\0" + (PKG_ROOT / name).read_bytes() + b"\0")
     return h.hexdigest()[:32]
 
 
@@ -139,7 +141,7 @@ class Emitter:
                 f"{prefix}_{k}")
         return f"{prefix}_{k}"
 
-    def ann(self, t: Optional[Type]) -> str:
+    def ann(self, t: Type | None) -> str:
         if t is None:
             return "None"
         if isinstance(t, Prim):
@@ -151,16 +153,16 @@ class Emitter:
     def arb(self, t: Type) -> str:
         return f"arb_{t.name}(g)" if isinstance(t, Prim) else f"{self.name('arb', t)}(g)"
 
-    def tw(self, t: Optional[Type], e: str) -> str:
+    def tw(self, t: Type | None, e: str) -> str:
         return e if t is None or tw_same(t) else f"{self.name('tw', t)}({e})"
 
-    def fw(self, t: Optional[Type], e: str, p: str) -> str:
+    def fw(self, t: Type | None, e: str, p: str) -> str:
         return e if t is None or isinstance(t, Prim) else f"{self.name('fw', t)}({e}, {p})"
 
-    def tm(self, t: Optional[Type], e: str) -> str:
+    def tm(self, t: Type | None, e: str) -> str:
         return e if t is None or tm_same(t) else f"{self.name('tm', t)}({e})"
 
-    def model(self, t: Optional[Type]) -> str:
+    def model(self, t: Type | None) -> str:
         if t is None:
             return "None"
         return f"P[{t.name!r}]" if isinstance(t, Prim) else self.name("M", t)
@@ -423,18 +425,18 @@ class Emitter:
         tagged = is_tagged(t)
         ctor = {"none": None, "some": "Some", "ok": "Ok", "err": "Err"}
 
-        def make(name: str, pe: Optional[str]) -> str:
+        def make(name: str, pe: str | None) -> str:
             if ctor[name] is None:
                 return "None"
             return f"{ctor[name]}({pe})" if pe is not None else f"{ctor[name]}()"
 
         first = "v is None" if isinstance(t, Option) else "type(v) is Ok"
 
-        def wire(name: str, p: Optional[Type]) -> str:
+        def wire(name: str, p: Type | None) -> str:
             pe = self.tw(p, "v.value") if p is not None else "None"
             return f"WVariant({name!r}, {pe})" if tagged else pe
 
-        def model(p: Optional[Type]) -> str:
+        def model(p: Type | None) -> str:
             return self.tm(p, "v.value") if p is not None else "None"
 
         def sub(n: str) -> str:
@@ -503,7 +505,7 @@ def tm_same(t: Type) -> bool:
     return False
 
 
-HEADER = '"""Generated by `itfuzz gen-static` (itfuzz/static_gen.py): {what}. Do not edit."""\n'
+HEADER = '"""Generated by `itfuzz gen-static` (itfuzz/static/gen.py): {what}. Do not edit."""\n'
 SHARD = 10  # cases per module: a case loads only its shard and the shards it imports from
 SHARD_IMPORTS = """# ruff: noqa
 from __future__ import annotations
@@ -515,16 +517,16 @@ from typing import Any, Literal, TypeAlias
 from wasmtime.component import Record as WRecord
 from wasmtime.component import Variant as WVariant
 
-from itfuzz import types as m
-from itfuzz.case import Signature as S
-from itfuzz.static_runtime import PRIM_CONV as PC
-from itfuzz.static_runtime import StaticCase as C
-from itfuzz.static_runtime import (
+from itfuzz.model import types as m
+from itfuzz.model.case import Signature as S
+from itfuzz.static.runtime import PRIM_CONV as PC
+from itfuzz.static.runtime import StaticCase as C
+from itfuzz.static.runtime import (
     Conv, Err, FlagsBase, Ok, Some, no_case, payload_on_empty_case, same, same_from,
     unknown_case, unknown_flags, wrong_class, wrong_fields, wrong_length, arb_bool, arb_s8,
     arb_u8, arb_s16, arb_u16, arb_s32, arb_u32, arb_s64, arb_u64, arb_f32, arb_f64, arb_char,
     arb_string)
-from itfuzz.values import ValueGen, flag_mask
+from itfuzz.generators.valuegen import ValueGen, flag_mask
 
 from . import CASES as _TABLE
 
@@ -563,7 +565,7 @@ def render(sigs: list[Signature], seed: int, fault: str = "") -> dict[str, bytes
     files["_wat.zlib"] = zlib.compress("\0".join(component_text(s) for s in sigs).encode(), 9)
     files["__init__.py"] = (
         HEADER.format(what=f"{len(sigs)} interface-type test cases fixed at build time") +
-        "from itfuzz.static_runtime import CaseTable\n\n"
+        "from itfuzz.static.runtime import CaseTable\n\n"
         f"SEED = {seed}\nCOUNT = {len(sigs)}\nGENERATOR = {generator_hash()!r}\n"
         f"FAULT = {fault!r}\nSHARD = {SHARD}\n"
         "CASES = CaseTable(__name__, COUNT, SHARD)  # CASES[i]: a StaticCase, loaded on use\n"
@@ -594,7 +596,7 @@ def write(out: Path, seed: int = SEED, count: int = COUNT, fault: str = "") -> d
     return {name: len(content) for name, content in files.items()}
 
 
-def recorded(out: Path) -> Optional[tuple[int, int, str, str]]:
+def recorded(out: Path) -> tuple[int, int, str, str] | None:
     """(seed, count, generator hash, fault) recorded in a generated package, or None."""
     try:
         text = (Path(out) / "__init__.py").read_text(encoding="utf-8")
@@ -608,9 +610,28 @@ def recorded(out: Path) -> Optional[tuple[int, int, str, str]]:
         return None
 
 
+def is_fresh(out: Path = PACKAGE_DIR) -> bool:
+    """True when the package in `out` is the committed-seed one of this source tree."""
+    return (recorded(out) == (SEED, COUNT, generator_hash(), "")
+            and (Path(out) / "_wat.zlib").exists())
+
+
+class StaleCases(SystemExit):
+    """The generated static cases are missing or were made by another source tree."""
+
+
+def require_fresh() -> None:
+    """Raise `StaleCases` with what to run unless the generated package is current (an oracle
+    never writes source files; generation is `setup.py`'s or `itfuzz gen-static`'s)."""
+    if not is_fresh():
+        state = "missing" if recorded(PACKAGE_DIR) is None else "stale (the generator changed)"
+        raise StaleCases(f"itfuzz: the component_static cases in {PACKAGE_DIR} are {state}; "
+                         f"run `itfuzz gen-static` (or reinstall: `pip install -e .`)")
+
+
 def ensure(out: Path = PACKAGE_DIR) -> bool:
     """Regenerate the committed-seed package when missing or stale; True if it was written."""
-    if recorded(out) == (SEED, COUNT, generator_hash(), "") and (Path(out) / "_wat.zlib").exists():
+    if is_fresh(out):
         return False
     try:
         write(out)

@@ -1,4 +1,4 @@
-"""Run-time support of the generated static cases (`itfuzz.static_cases`, see `static_gen`).
+"""Run-time support of the generated static cases (`itfuzz.static.cases`, see `itfuzz.static.gen`).
 
 The generated code is typed and straight-line; what it shares lives here: the generic `Some`,
 `Ok` and `Err` classes for option and result values, the base of flags classes, the draws of
@@ -11,14 +11,14 @@ from __future__ import annotations
 import importlib
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Generic, TypeVar
 
-from .case import Signature
-from .values import ValueGen, char_value, f32_value, f64_value, int_value
-from .wasmtime_values import ShapeError
+from itfuzz.engines.wasmtime_values import ShapeError
+from itfuzz.generators.valuegen import ValueGen, char_value, f32_value, f64_value, int_value
+from itfuzz.model.case import Signature
 
 T = TypeVar("T")
 
@@ -156,7 +156,7 @@ class StaticCase:
     index: int
     sig: Signature
     params: tuple[Conv, ...]
-    result: Optional[Conv]
+    result: Conv | None
     wat: str
 
 
@@ -172,7 +172,7 @@ class CaseTable(Sequence):
         self.count = count
         self.shard = shard
         self._shards: dict[int, Any] = {}
-        self._wat: Optional[list[str]] = None
+        self._wat: list[str] | None = None
 
     def __len__(self) -> int:
         return self.count

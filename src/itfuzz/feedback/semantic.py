@@ -16,10 +16,22 @@ from __future__ import annotations
 import math
 import os
 import zlib
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from .features import case_features
-from .types import INT_RANGES, Enum, Flags, List, Record, Tuple, Type, _VariantLike, kind_path, walk
+from itfuzz.feedback.features import misuse_only_features, signature_case_features
+from itfuzz.model.types import (
+    INT_RANGES,
+    Enum,
+    Flags,
+    List,
+    Record,
+    Tuple,
+    Type,
+    _VariantLike,
+    kind_path,
+    walk,
+)
 
 ENV = "ITFUZZ_SEMANTIC"
 BLOCK = 1 << 13      # counters reserved for semantic features
@@ -59,14 +71,14 @@ def type_features(types: Iterable[Type]) -> set[str]:
 
 
 def signature_features(sig) -> set[str]:
-    """Flat param/result counts, spilling and return pointer, on top of `case_features`'s."""
+    """Flat param/result counts, spilling and return pointer, on top of `signature_case_features`."""
     n, r = len(sig.flat_params), len(sig.flat_results)
     return {f"flat-params-exact:{n if n <= 20 else bucket(n)}", f"flat-results-exact:{bucket(r)}",
             f"spill:{sig.spills_params}", f"retptr:{sig.uses_retptr}",
             f"spill-retptr:{sig.spills_params}:{sig.uses_retptr}:{sig.shape}"}
 
 
-def _float_class(x: float) -> Optional[str]:
+def _float_class(x: float) -> str | None:
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -76,7 +88,7 @@ def _float_class(x: float) -> Optional[str]:
     return None
 
 
-def _int_class(kind: str, v: int) -> Optional[str]:
+def _int_class(kind: str, v: int) -> str | None:
     lo, hi = INT_RANGES[kind]
     if v == hi:
         return "max"
@@ -97,7 +109,7 @@ def _char_class(c: str) -> str:
             else "astral")
 
 
-def _case(t: _VariantLike, name: str) -> tuple[str, Optional[Type]]:
+def _case(t: _VariantLike, name: str) -> tuple[str, Type | None]:
     """Where case `name` sits among `t`'s cases (first, mid, last) and its payload type."""
     cases = t.cases()
     i = next(j for j, (n, _) in enumerate(cases) if n == name)
@@ -156,54 +168,26 @@ def value_features(t: Type, v: Any, encoding: str, out: set[str], budget: list[i
         out.add(f"edge:flags:{'none' if n == 0 else 'all' if n == len(t.labels) else 'some'}")
 
 
-def model_calls(case) -> list[tuple[tuple, Any]]:
-    """(args, ret) of each call as model values (static cases hold typed values)."""
-    calls = getattr(case, "calls", None)
-    if calls is None:  # a misuse case: one valid call
-        call = getattr(case, "call", None)
-        return [(call.args, call.ret)] if call is not None else []
-    static = getattr(case, "case", None)
-    if static is None or not hasattr(static, "params"):
-        return [(c.args, c.ret) for c in calls]
-    r = static.result
-    return [(tuple(p.to_model(a) for p, a in zip(static.params, c.args)),
-             r.to_model(c.ret) if r is not None else None) for c in calls]
-
-
-class _SigOnly:
-    """A case reduced to its signature (for the signature part of `case_features`)."""
-
-    def __init__(self, sig) -> None:
-        self.sig = sig
+def _value_features(sig, calls: list[tuple[tuple, Any]], out: set[str]) -> None:
+    """Edge classes of every call's argument and host result (bounded by `MAX_NODES`)."""
+    enc = "->".join(sig.encoding_pair) if sig.shape == "composed" else sig.encoding
+    budget = [MAX_NODES]
+    out.add(f"calls:{len(calls)}")
+    for args, ret in calls:
+        for (_, t), a in zip(sig.params, args):
+            value_features(t, a, enc, out, budget)
+        if sig.result is not None and not sig.echo:
+            value_features(sig.result, ret, enc, out, budget)
 
 
 _by_key: dict[bytes, frozenset] = {}
-_EMPTY_SIG: list = []
-
-
-class _MisuseOnly:
-    """A misuse case on an empty signature (for the misuse part of `case_features`)."""
-
-    def __init__(self, case) -> None:
-        from .case import Signature
-        if not _EMPTY_SIG:
-            _EMPTY_SIG.append(Signature((), None))
-            _EMPTY_SIG.append(case_features(_SigOnly(_EMPTY_SIG[0])))
-        self.sig = _EMPTY_SIG[0]
-        self.where = case.where
-        self.misuse = case.misuse
-
-
-def misuse_features(case) -> set[str]:
-    """The misuse site and kind of a host_api_misuse case (without re-walking its types)."""
-    return case_features(_MisuseOnly(case)) - _EMPTY_SIG[1]
 
 
 def static_features(sig) -> frozenset:
     """The signature's features (cached: by its input key, else on the signature object)."""
     got = _by_key.get(sig.key) if sig.key else sig.__dict__.get("_semantic")
     if got is None:
-        got = frozenset(case_features(_SigOnly(sig)) | signature_features(sig)
+        got = frozenset(signature_case_features(sig) | signature_features(sig)
                         | type_features(sig.types()))
         if sig.key:
             if len(_by_key) >= 4096:
@@ -214,42 +198,50 @@ def static_features(sig) -> frozenset:
     return got
 
 
-def features(case, outcome: str = "") -> set[str]:
-    """Every semantic feature of a decoded case and its outcome class (empty when unknown)."""
-    out: set[str] = set()
-    sig = getattr(case, "sig", None)
-    if sig is not None:
-        out |= static_features(sig)
-        if hasattr(case, "where"):  # a misuse case: its misuse site and kind
-            out |= misuse_features(case)
-        enc = "->".join(sig.encoding_pair) if sig.shape == "composed" else sig.encoding
-        budget = [MAX_NODES]
-        calls = model_calls(case)
-        out.add(f"calls:{len(calls)}")
-        for args, ret in calls:
-            for (_, t), a in zip(sig.params, args):
-                value_features(t, a, enc, out, budget)
-            if sig.result is not None and not sig.echo:
-                value_features(sig.result, ret, enc, out, budget)
-    else:  # another kind of case (differential_spec): what it names of itself
-        for attr in ("source", "engine"):
-            v = getattr(case, attr, None)
-            if isinstance(v, str):
-                out.add(f"{attr}:{v}")
-        calls = getattr(case, "calls", None)
-        if isinstance(calls, tuple):
-            out.add(f"calls:{bucket(len(calls))}")
+def _with_outcome(out: set[str], outcome: str, shape: str = "") -> set[str]:
     if outcome:
         out.add("outcome:" + outcome)
-        if sig is not None:
-            out.add(f"outcome:{outcome}:{sig.shape}")
+        if shape:
+            out.add(f"outcome:{outcome}:{shape}")
     return out
+
+
+def roundtrip_features(case, outcome: str = "") -> set[str]:
+    """component_roundtrip: signature, call values and outcome."""
+    out = set(static_features(case.sig))
+    _value_features(case.sig, [(c.args, c.ret) for c in case.calls], out)
+    return _with_outcome(out, outcome, case.sig.shape)
+
+
+def static_case_features(case, outcome: str = "") -> set[str]:
+    """component_static: as the round trip, its typed values seen as model values."""
+    st = case.case
+    r = st.result
+    calls = [(tuple(p.to_model(a) for p, a in zip(st.params, c.args)),
+              r.to_model(c.ret) if r is not None else None) for c in case.calls]
+    out = set(static_features(case.sig))
+    _value_features(case.sig, calls, out)
+    return _with_outcome(out, outcome, case.sig.shape)
+
+
+def misuse_features(case, outcome: str = "") -> set[str]:
+    """host_api_misuse: signature, the misuse site and kind, the valid call's values, outcome."""
+    out = set(static_features(case.sig)) | misuse_only_features(case)
+    _value_features(case.sig, [(case.call.args, case.call.ret)], out)
+    return _with_outcome(out, outcome, case.sig.shape)
+
+
+def core_features(case, outcome: str = "") -> set[str]:
+    """differential_spec: the module's source, engine and call count (its opcodes are reported
+    separately, by `report_opcodes`)."""
+    out = {f"source:{case.source}", f"engine:{case.engine}", f"calls:{bucket(len(case.calls))}"}
+    return _with_outcome(out, outcome)
 
 
 def outcome_class(status: str, detail: str = "") -> str:
     """A value-free outcome class: `ok`, `known:K1`, `discarded:<message class>`,
     `finding:<check>`."""
-    from .findings import normalize_error
+    from itfuzz.findings import normalize_error
     if status in ("discarded", "error"):
         return f"{status}:{normalize_error(detail)[:60] if detail else ''}"
     return f"{status}:{detail}" if detail else status
@@ -261,8 +253,8 @@ class Reporter:
     or with what `resolve()` gives on the first report (atheris rebinds `_trace_branch` to its
     libFuzzer-linked core in `Setup`: a function taken earlier bumps counters nobody reads)."""
 
-    def __init__(self, reserve: Callable[[], int], trace: Optional[Callable[[int], None]] = None,
-                 block: int = BLOCK, resolve: Optional[Callable[[], Callable]] = None) -> None:
+    def __init__(self, reserve: Callable[[], int], trace: Callable[[int], None] | None = None,
+                 block: int = BLOCK, resolve: Callable[[], Callable] | None = None) -> None:
         self.counters = [reserve() for _ in range(block)]
         self.trace = trace
         self.resolve = resolve
@@ -285,10 +277,10 @@ class Reporter:
             self.trace(self.counter(f))
 
 
-_reporter: list[Optional[Reporter]] = [None]
+_reporter: list[Reporter | None] = [None]
 
 
-def install() -> Optional[Reporter]:
+def install() -> Reporter | None:
     """Reserve the counter block (before `atheris.Fuzz`; report only once fuzzing runs); None
     when turned off."""
     if not enabled():
@@ -298,8 +290,9 @@ def install() -> Optional[Reporter]:
     return _reporter[0]
 
 
-def report_case(case, outcome: str) -> None:
-    """Report a case's features and its outcome class (no-op unless installed)."""
+def report_case(features: Callable[[Any, str], set[str]], case, outcome: str) -> None:
+    """Report a case's features (by its target's feature function) and its outcome class
+    (no-op unless installed)."""
     r = _reporter[0]
     if r is not None:
         r.report(features(case, outcome))

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
-from typing import Optional
 
-from .lru import LRU
-from .spec.tools import wasm_tools
+from itfuzz.lru import LRU
+from itfuzz.spec.tools import wasm_tools
 
 SMITH_FUEL = 100  # loop iterations + calls before the inserted fuel check traps (unreachable)
 MAX_MEMORY_PAGES = 10
@@ -158,7 +157,7 @@ class Reader:
         except KeyError:
             raise ValueError(f"unsupported value type {b:#x}") from None
 
-    def limits(self) -> tuple[int, Optional[int]]:
+    def limits(self) -> tuple[int, int | None]:
         flags = self.byte()
         if flags & ~1:
             raise ValueError(f"unsupported limits flags {flags:#x}")

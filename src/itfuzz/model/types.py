@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Optional
 
 MAX_FLAT_PARAMS = 16
 MAX_FLAT_RESULTS = 1
@@ -43,7 +42,7 @@ class Type:
     kind: str = "?"
     named = False  # record / variant / enum / flags need an external name in signatures
 
-    def children(self) -> tuple["Type", ...]:
+    def children(self) -> tuple[Type, ...]:
         return ()
 
     @cached_property
@@ -60,16 +59,16 @@ class Type:
     align: int
     flat: tuple[str, ...]
 
-    def comp(self, names: "Names") -> str:
+    def comp(self, names: Names) -> str:
         """Component-model type text: named kinds and deep anonymous types by reference."""
         alias = names.alias(self)
         return "$" + alias if alias else self.inline(names)
 
-    def inline(self, names: "Names") -> str:
+    def inline(self, names: Names) -> str:
         """The type written out in place (its children by `comp`)."""
         raise NotImplementedError
 
-    def wit(self, names: "Names") -> str:
+    def wit(self, names: Names) -> str:
         raise NotImplementedError
 
 
@@ -95,10 +94,10 @@ class Prim(Type):
     def flat(self) -> tuple[str, ...]:
         return PRIM_LAYOUT[self.name][2]
 
-    def inline(self, names: "Names") -> str:
+    def inline(self, names: Names) -> str:
         return self.name
 
-    def wit(self, names: "Names") -> str:
+    def wit(self, names: Names) -> str:
         return self.name
 
 
@@ -221,7 +220,7 @@ def discriminant_size(n: int) -> int:
 class _VariantLike(Type):
     """Shared ABI of variant, enum, option and result: `cases()` gives (name, payload|None)."""
 
-    def cases(self) -> tuple[tuple[str, Optional[Type]], ...]:
+    def cases(self) -> tuple[tuple[str, Type | None], ...]:
         raise NotImplementedError
 
     def children(self):
@@ -255,7 +254,7 @@ class _VariantLike(Type):
 
 @dataclass(frozen=True)
 class Variant(_VariantLike):
-    variant_cases: tuple[tuple[str, Optional[Type]], ...]
+    variant_cases: tuple[tuple[str, Type | None], ...]
     kind = "variant"
     named = True
 
@@ -319,8 +318,8 @@ class Option(_VariantLike):
 
 @dataclass(frozen=True)
 class Result(_VariantLike):
-    ok: Optional[Type]
-    err: Optional[Type]
+    ok: Type | None
+    err: Type | None
     kind = "result"
 
     def cases(self):

@@ -9,9 +9,9 @@ labels), value-free, so it can be a finding signature.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
-from .types import Enum, Flags, List, Option, Prim, Record, Result, Tuple, Type, Variant
+from itfuzz.model.types import Enum, Flags, List, Option, Prim, Record, Result, Tuple, Type, Variant
 
 # wasmtime-py's class name of each kind (primitives are bare dataclasses, e.g. `U64()`).
 CLASS_KIND = {"Bool": "bool", "S8": "s8", "S16": "s16", "S32": "s32", "S64": "s64", "U8": "u8",
@@ -37,7 +37,7 @@ def reflected_kind(vt: Any) -> str:
     return CLASS_KIND.get(type(vt).__name__, type(vt).__name__)
 
 
-def mismatch(sig, fty: Any) -> Optional[Mismatch]:
+def mismatch(sig, fty: Any) -> Mismatch | None:
     """The first difference between `fty` (a reflected `FuncType`) and `sig`, or None."""
     got = list(fty.params)
     want = list(sig.params)
@@ -56,7 +56,7 @@ def mismatch(sig, fty: Any) -> Optional[Mismatch]:
     return type_mismatch(sig.result, res, "result") if res is not None else None
 
 
-def type_mismatch(t: Type, vt: Any, path: str) -> Optional[Mismatch]:
+def type_mismatch(t: Type, vt: Any, path: str) -> Mismatch | None:
     """The first difference between the model type `t` and the reflected `vt`, or None."""
     k = reflected_kind(vt)
     if k != t.kind:
@@ -92,7 +92,7 @@ def type_mismatch(t: Type, vt: Any, path: str) -> Optional[Mismatch]:
     raise TypeError(f"unknown type {t!r}")
 
 
-def _optional(t: Optional[Type], vt: Any, path: str, what: str) -> Optional[Mismatch]:
+def _optional(t: Type | None, vt: Any, path: str, what: str) -> Mismatch | None:
     if (t is None) != (vt is None):
         return Mismatch(path, f"{what}-presence",
                         f"{'no payload' if vt is None else reflected_kind(vt)}, expected "
@@ -100,7 +100,7 @@ def _optional(t: Optional[Type], vt: Any, path: str, what: str) -> Optional[Mism
     return type_mismatch(t, vt, path) if t is not None else None
 
 
-def _named_parts(what: str, want, got, path: str) -> Optional[Mismatch]:
+def _named_parts(what: str, want, got, path: str) -> Mismatch | None:
     """Fields of a record or cases of a variant: same names in the same order, same types
     (a case payload present exactly when expected)."""
     got = list(got)

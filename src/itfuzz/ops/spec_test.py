@@ -1,4 +1,4 @@
-"""Conformance runner: ``itfuzz spec-test PATH…`` / ``python -m itfuzz.spec_test PATH…``.
+"""Conformance runner: ``itfuzz spec-test PATH…`` / ``python -m itfuzz.ops.spec_test PATH…``.
 
 Each .wast file is converted with ``wasm-tools json-from-wast`` and its commands run in a child
 process (so a crash or hang costs one file, not the run); the child streams one result line per
@@ -167,7 +167,7 @@ def run_file(path: Path, timeout: float) -> FileResult:
             return res
         commands = json.loads(json_path.read_text())["commands"]
         res.skipped = sum(not runnable(c) for c in commands)
-        child = [sys.executable, "-m", "itfuzz.spec_test", "--run-json", str(json_path),
+        child = [sys.executable, "-m", "itfuzz.ops.spec_test", "--run-json", str(json_path),
                  "--result", str(result_path)]
         try:
             proc = subprocess.run(child, capture_output=True, text=True, timeout=timeout,

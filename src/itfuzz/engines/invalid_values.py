@@ -15,14 +15,14 @@ valid whatever their magnitude (wasmtime-py rounds them, like any f64 → f32 co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from wasmtime.component import Record as WRecord
 from wasmtime.component import Variant as WVariant
 
-from .arbitrary import Unstructured
-from .types import INT_RANGES, Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
-from .wasmtime_values import is_tagged, py_classes, to_wasmtime
+from itfuzz.engines.wasmtime_values import is_tagged, py_classes, to_wasmtime
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Record, Tuple, Type, _VariantLike
 
 UNKNOWN = "zz-unknown"  # a label no generated type uses (typegen labels never start with "zz")
 MAX_DESCENT = 12
@@ -35,7 +35,7 @@ class Misuse:
     value: Any  # the whole value, as passed to wasmtime-py
     path: str   # where the invalid node sits, e.g. `x.f0[2]<some>`
     kind: str   # what is wrong there (value-free; part of finding signatures)
-    node: Optional[Type]  # the type the invalid node should have had (None: no result type)
+    node: Type | None  # the type the invalid node should have had (None: no result type)
     bad: Any    # the invalid node
 
     @property
@@ -65,7 +65,7 @@ def show(w: Any, limit: int = 400) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
 
 
-def why_invalid(t: Type, w: Any) -> Optional[str]:
+def why_invalid(t: Type, w: Any) -> str | None:
     """None when `w` is a valid wasmtime-py value of `t` under its conventions, else why not."""
     k = t.kind
     if k == "bool":
@@ -156,7 +156,7 @@ class InvalidGen:
     def __init__(self, u: Unstructured) -> None:
         self.u = u
 
-    def make(self, t: Type, v: Any, path: str = "value", depth: int = 0) -> Optional[Misuse]:
+    def make(self, t: Type, v: Any, path: str = "value", depth: int = 0) -> Misuse | None:
         """A value of `t` with one invalid node (None if no candidate is invalid). The input
         decides how deep the node sits: each level descends with probability 2/3."""
         kids = self._children(t, v, path)
@@ -196,7 +196,7 @@ class InvalidGen:
                 out.append((pt, payload, f"{path}<{name}>", wrap))
         return out
 
-    def _here(self, t: Type, v: Any, path: str) -> Optional[Misuse]:
+    def _here(self, t: Type, v: Any, path: str) -> Misuse | None:
         """Replace the node itself by an invalid value of a kind the input chooses."""
         w = to_wasmtime(t)(v)
         candidates = [(kind, bad) for kind, bad in self._candidates(t, v, w)
@@ -272,7 +272,7 @@ class MisuseCase:
     call: Any  # case.Call
     where: str
     index: int
-    misuse: Optional[Misuse]
+    misuse: Misuse | None
 
     def describe(self) -> str:
         names = self.sig.names
@@ -290,8 +290,9 @@ class MisuseCase:
 def decode_misuse(data: bytes) -> MisuseCase:
     """The misuse case these bytes stand for; total and deterministic. Layout: signature (single
     component shape), site, valid values, then the misuse."""
-    from .case import VALUE_FUEL, Call, decode_signature
-    from .values import ValueGen
+    from itfuzz.generators.signatures import decode_signature
+    from itfuzz.generators.valuegen import ValueGen
+    from itfuzz.model.case import VALUE_FUEL, Call
 
     u = Unstructured(data)
     sig = decode_signature(u, shapes=("single",))

@@ -12,7 +12,8 @@ what wasmtime-py produced; a value of the wrong shape raises `ShapeError`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 try:
     from wasmtime.component import Record as WRecord
@@ -27,7 +28,7 @@ except ImportError:
         pass
 
 
-from .types import Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
+from itfuzz.model.types import Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
 
 
 class ShapeError(Exception):
@@ -133,7 +134,7 @@ def ambiguity(t: Type) -> str:
 
 def ambiguities(types) -> set[str]:
     """Every ambiguity kind found anywhere in these types."""
-    from .types import walk
+    from itfuzz.model.types import walk
     return {a for t in types for n in walk(t) if (a := ambiguity(n))}
 
 

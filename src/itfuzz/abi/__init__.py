@@ -1,0 +1,1 @@
+"""Our canonical-ABI model, written from CanonicalABI.md (pure Python, no wasmtime)."""

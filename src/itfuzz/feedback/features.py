@@ -1,0 +1,77 @@
+"""Value-free features of a decoded case: what each target's seed corpus must cover.
+
+One function per kind of case; each target names its own (`itfuzz.targets`)."""
+from __future__ import annotations
+
+from itfuzz.model.types import Enum, Flags, Variant, walk
+
+
+def signature_case_features(sig) -> set[str]:
+    """Type kinds, string encoding(s), component and call shape, flat-count and case/flag-count
+    boundaries of a signature."""
+    out = {f"encoding:{sig.encoding}", f"echo:{sig.echo}", f"shape:{sig.shape}",
+           f"params:{min(len(sig.params), 6)}",
+           f"flat-results:{min(len(sig.flat_results), 2)}"}
+    n = len(sig.flat_params)
+    out.add(f"flat-params:{n if n in (0, 1, 15, 16, 17) else 'many' if n > 17 else 'some'}")
+    if sig.shape == "composed":
+        pair = "->".join(sig.encoding_pair)
+        out.add(f"pair:{pair}")
+        if any(node.kind == "string" for t in sig.types() for node in walk(t)):
+            out.add(f"pair-string:{pair}")  # the fused adapter transcodes
+    for t in sig.types():
+        for node in walk(t):
+            out.add(f"kind:{node.kind}")
+            out.add(f"{sig.encoding}:{node.kind}")
+            if isinstance(node, (Variant, Enum)):
+                c = len(node.cases())
+                if c in (1, 2, 255, 256, 257):
+                    out.add(f"{node.kind}-cases:{c}")
+            if isinstance(node, Flags) and len(node.labels) in (1, 8, 9, 16, 17, 32):
+                out.add(f"flags:{len(node.labels)}")
+        out.add(f"depth:{min(t.depth, 8)}")
+    return out
+
+
+def roundtrip_case_features(case) -> set[str]:
+    """A round-trip (or static) case: its signature's features."""
+    return signature_case_features(case.sig)
+
+
+def misuse_only_features(case) -> set[str]:
+    """The misuse site, kind, type kind and depth of a host_api_misuse case."""
+    misuse = case.misuse
+    out = {f"misuse-site:{case.where}"}
+    if misuse is not None:
+        node = misuse.node.kind if misuse.node is not None else "none"
+        out.add(f"misuse:{case.where}:{misuse.kind}:{node}")
+        out.add(f"misuse-depth:{min(misuse.depth, 3)}")
+    return out
+
+
+def misuse_case_features(case) -> set[str]:
+    """A host_api_misuse case: its signature's and its misuse's features."""
+    return signature_case_features(case.sig) | misuse_only_features(case)
+
+
+def core_case_features(case) -> set[str]:
+    """Value-free features of a case, for the seed corpus: source, engine, export kinds,
+    parameter and result types, function and call counts, imports."""
+    out = {f"source:{case.source}", f"engine:{case.engine}", f"{case.source}:{case.engine}"}
+    if case.wasm is None:
+        return out | {"no-module"}
+    funcs = case.info.funcs()
+    out.add(f"funcs:{min(len(funcs), 6)}")
+    out.add(f"calls:{min(len(case.calls) // 4, 5)}")
+    out.update(f"import:{i.kind}" for i in case.info.imports)
+    for e in case.info.exports:
+        out.add(f"export:{e.kind}")
+        if e.kind == "func":
+            out.update(f"param:{t}" for t in e.type[0])
+            out.update(f"result:{t}" for t in e.type[1])
+            out.add(f"results:{min(len(e.type[1]), 3)}")
+        elif e.kind == "global":
+            out.add(f"global:{e.type[0]}:{'mut' if e.type[1] else 'const'}")
+        elif e.kind == "table":
+            out.add(f"table:{e.type[0]}")
+    return out

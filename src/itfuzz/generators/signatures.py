@@ -1,0 +1,76 @@
+"""Bytes → round-trip test case (`itfuzz.model.case`).
+
+Input layout (structure first, values last, so byte mutations mostly change values and keep
+hitting the compiled-component cache): component shape (single or composed), call shape, string
+encoding (and the callee's, when composed), types, call count, then values.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from itfuzz.generators.typegen import TypeGen, label
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import ValueGen
+from itfuzz.model.case import (
+    COMPONENT_SHAPES,
+    ENCODINGS,
+    MAX_CALLS,
+    ONE_FLAT,
+    SHAPES,
+    TWO_FLAT,
+    TYPE_FUEL,
+    VALUE_FUEL,
+    Call,
+    Signature,
+    TestCase,
+)
+
+
+def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES) -> Signature:
+    """The signature at the front of `u`; `shapes` limits the component shapes (one shape costs
+    no input byte)."""
+    start = u.front
+    component_shape = u.choose(shapes)
+    sig = _signature(u, component_shape == "composed")
+    exhausted = b"\1" if u.is_empty() else b"\0"
+    return replace(sig, key=exhausted + u.data[start:u.front], count_post_return=True)
+
+
+def _signature(u: Unstructured, composed: bool) -> Signature:
+    shape = u.choose(SHAPES)
+    encoding = u.choose(ENCODINGS)
+    shape_kw = {"shape": "composed" if composed else "single",
+                "callee_encoding": u.choose(ENCODINGS) if composed else None}
+    tg = TypeGen(u, fuel=TYPE_FUEL)
+    if shape == "echo":
+        t = tg.gen()
+        return Signature((("x", t),), t, encoding, echo=True, **shape_kw)
+    style = u.int_in_range(0, 5)
+    if shape == "multi":
+        params = [tg.gen() for _ in range(u.int_in_range(0, 5))]
+        result = tg.gen() if u.bool() else None
+    else:  # flat-count boundaries: 15/16/17 flat params, 0/1/2 flat results
+        target = u.choose((15, 16, 17))
+        params = [tg.gen() for _ in range(u.int_in_range(0, 2))]
+        while sum(len(t.flat) for t in params) < target:
+            params.append(u.choose(ONE_FLAT))
+        result = u.choose((None, u.choose(ONE_FLAT), u.choose(TWO_FLAT)))
+    named = tuple((label(i, style), t) for i, t in enumerate(params))
+    return Signature(named, result, encoding, **shape_kw)
+
+
+def decode_roundtrip(data: bytes) -> TestCase:
+    """The test case these bytes stand for; total and deterministic."""
+    u = Unstructured(data)
+    sig = decode_signature(u)
+    n_calls = u.int_in_range(1, MAX_CALLS)
+    vg = ValueGen(u, fuel=VALUE_FUEL)
+    calls = []
+    for _ in range(n_calls):
+        args = tuple(vg.gen(t) for _, t in sig.params)
+        if sig.echo:
+            ret = args[0]
+        else:
+            ret = vg.gen(sig.result) if sig.result is not None else None
+        calls.append(Call(args, ret))
+    return TestCase(sig, tuple(calls))
