@@ -69,7 +69,8 @@ ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
     "itfuzz.spec._spec_interp",
     PROTOTYPES,
-    sources=[str(SRC / "host" / "stubs.c")],
+    # relative to setup.py's directory: setuptools refuses absolute source paths
+    sources=[(SRC / "host" / "stubs.c").relative_to(ROOT).as_posix()],
     include_dirs=[_ocaml_where()],
     extra_objects=[str(build_object())],
     libraries=["m", "dl"],

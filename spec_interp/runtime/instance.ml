@@ -46,10 +46,6 @@ let new_func ftype kind =
   incr next_fid;
   { fid = !next_fid; ftype; kind }
 
-let default = function
-  | Num I32T -> I32 0l | Num I64T -> I64 0L | Num F32T -> F32 0l | Num F64T -> F64 0L
-  | Ref _ -> Null
-
 let has_type v t =
   match v, t with
   | I32 _, Num I32T | I64 _, Num I64T | F32 _, Num F32T | F64 _, Num F64T -> true
