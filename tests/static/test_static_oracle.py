@@ -25,7 +25,7 @@ from itfuzz.static import gen as static_gen
 from itfuzz.static.decode import StaticTestCase, default_cases
 from itfuzz.static.decode import decode_static_case as decode
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from itfuzz import targets
 from itfuzz.findings import Finding
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import planted  # noqa: E402

@@ -18,7 +18,7 @@ from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result,
 from itfuzz.oracles import reflection
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 U8, U32, U64, STR = PRIMS["u8"], PRIMS["u32"], PRIMS["u64"], PRIMS["string"]
 REC = Record((("a", U32), ("b", List(STR))))
 VAR = Variant((("p", Option(U8)), ("q", None)))

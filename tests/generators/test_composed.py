@@ -25,7 +25,7 @@ from itfuzz.model.types import PRIMS, List, Option, Record, Tuple
 from itfuzz.oracles import roundtrip
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 string, u8, char = PRIMS["string"], PRIMS["u8"], PRIMS["char"]
 PAIRS = list(itertools.product(ENCODINGS, ENCODINGS))
 STRINGS = {

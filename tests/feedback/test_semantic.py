@@ -16,7 +16,7 @@ from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.types import PRIMS, Flags, List, Option, Record, Variant
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus" / "component_roundtrip"
 
 

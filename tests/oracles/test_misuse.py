@@ -22,7 +22,7 @@ from itfuzz.model.case import Call, Signature
 from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Variant
 from itfuzz.oracles.misuse import MisuseOracle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 P = PRIMS
 u8, s8, u32, s64, u64 = P["u8"], P["s8"], P["u32"], P["s64"], P["u64"]
 f32, f64, char, string, bool_ = P["f32"], P["f64"], P["char"], P["string"], P["bool"]

@@ -15,7 +15,7 @@ from itfuzz.known_findings import KNOWN
 from itfuzz.ops.libfuzzer import fuzz_command
 
 TARGET = "component_roundtrip"
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # tests/, where the planted target lives
 
 
 def test_fuzz_command_defaults_and_overrides(repo_root, tmp_path):

@@ -7,7 +7,7 @@ from itfuzz.ops import spec_test
 
 pytestmark = [pytest.mark.spec, pytest.mark.slow]
 
-TESTSUITE = Path(__file__).resolve().parents[1].parent / "shared" / "testsuite"
+TESTSUITE = Path(__file__).resolve().parents[2].parent / "shared" / "testsuite"
 
 
 @pytest.mark.skipif(not TESTSUITE.is_dir(), reason=f"{TESTSUITE} does not exist")
