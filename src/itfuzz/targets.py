@@ -126,7 +126,26 @@ def _differential() -> Target:
                   core_case_features, core_features)
 
 
+def _show_hostile(case) -> str:
+    from itfuzz.generators.hostile_components import hostile_component_text
+    from itfuzz.oracles.hostile import describe_case
+    if case.note:
+        return f"-- no runnable case: {case.note}\n-- signature (WIT) --\n{case.sig.wit()}"
+    return "\n".join(["-- signature (WIT) --", case.sig.wit(), "-- case --", describe_case(case),
+                      "-- component (WAT) --", hostile_component_text(case.sig, case.direction)])
+
+
+def _hostile() -> Target:
+    from itfuzz.feedback.features import hostile_case_features
+    from itfuzz.feedback.semantic import hostile_features
+    from itfuzz.generators.hostile import decode_hostile_case
+    from itfuzz.oracles.hostile import HostileOracle
+    return Target("component_hostile", decode_hostile_case, HostileOracle, _show_hostile,
+                  hostile_case_features, hostile_features)
+
+
 FACTORIES: dict[str, Callable[[], Target]] = {
+    "component_hostile": _hostile,
     "component_roundtrip": _roundtrip,
     "component_static": _static,
     "differential_spec": _differential,

@@ -75,3 +75,21 @@ def core_case_features(case) -> set[str]:
         elif e.kind == "table":
             out.add(f"table:{e.type[0]}")
     return out
+
+
+def hostile_case_features(case) -> set[str]:
+    """A component_hostile case: direction, encoding, type kinds, what was made hostile, and the
+    model's verdict (every trap reason is a feature, per direction and encoding)."""
+    d, enc, v = case.direction, case.sig.encoding, case.expected
+    out = {f"direction:{d}", f"{d}:{enc}", f"verdict:{d}:{v.name}", f"verdict:{enc}:{v.name}"}
+    if case.note:
+        return out | {"no-case"}
+    for t in case.types:
+        for node in walk(t):
+            out.add(f"{d}:kind:{node.kind}")
+    out.update(f"mutation:{m.where}" for m in case.mutations)
+    out.update(f"realloc-answer:{k}" for k in set(case.answer_kinds))
+    if v.reallocs:
+        n = len(v.reallocs)
+        out.add(f"reallocs:{n if n < 4 else 'many'}")
+    return out

@@ -19,7 +19,8 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from itfuzz.feedback.features import misuse_only_features, signature_case_features
+from itfuzz.feedback.features import (hostile_case_features, misuse_only_features,
+                                     signature_case_features)
 from itfuzz.model.types import (
     INT_RANGES,
     Enum,
@@ -308,3 +309,14 @@ def report_opcodes(counts: dict[int, int]) -> None:
 
 def opcode_features(counts: dict[int, int]) -> set[str]:
     return {f"op:{op:#x}:{bucket(min(n, 1 << 10))}" for op, n in counts.items() if n}
+
+
+def hostile_features(case, outcome: str = "") -> set[str]:
+    """component_hostile: the case's features (verdict and trap reason included), type paths,
+    and the outcome."""
+    out = hostile_case_features(case)
+    if not case.note:
+        out |= type_features(case.types)
+        out.add(f"flat-count:{bucket(len(case.flat))}")
+        out.add(f"image:{bucket(len(case.image) // 16)}")
+    return _with_outcome(out, outcome, case.direction)

@@ -1,0 +1,288 @@
+"""Hostile-guest oracle: Wasmtime must do what our canonical-ABI model (the spec) says.
+
+Cases come from `itfuzz.generators.hostile`, each with the model's verdict. Per input: a fresh
+store, ``init`` hands the image, flat values and realloc answers to the guest, then the call:
+
+- lift (``lift-result``, ``lift-args``): a value verdict → Wasmtime returns (or the host receives)
+  exactly that value, once; a trap verdict → Wasmtime traps and the host never runs.
+- ``lower-args``: a value verdict → no trap, the guest's realloc log equals the model's call for
+  call, the flat params the guest received equal the model's bit for bit, and the whole guest
+  memory equals the model's byte for byte; a trap verdict → Wasmtime traps.
+
+Findings: ``abi-missing-trap|REASON`` (Wasmtime returned where the spec traps),
+``abi-extra-trap|…`` (Wasmtime trapped where the spec gives a value), ``abi-value|…``,
+``abi-realloc-log|…``, ``abi-flat|…``, ``abi-memory|…``, ``abi-host-calls|…``.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import wasmtime
+from wasmtime import component as wc
+
+from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
+from itfuzz.engines.wasmtime_values import ambiguities, from_wasmtime, to_wasmtime, wasmtime_py_work
+from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
+from itfuzz.generators.hostile import HostileCase, Verdict
+from itfuzz.generators.hostile_components import (
+    COUNT_AT,
+    LOG_AT,
+    MAX_LOG,
+    PARAMS_AT,
+    REPORT_START,
+    handed_types,
+    hostile_component_text,
+)
+from itfuzz.lru import LRU
+from itfuzz.model.values import diff
+from itfuzz.oracles.discard import is_nondeterministic
+
+SLOW_WORK = 50000  # wasmtime-py's variant conversion work above which a case is discarded (K12)
+
+
+@dataclass
+class _HostState:
+    """What the host import `g` received during one `run` (lift-args)."""
+
+    calls: list = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class _Compiled:
+    wat: str
+    component: wc.Component
+    linker: wc.Linker
+    host: _HostState
+
+
+class HostileOracle:
+    """Runs `HostileCase`s; raises `Finding` on a disagreement with the model, `Discard` when
+    the case cannot run (too large, or a type wasmtime-py cannot convert unambiguously)."""
+
+    target = "component_hostile"
+
+    def __init__(self, cache_size: int = 256, engine: wasmtime.Engine | None = None) -> None:
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        self.engine = engine or make_component_engine()
+        self.cache: LRU = LRU(cache_size)  # component text → _Compiled
+        self.stats: Counter = Counter()
+
+    # -- preparation -------------------------------------------------------------------------
+    def compiled(self, case: HostileCase) -> _Compiled:
+        wat = hostile_component_text(case.sig, case.direction)
+        return self.cache.get_or_make(wat, lambda: self._compile(case, wat))
+
+    def _compile(self, case: HostileCase, wat: str) -> _Compiled:
+        self.stats["compiles"] += 1
+        try:
+            component = wc.Component(self.engine, wat)
+        except wasmtime.WasmtimeError as e:
+            raise self.finding("compile", normalize_error(first_line(e)) or "",
+                               f"Wasmtime rejected a valid component: {first_line(e, 500)}",
+                               case, wat) from None
+        linker = wc.Linker(self.engine)
+        host = _HostState()
+        if case.direction == "lift-args":
+            convs = [from_wasmtime(t, f"arg {n}") for n, t in case.sig.params]
+
+            def g(store, *args):  # must not reference the linker (see RoundTripOracle._host)
+                try:
+                    host.calls.append(tuple(c(a) for c, a in zip(convs, args)))
+                except Exception as e:  # a wasmtime-py value of the wrong shape
+                    host.error = f"{type(e).__name__}: {first_line(e)}"
+            linker.root().add_func("g", g)
+        return _Compiled(wat, component, linker, host)
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, case: HostileCase) -> None:
+        self.stats["inputs"] += 1
+        if case.note:
+            raise self.discard("too-large")
+        types = case.types
+        if ambiguities(types):
+            raise self.discard("wasmtime-py-ambiguous")  # K1/K2 live there: not the ABI's
+        if max(wasmtime_py_work(t) for t in types) > SLOW_WORK:
+            raise self.discard("wasmtime-py-slow")  # K12
+        self.stats[f"direction:{case.direction}"] += 1
+        self.stats[f"verdict:{case.expected.name}"] += 1
+        entry = self.compiled(case)
+        store = wasmtime.Store(self.engine)
+        try:
+            instance = entry.linker.instantiate(store, entry.component)
+            init = instance.get_func(store, "init")
+            init(store, case.image.hex(), _hex_flat(case), _hex_answers(case))
+        except wasmtime.WasmtimeError as e:
+            raise self.finding("hostile-setup", normalize_error(first_line(e)) or "",
+                               f"instantiating or init failed: {first_line(e, 500)}", case,
+                               entry.wat) from None
+        if case.direction == "lift-result":
+            self._lift_result(case, entry, store, instance)
+        elif case.direction == "lift-args":
+            self._lift_args(case, entry, store, instance)
+        else:
+            self._lower_args(case, entry, store, instance)
+
+    def _call(self, store, func, args: tuple) -> tuple[str, Any]:
+        """("ok", result) or ("trap", message); machine limits discard."""
+        try:
+            return "ok", func(store, *args)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
+            if is_nondeterministic(e):
+                raise self.discard("machine-limit") from None
+            return "trap", first_line(e, 300)
+
+    def _lift_result(self, case: HostileCase, entry: _Compiled, store, instance) -> None:
+        status, got = self._call(store, instance.get_func(store, "f"), ())
+        want = case.expected
+        if self._trap_agreement(case, entry, want, status, got):
+            return
+        t = case.sig.result
+        try:
+            value = from_wasmtime(t, "result")(got)
+        except Exception as e:
+            raise self.finding("abi-host-value", type(e).__name__,
+                               f"wasmtime-py returned a value of the wrong shape: {e}", case,
+                               entry.wat) from None
+        m = diff(t, want.values[0], value, "result")
+        if m:
+            raise self.finding("abi-value", m.detail, f"the host got a different value: {m}",
+                               case, entry.wat)
+
+    def _lift_args(self, case: HostileCase, entry: _Compiled, store, instance) -> None:
+        host = entry.host
+        host.calls.clear()
+        host.error = ""
+        status, got = self._call(store, instance.get_func(store, "run"), ())
+        want = case.expected
+        if host.error:
+            raise self.finding("abi-host-value", normalize_error(host.error) or "",
+                               f"wasmtime-py handed the host a value of the wrong shape: "
+                               f"{host.error}", case, entry.wat)
+        if want.trap is not None and host.calls:
+            raise self.finding("abi-missing-trap", want.trap,
+                               f"the spec traps ({want.trap}: {want.trap_detail}) but the host "
+                               f"ran with {short(host.calls[0], 600)}", case, entry.wat)
+        if self._trap_agreement(case, entry, want, status, got):
+            return
+        if len(host.calls) != 1:
+            raise self.finding("abi-host-calls", str(len(host.calls)),
+                               f"the host ran {len(host.calls)} times, not once", case, entry.wat)
+        for (n, t), w, h in zip(case.sig.params, want.values, host.calls[0]):
+            m = diff(t, w, h, f"arg {n}")
+            if m:
+                raise self.finding("abi-value", m.detail, f"the host got a different value: {m}",
+                                   case, entry.wat)
+
+    def _lower_args(self, case: HostileCase, entry: _Compiled, store, instance) -> None:
+        args = tuple(to_wasmtime(t)(v) for t, v in zip(case.types, case.values))
+        status, got = self._call(store, instance.get_func(store, "f"), args)
+        want = case.expected
+        if self._trap_agreement(case, entry, want, status, got):
+            return
+        status, text = self._call(store, instance.get_func(store, "report"), ())
+        if status != "ok":
+            raise self.finding("hostile-setup", normalize_error(text) or "",
+                               f"report failed after a successful call: {text}", case, entry.wat)
+        report = bytes.fromhex(text)
+        reallocs = _realloc_log(report)
+        expected = [(c.old_ptr, c.old_size, c.align, c.new_size, c.result) for c in want.reallocs]
+        if reallocs != expected:
+            i = next((i for i, (a, b) in enumerate(zip(expected, reallocs)) if a != b),
+                     min(len(expected), len(reallocs)))
+            detail = "count" if len(reallocs) != len(expected) and i == min(len(expected),
+                                                                            len(reallocs)) else "args"
+            raise self.finding("abi-realloc-log", detail,
+                               f"realloc call {i} differs: spec {expected[i:i + 1]}, Wasmtime "
+                               f"{reallocs[i:i + 1]} ({len(expected)} vs {len(reallocs)} calls)",
+                               case, entry.wat)
+        flat = _flat_params(report, len(handed_types(case.sig, case.direction)))
+        if flat != list(want.values):
+            i = next(i for i, (a, b) in enumerate(zip(want.values, flat)) if a != b)
+            raise self.finding("abi-flat", handed_types(case.sig, case.direction)[i],
+                               f"flat param {i}: spec {want.values[i]:#x}, guest got {flat[i]:#x}",
+                               case, entry.wat)
+        memory = report[-len(want.memory):]
+        if memory != want.memory:
+            i = next(i for i, (a, b) in enumerate(zip(want.memory, memory)) if a != b)
+            raise self.finding("abi-memory", "byte",
+                               f"guest memory differs first at {i:#x}: spec "
+                               f"{want.memory[i:i + 16].hex()}, Wasmtime wrote "
+                               f"{memory[i:i + 16].hex()}", case, entry.wat)
+
+    def _trap_agreement(self, case: HostileCase, entry: _Compiled, want: Verdict, status: str,
+                        got: Any) -> bool:
+        """True when both trapped (nothing more to compare); raises on a trap disagreement."""
+        if want.trap is not None:
+            if status == "trap":
+                self.stats[f"trap-agrees:{want.trap}"] += 1
+                return True
+            raise self.finding("abi-missing-trap", want.trap,
+                               f"the spec traps ({want.trap}: {want.trap_detail}) but Wasmtime "
+                               f"returned {short(got, 600)}", case, entry.wat)
+        if status == "trap":
+            raise self.finding("abi-extra-trap", normalize_error(got) or "",
+                               f"Wasmtime trapped where the spec gives a value: {got}", case,
+                               entry.wat)
+        return False
+
+    # -- reporting ---------------------------------------------------------------------------
+    def discard(self, reason: str) -> Discard:
+        self.stats[f"discard:{reason}"] += 1
+        return Discard(reason)
+
+    def finding(self, check: str, detail: str, message: str, case: HostileCase,
+                wat: str) -> Finding:
+        return Finding(check, detail, message, target=self.target, wit=case.sig.wit(), wat=wat,
+                       values=describe_case(case), engine=f"wasmtime {wasmtime_version()}")
+
+
+def describe_case(case: HostileCase) -> str:
+    """The case's values, what the guest hands over and the model's verdict, for a report."""
+    lines = [f"direction: {case.direction}"]
+    names = [n for n, _ in case.sig.params] or ["result"]
+    lines += [f"{n} = {short(v, 2000)}" for n, v in zip(names, case.values)]
+    if case.direction != "lower-args":
+        lines.append("flat values handed over: [" + ", ".join(f"{x:#x}" for x in case.flat) + "]")
+        lines.append(f"memory image at {0x400:#x}: {len(case.image)} bytes: "
+                     f"{case.image[:256].hex()}{'…' if len(case.image) > 256 else ''}")
+        lines.append("mutations: " + ("; ".join(map(str, case.mutations)) or "none"))
+    else:
+        lines.append("realloc answers: " + ", ".join(
+            f"{k}={a:#x}" for k, a in zip(case.answer_kinds, case.answers)))
+    v = case.expected
+    lines.append(f"spec verdict: {v.name}" + (f" ({v.trap_detail})" if v.trap_detail else ""))
+    if v.reallocs:
+        lines.append("spec realloc calls: " + ", ".join(
+            f"({c.old_ptr:#x}, {c.old_size}, {c.align}, {c.new_size}) -> {c.result:#x}"
+            for c in v.reallocs))
+    return "\n".join(lines)
+
+
+def _hex_flat(case: HostileCase) -> str:
+    return b"".join(x.to_bytes(8, "little") for x in case.flat).hex()
+
+
+def _hex_answers(case: HostileCase) -> str:
+    return b"".join((a & 0xFFFFFFFF).to_bytes(4, "little") for a in case.answers).hex()
+
+
+def _word(report: bytes, at: int) -> int:
+    i = at - REPORT_START
+    return int.from_bytes(report[i:i + 4], "little")
+
+
+def _realloc_log(report: bytes) -> list[tuple[int, ...]]:
+    """(old, old size, align, new size, answer) of every realloc call the guest saw."""
+    count = _word(report, COUNT_AT)
+    n = min(count, MAX_LOG)
+    out = [tuple(_word(report, LOG_AT + 20 * k + 4 * j) for j in range(5)) for k in range(n)]
+    return out + [(-1,) * 5] * (count - n)
+
+
+def _flat_params(report: bytes, n: int) -> list[int]:
+    i = PARAMS_AT - REPORT_START
+    return [int.from_bytes(report[i + 8 * k:i + 8 * k + 8], "little") for k in range(n)]
