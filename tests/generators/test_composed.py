@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from faults import plant_component_text
 
 from itfuzz.feedback import features
 from itfuzz.findings import Finding
@@ -164,8 +165,7 @@ def _without_post_return(text: str) -> str:
 @pytest.mark.parametrize("shape", ["single", "composed"])
 def test_missing_post_return_is_reported(monkeypatch, shape):
     """Fault injection: drop every post-return option; the counter check must report it."""
-    monkeypatch.setattr(roundtrip, "component_text",
-                        lambda sig: _without_post_return(component_text(sig)))
+    plant_component_text(monkeypatch, roundtrip, lambda wat, sig: _without_post_return(wat))
     kw = {"shape": "composed", "callee_encoding": "utf8"} if shape == "composed" else {}
     sig = Signature((("x", string),), string, "utf8", echo=True, count_post_return=True, **kw)
     with pytest.raises(Finding) as e:
@@ -178,10 +178,8 @@ def test_double_counting_post_return_is_reported(monkeypatch):
     """Fault injection: the callee's post-return counts twice."""
     bump = "(global.set $count (i32.add (global.get $count) (i32.const 1)))"
 
-    def twice(sig):
-        text = component_text(sig)
-        return text.replace(bump, bump + " " + bump, 1)  # the callee comes first
-    monkeypatch.setattr(roundtrip, "component_text", twice)
+    plant_component_text(monkeypatch, roundtrip,  # the callee comes first
+                         lambda wat, sig: wat.replace(bump, bump + " " + bump, 1))
     sig = composed((("x", u8),), u8, echo=True)
     with pytest.raises(Finding) as e:
         RoundTripOracle(cache_size=4).run(Case(sig, (Call((1,), 1),)))
@@ -195,16 +193,15 @@ FLIP_FIRST_BYTE = ("(if (local.get 1) (then (i32.store8 (local.get 0) (i32.xor "
                    "(i32.load8_u (local.get 0)) (i32.const 1)))))\n      ")
 
 
-def corrupt_callee(sig: Signature) -> str:
+def corrupt_callee(text: str, sig: Signature) -> str:
     """The callee flips bit 0 of the first byte of its (already transcoded) string argument."""
-    text = component_text(sig)
     assert text.count(CALLEE_FORWARD) == 2  # callee first, then caller
     return text.replace(CALLEE_FORWARD, FLIP_FIRST_BYTE + CALLEE_FORWARD, 1)
 
 
 @pytest.mark.parametrize("caller,callee", PAIRS)
 def test_corrupted_byte_after_transcoding_is_reported(monkeypatch, caller, callee):
-    monkeypatch.setattr(roundtrip, "component_text", corrupt_callee)
+    plant_component_text(monkeypatch, roundtrip, corrupt_callee)
     sig = composed((("x", string),), string, caller, callee, echo=True)
     with pytest.raises(Finding) as e:
         RoundTripOracle(cache_size=4).run(Case(sig, (Call(("h\xe9llo",), "h\xe9llo"),)))

@@ -7,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-import ops_planted as planted
+import faults
 import pytest
 
 from itfuzz import cli
@@ -15,7 +15,7 @@ from itfuzz.known_findings import KNOWN
 from itfuzz.ops.libfuzzer import fuzz_command
 
 TARGET = "component_roundtrip"
-TESTS = Path(__file__).resolve().parents[1]  # tests/, where the planted target lives
+TESTS = Path(__file__).resolve().parents[1]  # tests/, where faults.py (the planted target) is
 
 
 def test_fuzz_command_defaults_and_overrides(repo_root, tmp_path):
@@ -56,39 +56,39 @@ def planted_root(tmp_path):
     target (ITFUZZ_ROOT points the CLI at it)."""
     root = tmp_path / "root"
     (root / "fuzz_targets").mkdir(parents=True)
-    script = root / "fuzz_targets" / f"{planted.NAME}.py"
+    script = root / "fuzz_targets" / f"{faults.PLANTED}.py"
     script.write_text(f"""#!/usr/bin/env python3
 import sys
 sys.path.insert(0, {str(TESTS)!r})
 import atheris
 with atheris.instrument_imports(include=["itfuzz"]):
-    import ops_planted
+    import faults
 from itfuzz import targets
-targets.FACTORIES[ops_planted.NAME] = ops_planted.make_target
+targets.FACTORIES[faults.PLANTED] = faults.planted_target
 from itfuzz.fuzzing import main
-main(ops_planted.NAME)
+main(faults.PLANTED)
 """)
     script.chmod(0o755)
-    seeds = root / "corpus" / planted.NAME
+    seeds = root / "corpus" / faults.PLANTED
     seeds.mkdir(parents=True)
-    (seeds / "bool").write_bytes(planted.inputs("bool", 1, seed=5)[0])
+    (seeds / "bool").write_bytes(faults.planted_inputs("bool", 1, seed=5)[0])
     return root
 
 
 def test_planted_crash_lands_in_artifacts_and_triages(capfd, monkeypatch, planted_root):
     monkeypatch.setenv("ITFUZZ_ROOT", str(planted_root))
-    planted.install(monkeypatch)
-    rc = cli.main(["fuzz", planted.NAME, "-runs=10"])
+    faults.plant_target(monkeypatch)
+    rc = cli.main(["fuzz", faults.PLANTED, "-runs=10"])
     _, err = capfd.readouterr()
     assert rc != 0  # libFuzzer's crash exit
-    assert f"FINDING [{planted.SIG_BOOL}]" in err and "stat::itfuzz_known_findings_skipped: 0" in err
-    crashes = list((planted_root / "artifacts" / planted.NAME).glob("crash-*"))
+    assert f"FINDING [{faults.PLANTED_SIG_BOOL}]" in err and "stat::itfuzz_known_findings_skipped: 0" in err
+    crashes = list((planted_root / "artifacts" / faults.PLANTED).glob("crash-*"))
     assert len(crashes) == 1
-    assert (planted_root / "work-corpus" / planted.NAME).is_dir()
-    assert cli.main(["repro", "-q", planted.NAME, str(crashes[0])]) == 1
-    assert cli.main(["triage", str(planted_root / "artifacts" / planted.NAME)]) == 1
+    assert (planted_root / "work-corpus" / faults.PLANTED).is_dir()
+    assert cli.main(["repro", "-q", faults.PLANTED, str(crashes[0])]) == 1
+    assert cli.main(["triage", str(planted_root / "artifacts" / faults.PLANTED)]) == 1
     out, _ = capfd.readouterr()
-    assert f"    1  {planted.SIG_BOOL}" in out
+    assert f"    1  {faults.PLANTED_SIG_BOOL}" in out
 
 
 def test_merge_keeps_a_coverage_equivalent_corpus(capfd, repo_root, tmp_path):

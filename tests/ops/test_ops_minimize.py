@@ -2,7 +2,7 @@
 case); inputs without a finding are a clear error; libFuzzer's stage keeps the signature too."""
 from __future__ import annotations
 
-import ops_planted as planted
+import faults
 import pytest
 
 from itfuzz import cli, targets
@@ -14,44 +14,44 @@ TARGET = "component_roundtrip"
 
 
 def test_structural_shrink_keeps_the_signature_and_shrinks():
-    target = planted.make_target()
-    data = planted.inputs("string", 1, min_len=300)[0]
-    assert run_one(target, data).signature == planted.SIG_STRING
+    target = faults.planted_target()
+    data = faults.planted_inputs("string", 1, min_len=300)[0]
+    assert run_one(target, data).signature == faults.PLANTED_SIG_STRING
     m = minimize(target, data, max_execs=300)
-    assert m.result.signature == planted.SIG_STRING
-    assert run_one(planted.make_target(), m.data).signature == planted.SIG_STRING  # fresh oracle
+    assert m.result.signature == faults.PLANTED_SIG_STRING
+    assert run_one(faults.planted_target(), m.data).signature == faults.PLANTED_SIG_STRING  # fresh oracle
     assert len(m.data) < len(data) // 2
     assert case_size(target, m.data) < case_size(target, data) // 2
     case = target.decode(m.data)
     assert any(t.kind == "string" for _, t in case.sig.params)
     assert len(case.sig.params) <= len(target.decode(data).sig.params)
     # deterministic: the same input and budget give the same result
-    assert minimize(planted.make_target(), data, max_execs=300).data == m.data
+    assert minimize(faults.planted_target(), data, max_execs=300).data == m.data
 
 
 def test_shrink_does_not_switch_to_another_finding():
     """A bool-and-string input: shrinking must keep the bool fault even though dropping the
     bool param would leave the (other) string finding."""
-    target = planted.make_target()
-    data = next(d for d in planted.inputs("bool", 8, seed=3, both=True)
-                if run_one(target, d).signature == planted.SIG_BOOL)
+    target = faults.planted_target()
+    data = next(d for d in faults.planted_inputs("bool", 8, seed=3, both=True)
+                if run_one(target, d).signature == faults.PLANTED_SIG_BOOL)
     assert {"bool", "string"} <= {t.kind for _, t in target.decode(data).sig.params}
     m = minimize(target, data, max_execs=150)
-    assert m.result.signature == planted.SIG_BOOL
+    assert m.result.signature == faults.PLANTED_SIG_BOOL
 
 
 def test_cli_minimize_writes_and_prints_the_smallest_reproducer(capsys, monkeypatch, tmp_path):
-    planted.install(monkeypatch)
+    faults.plant_target(monkeypatch)
     src = tmp_path / "crash"
-    src.write_bytes(planted.inputs("bool", 1, min_len=150)[0])
+    src.write_bytes(faults.planted_inputs("bool", 1, min_len=150)[0])
     out = tmp_path / "small"
-    rc = cli.main(["minimize", planted.NAME, str(src), "-o", str(out), "--libfuzzer-seconds", "0",
+    rc = cli.main(["minimize", faults.PLANTED, str(src), "-o", str(out), "--libfuzzer-seconds", "0",
                    "--max-execs", "200"])
     text = capsys.readouterr().out
     assert rc == 0
     small = out.read_bytes()
     assert len(small) < src.stat().st_size
-    assert f"signature {planted.SIG_BOOL} kept" in text
+    assert f"signature {faults.PLANTED_SIG_BOOL} kept" in text
     assert f"smallest reproducer: {out} ({len(small)} bytes, hex {small.hex()})" in text
     assert "FINDING [" in text and "-- component (WAT) --" in text
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import ops_planted as planted
+import faults
 import pytest
 
 from itfuzz import cli, targets
@@ -24,19 +24,19 @@ def run(capsys, *argv):
 
 @pytest.fixture
 def planted_files(monkeypatch, tmp_path):
-    planted.install(monkeypatch)
+    faults.plant_target(monkeypatch)
     files = {}
     for kind in ("string", "bool"):
-        data = planted.inputs(kind, 1)[0]
+        data = faults.planted_inputs(kind, 1)[0]
         files[kind] = tmp_path / f"{kind}.bin"
         files[kind].write_bytes(data)
     return files
 
 
 def test_planted_finding_exits_1_with_full_report(capsys, planted_files):
-    rc, out, err = run(capsys, "repro", planted.NAME, str(planted_files["string"]))
+    rc, out, err = run(capsys, "repro", faults.PLANTED, str(planted_files["string"]))
     assert rc == 1, (out, err)
-    assert f"FINDING {planted.SIG_STRING}" in out
+    assert f"FINDING {faults.PLANTED_SIG_STRING}" in out
     for section in ("-- signature (WIT) --", "-- values --", "-- component (WAT) --"):
         assert section in out
     assert "string" in out and "(component" in out
@@ -52,10 +52,10 @@ def test_same_inputs_are_clean_without_the_fault(planted_files):
 
 def test_exit_code_is_1_if_any_file_has_a_finding(capsys, planted_files, tmp_path):
     clean = tmp_path / "clean"
-    clean.write_bytes(planted.clean_input())
-    rc, out, _ = run(capsys, "repro", "-q", planted.NAME, str(clean), str(planted_files["bool"]))
+    clean.write_bytes(faults.planted_clean_input())
+    rc, out, _ = run(capsys, "repro", "-q", faults.PLANTED, str(clean), str(planted_files["bool"]))
     assert rc == 1
-    assert f"{clean}: ok" in out and f"FINDING {planted.SIG_BOOL}" in out
+    assert f"{clean}: ok" in out and f"FINDING {faults.PLANTED_SIG_BOOL}" in out
     rc, out, _ = run(capsys, "repro", TARGET, str(clean))
     assert rc == 0
     assert "-- signature (WIT) --" in out and f"{clean}: ok" in out  # decoded case shown
@@ -145,6 +145,6 @@ def test_script_needs_exactly_one_file_and_a_supported_target(capsys, tmp_path, 
     a.write_bytes(b"")
     rc, _, err = run(capsys, "repro", TARGET, str(a), str(a), "--script", str(tmp_path / "s.py"))
     assert rc == 2 and "exactly one input" in err
-    planted.install(monkeypatch)
-    rc, _, err = run(capsys, "repro", planted.NAME, str(a), "--script", str(tmp_path / "s.py"))
+    faults.plant_target(monkeypatch)
+    rc, _, err = run(capsys, "repro", faults.PLANTED, str(a), "--script", str(tmp_path / "s.py"))
     assert rc == 2 and "no standalone reproducer writer" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from faults import plant_interpreter
 
 from itfuzz import spec, targets
 from itfuzz.engines.core_engine import make_core_engine
@@ -54,12 +55,6 @@ def case_of(wat: str, *calls: tuple, engine: str = "cranelift") -> CoreCase:
 @pytest.fixture(scope="module")
 def oracle():
     return DifferentialOracle()
-
-
-@pytest.fixture
-def fault():
-    yield spec.set_fault
-    spec.set_fault("")
 
 
 def i32(n):
@@ -184,28 +179,27 @@ def test_trap_kinds_are_compared(oracle, monkeypatch):
     assert e.value.signature == "diff-outcome|div_by_zero-vs-int_overflow"
 
 
-def test_fault_in_interpreter_instruction_is_detected(oracle, fault):
+def test_fault_in_interpreter_instruction_is_detected(oracle):
     good = case_of(KINDS_WAT, ("rem", i32(-23)), ("rem", i32(5)))
     oracle.run(good)
-    fault("i32.rem_s")
-    with pytest.raises(Finding) as e:
+    with plant_interpreter("i32.rem_s"), pytest.raises(Finding) as e:
         oracle.run(good)
     assert e.value.check == "diff-return" and '"rem"(i32:-23)' in e.value.message
 
 
-def test_fault_found_through_generated_modules(fault):
+def test_fault_found_through_generated_modules():
     """The same fault is found by the target's own inputs (no hand-written module)."""
     target = targets.get("differential_spec")
-    fault("i32.rem_s")
     rng = random.Random(5)
-    for _ in range(300):
-        h = rng.randrange(4) + 8 * rng.randrange(32)  # smith-id modules
-        data = bytes([h, rng.randrange(256), rng.randrange(3)]) + rng.randbytes(400)
-        try:
-            target.execute(data)
-        except Finding as f:
-            assert f.check.startswith("diff-")
-            return
+    with plant_interpreter("i32.rem_s"):
+        for _ in range(300):
+            h = rng.randrange(4) + 8 * rng.randrange(32)  # smith-id modules
+            data = bytes([h, rng.randrange(256), rng.randrange(3)]) + rng.randbytes(400)
+            try:
+                target.execute(data)
+            except Finding as f:
+                assert f.check.startswith("diff-")
+                return
     pytest.fail("i32.rem_s fault not detected in 300 generated inputs")
 
 

@@ -2,15 +2,16 @@
 
 Faults go in through the oracle's `transform` hook (host side: converters, returned values) or
 through a modified component text (guest side: the core forwarder corrupts memory or skips the
-host call), installed with monkeypatch for the test only.
+host call), planted with `faults.plant_component_text` for the test only.
 """
 from __future__ import annotations
 
 import pytest
+from faults import plant_component_text
 
 import itfuzz.oracles.roundtrip as rt
 from itfuzz.findings import Finding
-from itfuzz.generators.components import RETBUF, component_text
+from itfuzz.generators.components import RETBUF
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.types import PRIMS, Enum, List, Record, Variant
@@ -42,16 +43,6 @@ def expect_finding(oracle, sig, *values) -> Finding:
 def clean(sig, *values):
     """The unmodified harness passes the same case (so a finding below is the fault's)."""
     run_echo(RoundTripOracle(cache_size=4), sig, *values)
-
-
-def patch_text(monkeypatch, edit):
-    """Make the oracle compile `edit(component_text(sig), sig)` instead of the real text."""
-    def text(sig):
-        wat = component_text(sig)
-        new = edit(wat, sig)
-        assert new != wat, "the fault was not applied"
-        return new
-    monkeypatch.setattr(rt, "component_text", text)
 
 
 CALL2 = f"(local.get 0) (local.get 1) (i32.const {RETBUF}) (call $g)"
@@ -94,7 +85,7 @@ FLIP_ARG = ("(i32.store8 (local.get 0) (i32.xor (i32.load8_u (local.get 0)) (i32
 def test_guest_flips_a_byte_of_the_argument_string(monkeypatch, encoding):
     sig = echo(string, encoding)
     clean(sig, "abc")
-    patch_text(monkeypatch, lambda wat, sig: wat.replace(CALL2, FLIP_ARG))
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(CALL2, FLIP_ARG))
     f = expect_finding(RoundTripOracle(), sig, "abc")
     assert f.check == "host-arg-mismatch", f.signature
     assert f.detail == "string:value:str->str"
@@ -108,7 +99,7 @@ def test_guest_flips_a_byte_of_the_argument_string(monkeypatch, encoding):
 def test_guest_flips_a_byte_of_the_argument_list(monkeypatch, t, value, detail):
     sig = echo(t)
     clean(sig, value)
-    patch_text(monkeypatch, lambda wat, sig: wat.replace(CALL2, FLIP_ARG))
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(CALL2, FLIP_ARG))
     f = expect_finding(RoundTripOracle(), sig, value)
     assert f.signature == f"host-arg-mismatch|{detail}"
     assert "arg x[0]" in f.message
@@ -118,7 +109,7 @@ def test_guest_flips_a_byte_of_the_returned_string(monkeypatch):
     ptr = f"(i32.load (i32.const {RETBUF}))"
     flip = f"(i32.store8 {ptr} (i32.xor (i32.load8_u {ptr}) (i32.const 2)))"
     sig = echo(string)
-    patch_text(monkeypatch, lambda wat, sig: wat.replace(CALL2, f"{CALL2} {flip}"))
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(CALL2, f"{CALL2} {flip}"))
     f = expect_finding(RoundTripOracle(), sig, "abc")
     assert f.signature == "result-mismatch|string:value:str->str"
     assert "got 'cbc'" in f.message
@@ -129,22 +120,22 @@ def test_guest_flips_a_byte_of_the_returned_string(monkeypatch):
 def test_adapter_returns_constant_without_calling_host(monkeypatch):
     sig = echo(u32)
     clean(sig, 7)
-    patch_text(monkeypatch, lambda wat, sig: wat.replace("(local.get 0) (call $g)",
-                                                         "(i32.const 7)"))
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(
+        "(local.get 0) (call $g)", "(i32.const 7)"))
     f = expect_finding(RoundTripOracle(), sig, 7)  # even the "right" value is caught
     assert f.signature == "host-call-count|count=0"
 
 
 def test_adapter_returns_retbuf_without_calling_host(monkeypatch):
     sig = echo(string)
-    patch_text(monkeypatch, lambda wat, sig: wat.replace(CALL2, ""))
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(CALL2, ""))
     f = expect_finding(RoundTripOracle(), sig, "")
     assert f.signature == "host-call-count|count=0"
 
 
 def test_adapter_calls_host_twice(monkeypatch):
     sig = echo(u32)
-    patch_text(monkeypatch, lambda wat, sig: wat.replace(
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(
         "(local.get 0) (call $g)", "(local.get 0) (call $g) drop (local.get 0) (call $g)"))
     f = expect_finding(RoundTripOracle(), sig, 3)
     assert f.signature == "host-call-count|more-than-once"
@@ -211,7 +202,7 @@ def test_host_swaps_the_variant_case():
 
 def test_guest_swaps_the_variant_discriminant(monkeypatch):
     swapped = CALL2.replace("(local.get 0)", "(i32.xor (local.get 0) (i32.const 1))", 1)
-    patch_text(monkeypatch, lambda wat, sig: wat.replace(CALL2, swapped))
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(CALL2, swapped))
     f = expect_finding(RoundTripOracle(), echo(VAR), ("b", 9))
     assert f.check == "host-arg-mismatch" and f.detail.startswith("variant:case")
     assert "got ('a', 9)" in f.message
@@ -220,7 +211,7 @@ def test_guest_swaps_the_variant_discriminant(monkeypatch):
 def test_guest_swaps_the_enum_case(monkeypatch):
     e = Enum(("x", "y", "z"))
     clean(echo(e), "y")
-    patch_text(monkeypatch, lambda wat, sig: wat.replace(
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(
         "(local.get 0) (call $g)", "(i32.xor (local.get 0) (i32.const 1)) (call $g)"))
     f = expect_finding(RoundTripOracle(), echo(e), "y")
     assert f.signature == "host-arg-mismatch|enum:value:str->str"

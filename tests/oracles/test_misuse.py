@@ -6,9 +6,9 @@ import random
 from pathlib import Path
 
 import pytest
+from faults import plant_wasmtime_py
 from wasmtime.component import Record as WRecord
 from wasmtime.component import Variant as WVariant
-from wasmtime.component import _types as wtypes
 
 from itfuzz import targets
 from itfuzz.engines.invalid_values import InvalidGen, Misuse, MisuseCase, decode_misuse, show, why_invalid
@@ -156,12 +156,10 @@ def test_report_names_value_type_and_outcome(oracle):
 
 def test_converter_silently_accepting_is_reported(monkeypatch):
     """Fault: the tuple converter pads/truncates instead of raising."""
-    original = wtypes.TupleType.convert_to_c
-
-    def lenient(self, store, val, ptr):
+    def lenient(original, self, store, val, ptr):
         n = len(self.elements)
         return original(self, store, tuple(val[:n]) + (0,) * (n - len(val)), ptr)
-    monkeypatch.setattr(wtypes.TupleType, "convert_to_c", lenient)
+    plant_wasmtime_py(monkeypatch, "TupleType", "convert_to_c", lenient)
     t = Tuple((u8, u8))
     for where in ("arg", "ret"):
         with pytest.raises(Finding) as e:
@@ -171,12 +169,10 @@ def test_converter_silently_accepting_is_reported(monkeypatch):
 
 
 def test_string_converter_replacing_surrogates_is_reported(monkeypatch):
-    original = wtypes.String.convert_to_c
-
-    def lenient(self, store, val, ptr):
+    def lenient(original, self, store, val, ptr):
         clean = val.encode("utf-8", "replace").decode() if isinstance(val, str) else val
         return original(self, store, clean, ptr)
-    monkeypatch.setattr(wtypes.String, "convert_to_c", lenient)
+    plant_wasmtime_py(monkeypatch, "String", "convert_to_c", lenient)
     with pytest.raises(Finding) as e:
         MisuseOracle(cache_size=4).run(case_for(string, "ok", "a\ud800", "string-surrogate",
                                                 "arg"))
@@ -185,9 +181,9 @@ def test_string_converter_replacing_surrogates_is_reported(monkeypatch):
 
 
 def test_unexpected_exception_type_is_reported(monkeypatch):
-    def broken(self, store, val, ptr):
+    def broken(original, self, store, val, ptr):
         raise KeyError("boom")
-    monkeypatch.setattr(wtypes.EnumType, "convert_to_c", broken)
+    plant_wasmtime_py(monkeypatch, "EnumType", "convert_to_c", broken)
     with pytest.raises(Finding) as e:
         MisuseOracle(cache_size=4).run(case_for(ENUM, "red", 3, "wrong-type", "arg"))
     assert e.value.signature == "misuse-wrong-exception|KeyError"
@@ -195,15 +191,14 @@ def test_unexpected_exception_type_is_reported(monkeypatch):
 
 def test_broken_store_after_misuse_is_reported(monkeypatch):
     """Fault: the embedding breaks the store when it rejects a value."""
-    original = wtypes.TupleType.convert_to_c
     oracle = MisuseOracle(cache_size=4)
 
-    def breaking(self, store, val, ptr):
+    def breaking(original, self, store, val, ptr):
         if len(val) != len(self.elements):
             oracle.run_call = lambda *a: (_ for _ in ()).throw(oracle.finding(
                 "call-error", "x", "valid call failed", case.sig, ""))
         return original(self, store, val, ptr)
-    monkeypatch.setattr(wtypes.TupleType, "convert_to_c", breaking)
+    plant_wasmtime_py(monkeypatch, "TupleType", "convert_to_c", breaking)
     case = case_for(Tuple((u8, u8)), (1, 2), (1,), "tuple-length", "arg")
     with pytest.raises(Finding) as e:
         oracle.run(case)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import wasmtime
+from faults import plant_wasmtime_py
 from wasmtime import component as wc
 
 from itfuzz.findings import Finding
@@ -71,11 +72,9 @@ def test_result_presence(engine):
 def test_oracle_reports_a_planted_reflection(monkeypatch):
     """Fault injection in the oracle: a doctored `Func.type` is a `type-reflection` finding."""
     sig = Signature((("x", U32),), U32, echo=True)
-    real = wc.Func.type
-
-    def fake(self, store):
+    def fake(real, self, store):
         return SimpleNamespace(params=[("x", wc.U64())], result=real(self, store).result)
-    monkeypatch.setattr(wc.Func, "type", fake)
+    plant_wasmtime_py(monkeypatch, wc.Func, "type", fake)
     with pytest.raises(Finding) as e:
         RoundTripOracle(cache_size=4).run(Case(sig, (Call((7,), 7),)))
     assert e.value.signature == "type-reflection|kind:u32->u64"

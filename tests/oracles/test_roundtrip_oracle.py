@@ -8,6 +8,7 @@ import time
 import weakref
 
 import pytest
+from faults import plant_component_text
 
 import itfuzz.oracles.roundtrip as rt
 from itfuzz import targets
@@ -161,8 +162,8 @@ def test_multi_param_and_no_result_signatures():
 
 
 def test_compile_failure_is_a_finding(monkeypatch):
-    monkeypatch.setattr(rt, "component_text", lambda sig: "(component (import \"g\" (func)))"
-                        " (not valid")
+    plant_component_text(monkeypatch, rt,
+                         lambda wat, sig: "(component (import \"g\" (func))) (not valid")
     with pytest.raises(Finding) as e:
         RoundTripOracle().run(Case(echo(u8), (Call((1,), 1),)))
     assert e.value.check == "compile"
@@ -170,8 +171,7 @@ def test_compile_failure_is_a_finding(monkeypatch):
 
 
 def test_instantiation_trap_is_a_finding(monkeypatch):
-    real = component_text
-    monkeypatch.setattr(rt, "component_text", lambda sig: real(sig).replace(
+    plant_component_text(monkeypatch, rt, lambda wat, sig: wat.replace(
         '(func (export "f")', '(func $boom unreachable) (start $boom) (func (export "f")'))
     with pytest.raises(Finding) as e:
         RoundTripOracle().run(Case(echo(u8), (Call((1,), 1),)))

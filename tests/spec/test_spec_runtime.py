@@ -5,6 +5,7 @@ import sys
 import threading
 
 import pytest
+from faults import plant_interpreter
 
 from itfuzz import spec
 from itfuzz.spec import Value
@@ -63,11 +64,8 @@ def test_four_threads_at_once():
 def test_fault_injection_changes_result_and_clears():
     inst = _instance()
     assert inst.interpret("rem_s", [-7, 3]) == [Value.i32(-1)]
-    spec.set_fault("i32.rem_s")
-    try:
+    with plant_interpreter("i32.rem_s"):  # itfuzz.spec.set_fault, then set_fault("")
         faulty = inst.interpret("rem_s", [-7, 3])
-    finally:
-        spec.set_fault("")
     assert faulty != [Value.i32(-1)]
     assert inst.interpret("rem_s", [-7, 3]) == [Value.i32(-1)]
 

@@ -2,13 +2,12 @@
 the dynamic oracle, and injected faults (in the generated converters or the host) are reported."""
 from __future__ import annotations
 
-import importlib
 import random
-import sys
 from pathlib import Path
 
 import pytest
 import wasmtime
+from faults import plant_static_converters
 from wasmtime import component as wc
 
 from itfuzz import targets
@@ -21,7 +20,6 @@ from itfuzz.model.case import TestCase as DynamicCase
 from itfuzz.model.types import Enum, Prim, Record
 from itfuzz.oracles.roundtrip import RoundTripOracle
 from itfuzz.oracles.static import StaticOracle
-from itfuzz.static import gen as static_gen
 from itfuzz.static.decode import StaticTestCase, default_cases
 from itfuzz.static.decode import decode_static_case as decode
 
@@ -97,16 +95,6 @@ def test_decode_is_total_and_deterministic(cases):
 
 
 # -- fault injection ------------------------------------------------------------------------
-def faulty_package(tmp_path, fault: str):
-    name = f"static_{fault.replace('-', '_')}"
-    static_gen.write(tmp_path / name, count=80, fault=fault)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        return importlib.import_module(name).CASES
-    finally:
-        sys.path.remove(str(tmp_path))
-
-
 def first_case(table, pred):
     for i in range(len(table)):
         if pred(table[i].sig):
@@ -120,7 +108,7 @@ def run_first_call(table, case, oracle):
 
 
 def test_converter_dropping_a_field_is_reported(tmp_path):
-    table = faulty_package(tmp_path, "drop-field")
+    table = plant_static_converters(tmp_path, "drop-field")
     case = first_case(table, lambda s: any(isinstance(t, Record) for _, t in s.params))
     with pytest.raises(Finding) as e:
         run_first_call(table, case, StaticOracle())
@@ -132,7 +120,7 @@ def test_converter_dropping_a_field_is_reported(tmp_path):
 
 
 def test_wrong_enum_mapping_is_reported(tmp_path):
-    table = faulty_package(tmp_path, "enum-shift")
+    table = plant_static_converters(tmp_path, "enum-shift")
     case = first_case(table, lambda s: any(isinstance(t, Enum) and len(t.names_) > 1
                                            for _, t in s.params))
     with pytest.raises(Finding) as e:

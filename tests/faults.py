@@ -1,0 +1,186 @@
+"""Fault injection for the tests: every way a test plants a bug, in one module.
+
+A fault is planted for one test and undone after it (by pytest's `monkeypatch`, or by leaving a
+`with` block), so no other test sees it. Each helper names the layer it breaks:
+
+- `plant_component_text(monkeypatch, module, transform)`: the guest. An oracle module compiles
+  `transform(wat, sig)` instead of the generated component text (a forwarder that corrupts a
+  byte, skips the host call, drops post-return, ...).
+- `plant_wasmtime_py(monkeypatch, cls, method, fn)`: the embedding. A wasmtime-py method (a
+  value converter `convert_to_c`, `Func.type`, ...) is replaced by `fn(original, self, ...)`.
+- `plant_interpreter(fault)`: the OCaml spec interpreter executes one instruction wrongly
+  (`itfuzz.spec.set_fault`), for the differential target.
+- `plant_static_converters(directory, fault)`: a generated `component_static` package whose
+  typed converters carry one of `itfuzz.static.gen.FAULTS`.
+- `plant_target(monkeypatch)`: a whole planted target, `PLANTED` (the round-trip target with
+  two host-side faults), for the operation tests (fuzz, repro, minimize, triage);
+  `planted_inputs` and `planted_clean_input` pick inputs that show each fault or none.
+- `plant_bench_bug(name)`: one of the bug-finding benchmark's planted bugs (bench/planted.py,
+  which keeps its own patching because the benchmark applies it inside child processes).
+
+Host-side faults that need no patching go through the oracles' own hooks instead:
+`RoundTripOracle(transform=...)` (edit the converters and values of one call) and
+`DifferentialOracle(tamper=...)` (change a Wasmtime instance's state behind the interpreter).
+
+This module is also imported by the fuzz-target script that tests/ops/test_ops_fuzz.py writes
+(a separate process), so it imports little at the top.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import random
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- the guest: component text ------------------------------------------------------------------
+
+def plant_component_text(monkeypatch, module: ModuleType, transform: Callable[[str, Any], str]) -> None:
+    """Make `module` (an oracle module that imported `component_text`, e.g.
+    `itfuzz.oracles.roundtrip`) compile `transform(component_text(sig), sig)` instead of the
+    generated text. A transform that changes nothing fails the test: the fault was not planted."""
+    from itfuzz.generators.components import component_text
+
+    def planted(sig) -> str:
+        wat = component_text(sig)
+        new = transform(wat, sig)
+        assert new != wat, "the fault was not applied: the component text is unchanged"
+        return new
+    monkeypatch.setattr(module, "component_text", planted)
+
+
+# -- the embedding: wasmtime-py -----------------------------------------------------------------
+
+def plant_wasmtime_py(monkeypatch, cls: type | str, method: str, fn: Callable[..., Any]) -> None:
+    """Replace wasmtime-py's `cls.method` by `fn(original, self, *args)`. `cls` is a class or
+    the name of one in `wasmtime.component._types` (the value converters, e.g. "TupleType",
+    "String"), so tests need not import wasmtime-py's private modules themselves."""
+    if isinstance(cls, str):
+        from wasmtime.component import _types
+        cls = getattr(_types, cls)
+    original = getattr(cls, method)
+
+    def planted(self, *args, **kwargs):
+        return fn(original, self, *args, **kwargs)
+    monkeypatch.setattr(cls, method, planted)
+
+
+# -- the spec interpreter -----------------------------------------------------------------------
+
+@contextlib.contextmanager
+def plant_interpreter(fault: str) -> Iterator[None]:
+    """Within the block, the interpreter executes instruction `fault` (e.g. "i32.rem_s")
+    wrongly; cleared on exit, even when the block fails."""
+    from itfuzz import spec
+    spec.set_fault(fault)
+    try:
+        yield
+    finally:
+        spec.set_fault("")
+
+
+# -- the static target's generated converters ---------------------------------------------------
+
+def plant_static_converters(directory: Path, fault: str, count: int = 80):
+    """The case table (`CASES`) of a `component_static` package generated into `directory`
+    with `fault` (one of `itfuzz.static.gen.FAULTS`) in its converters."""
+    from itfuzz.static import gen as static_gen
+    name = f"static_{fault.replace('-', '_')}"
+    static_gen.write(directory / name, count=count, fault=fault)
+    sys.path.insert(0, str(directory))
+    try:
+        return importlib.import_module(name).CASES
+    finally:
+        sys.path.remove(str(directory))
+
+
+# -- a planted target for the operation tests ---------------------------------------------------
+# Two faults go in through the round-trip oracle's `transform` hook: every top-level `string`
+# argument reaches the host with "!" appended, and every top-level `bool` argument negated.
+
+PLANTED = "planted_roundtrip"
+PLANTED_SIG_STRING = "host-arg-mismatch|string:value:str->str"
+PLANTED_SIG_BOOL = "host-arg-mismatch|bool:value:bool->bool"
+
+
+def _planted_fault(entry) -> None:
+    for i, (_, t) in enumerate(entry.sig.params):
+        if t.kind == "string":
+            entry.params_in[i] = lambda v: v + "!"
+        elif t.kind == "bool":
+            entry.params_in[i] = lambda v: not v
+
+
+def planted_target():
+    """A fresh `PLANTED` target: component_roundtrip with the two faults above."""
+    from itfuzz import targets
+    from itfuzz.oracles.roundtrip import RoundTripOracle
+    t = targets.get("component_roundtrip")
+    t.name = PLANTED
+    t.make_oracle = lambda: RoundTripOracle(cache_size=16, transform=_planted_fault)
+    return t
+
+
+def plant_target(monkeypatch) -> None:
+    """Register `PLANTED` with the CLI's targets (for `itfuzz repro PLANTED ...` in process)."""
+    from itfuzz import targets
+    monkeypatch.setitem(targets.FACTORIES, PLANTED, planted_target)
+
+
+def _kinds(target, data: bytes) -> set:
+    return {t.kind for _, t in target.decode(data).sig.params}
+
+
+def planted_inputs(kind: str, n: int, min_len: int = 0, seed: int = 7,
+                   both: bool = False) -> list[bytes]:
+    """`n` inputs with a top-level param of `kind` ("string" or "bool") and none of the other
+    kind (with `both`: one of each kind), at least `min_len` bytes long. Picked from fixed-seed
+    random bytes by decoding only; the tests check the outcome."""
+    other = {"string": "bool", "bool": "string"}[kind]
+    target = planted_target()
+    rng = random.Random(seed)
+    out: list[bytes] = []
+    while len(out) < n:
+        data = bytes(rng.getrandbits(8) for _ in range(rng.choice((24, 64, 200, 400))))
+        kinds = _kinds(target, data)
+        if len(data) >= min_len and kind in kinds and (other in kinds) == both:
+            out.append(data)
+    return out
+
+
+def planted_clean_input(seed: int = 11) -> bytes:
+    """An input with no top-level string or bool param (no planted fault applies)."""
+    target = planted_target()
+    rng = random.Random(seed)
+    while True:
+        data = bytes(rng.getrandbits(8) for _ in range(rng.choice((24, 64, 200))))
+        if not _kinds(target, data) & {"string", "bool"}:
+            return data
+
+
+# -- the bug-finding benchmark's planted bugs ---------------------------------------------------
+
+def bench_plants() -> dict:
+    """bench/planted.py's `PLANTS` by name."""
+    bench = str(ROOT / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    import planted
+    return planted.PLANTS
+
+
+@contextlib.contextmanager
+def plant_bench_bug(name: str) -> Iterator[Any]:
+    """Within the block, the benchmark's planted bug `name` is applied (yields its `Plant`)."""
+    plant = bench_plants()[name]
+    undo = plant.patch()
+    try:
+        yield plant
+    finally:
+        undo()
