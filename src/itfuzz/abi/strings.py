@@ -240,3 +240,14 @@ def store_probably_utf16_to_latin1_or_utf16(cx: Context, src: str,
     mem[ptr:ptr + latin1_size] = mem[ptr:ptr + 2 * latin1_size:2]
     ptr = cx.call_realloc(ptr, src_byte_length, 1, latin1_size)
     return ptr, latin1_size
+
+
+def without_hints(v: object) -> object:
+    """A lifted value with every `String` replaced by its text (the value model's form)."""
+    if isinstance(v, String):
+        return v.s
+    if type(v) is tuple:
+        return tuple(without_hints(x) for x in v)
+    if type(v) is list:
+        return [without_hints(x) for x in v]
+    return v
