@@ -11,6 +11,10 @@ case carries the spec's verdict before Wasmtime runs:
 - ``lower-args``: the host calls ``f(p0: T0, …)`` with valid values and the guest's ``realloc``
   answers from an input-chosen table (misaligned, out of bounds, overlapping, zero, the last
   bytes of memory, or a fresh aligned block); Wasmtime lowers the arguments into the guest.
+- ``adapter``: guest to guest through Wasmtime's fused adapter. A caller component calls a
+  callee component's ``f(p0: T0, …)`` with input-chosen flat values over an input-chosen image
+  in its memory (its own string encoding); the callee (another encoding, all 9 pairs) has the
+  hostile realloc. The spec lifts from the caller, then lowers into the callee.
 
 The images start valid: the values are lowered by the model with a bump allocator, then 0–4
 mutations (a flat value, a byte or an aligned word of the image) replace what is there with edge
@@ -33,7 +37,7 @@ from itfuzz.generators.valuegen import ValueGen
 from itfuzz.model.case import ENCODINGS, Signature
 from itfuzz.model.types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Type, walk
 
-DIRECTIONS = ("lift-result", "lift-args", "lower-args")
+DIRECTIONS = ("lift-result", "lift-args", "lower-args", "adapter")
 PAGE = 65536
 MEMORY_SIZE = PAGE          # one page, no growth: bounds are the same for the model and Wasmtime
 BASE = 1024                 # first byte of the image / the bump heap
@@ -41,7 +45,7 @@ TYPE_FUEL = 120
 VALUE_FUEL = 600
 MAX_PARAMS = 4
 MAX_MUTATIONS = 4
-MAX_REALLOCS = 64           # answers in the guest's table; later calls get fresh bump blocks
+MAX_REALLOCS = 4096         # answers the guest's table holds (more: the case is not run)
 WORD_EDGES = (0, 1, 2, 3, 4, 7, 8, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0xD800, 0xDFFF,
               0x10FFFF, 0x110000, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFE, 0xFFFFFFFF,
               MEMORY_SIZE - 1, MEMORY_SIZE, MEMORY_SIZE + 1, 0x0FFFFFFF, 0x10000000)
@@ -75,7 +79,8 @@ class Verdict:
     trap: str | None
     trap_detail: str = ""
     reallocs: tuple[ReallocCall, ...] = ()
-    memory: bytes = b""  # lower-args: the guest memory after lowering (value verdicts only)
+    memory: bytes = b""  # lower-args, adapter: the guest memory after lowering (value verdicts)
+    nan: bool = False    # a NaN was lowered: its bits are open (flat values and memory unjudged)
 
     @property
     def name(self) -> str:
@@ -101,12 +106,15 @@ class HostileCase:
 
 
 def _signature(u: Unstructured, direction: str, encoding: str) -> Signature:
+    callee = u.choose(ENCODINGS) if direction == "adapter" else None
+    shape = {"shape": "composed", "callee_encoding": callee} if callee else {}
     tg = TypeGen(u, fuel=TYPE_FUEL)
     if direction == "lift-result":
         return Signature((), tg.gen(), encoding)
     n = u.int_in_range(1, MAX_PARAMS)
     style = u.int_in_range(0, 5)
-    return Signature(tuple((label(i, style), tg.gen()) for i in range(n)), None, encoding)
+    return Signature(tuple((label(i, style), tg.gen()) for i in range(n)), None, encoding,
+                     **shape)
 
 
 def _canonical_nans(t: Type, v: Any) -> Any:
@@ -210,8 +218,8 @@ def _lift_verdict(sig: Signature, max_flat: int, flat: list[int], memory: bytear
 
 
 class HostileRealloc:
-    """The guest's realloc in the model: answer k from the input's table (decided on first use,
-    from the call's alignment and size), then fresh bump blocks; moved blocks are copied."""
+    """The guest's realloc in the model: answer k is drawn from the input on first use (from the
+    call's alignment and size) and recorded for the guest's table; moved blocks are copied."""
 
     def __init__(self, u: Unstructured, memory: bytearray) -> None:
         self.u, self.memory = u, memory
@@ -221,13 +229,12 @@ class HostileRealloc:
         self.given: list[int] = []
 
     def __call__(self, old: int, old_size: int, align: int, size: int) -> int:
-        if len(self.answers) < MAX_REALLOCS:
-            kind = self.u.choose(REALLOC_ANSWERS)
-            p = self._answer(kind, old, align, size)
-            self.answers.append(p)
-            self.kinds.append(kind)
-        else:
-            p = self.bump.fresh(align, size)
+        if len(self.answers) >= MAX_REALLOCS:
+            raise Trap("realloc-trap", f"more than {MAX_REALLOCS} realloc calls (harness limit)")
+        kind = self.u.choose(REALLOC_ANSWERS)
+        p = self._answer(kind, old, align, size)
+        self.answers.append(p)
+        self.kinds.append(kind)
         copy_block(self.memory, old, old_size, p, size)
         self.given.append(p)
         return p
@@ -251,13 +258,43 @@ class HostileRealloc:
         return self.bump.fresh(align, size)
 
 
-def _lower_verdict(sig: Signature, values: tuple, realloc: HostileRealloc) -> Verdict:
-    cx = Context(realloc.memory, sig.encoding, realloc)
+def _lower_verdict(sig: Signature, values: tuple, realloc: HostileRealloc, encoding: str,
+                   nan: bool = False) -> Verdict:
+    cx = Context(realloc.memory, encoding, realloc)
     try:
         flat = lower_flat_values(cx, MAX_FLAT_PARAMS, list(values), sig.types())
     except Trap as t:
         return Verdict(None, t.reason, t.detail, tuple(cx.realloc_log))
-    return Verdict(tuple(flat), None, "", tuple(cx.realloc_log), bytes(realloc.memory))
+    return Verdict(tuple(flat), None, "", tuple(cx.realloc_log), bytes(realloc.memory), nan)
+
+
+def _adapter_verdict(sig: Signature, flat: list[int], memory: bytearray,
+                     realloc: HostileRealloc) -> Verdict:
+    """The spec's guest-to-guest call: lift from the caller (its encoding, strings keep their
+    source hint), then lower into the callee (its encoding, its realloc)."""
+    cx = Context(bytearray(memory), sig.encoding, None, keep_string_hints=True)
+    try:
+        values = lift_flat_values(cx, MAX_FLAT_PARAMS, list(flat), sig.types())
+    except Trap as t:
+        return Verdict(None, t.reason, "lifting from the caller: " + t.detail)
+    nan = any(_has_nan(t, v) for t, v in zip(sig.types(), values))
+    return _lower_verdict(sig, tuple(values), realloc, sig.callee_encoding or "utf8", nan)
+
+
+def _has_nan(t: Type, v: Any) -> bool:
+    """Whether a (lifted) value holds a NaN anywhere."""
+    if t.kind in ("f32", "f64"):
+        return math.isnan(v)
+    if not any(n.kind in ("f32", "f64") for n in walk(t)):
+        return False
+    if t.kind == "list":
+        return any(_has_nan(t.elem, x) for x in v)  # type: ignore[attr-defined]
+    if t.kind in ("record", "tuple"):
+        return any(_has_nan(c, x) for c, x in zip(t.children(), v))
+    if t.kind in ("variant", "option", "result"):
+        payload = dict(t.cases())[v[0]]  # type: ignore[attr-defined]
+        return payload is not None and _has_nan(payload, v[1])
+    return False
 
 
 def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
@@ -277,10 +314,13 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
     if direction == "lower-args":
         values = tuple(_canonical_nans(t, v) for t, v in zip(sig.types(), values))
         realloc = HostileRealloc(u if hostile else Unstructured(b""), bytearray(MEMORY_SIZE))
-        expected = _lower_verdict(sig, values, realloc)
+        expected = _lower_verdict(sig, values, realloc, encoding)
+        note = "too many realloc calls" if expected.trap == "realloc-trap" else ""
         return HostileCase(direction, sig, values, (), b"", (), tuple(realloc.answers),
-                           tuple(realloc.kinds), expected)
+                           tuple(realloc.kinds), expected, note)
     max_flat = MAX_FLAT_RESULTS if direction == "lift-result" else MAX_FLAT_PARAMS
+    if direction == "adapter":
+        values = tuple(_canonical_nans(t, v) for t, v in zip(sig.types(), values))
     try:
         flat, memory, top = _lower_valid(sig, values, max_flat)
     except (_TooLarge, Trap):
@@ -289,9 +329,20 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
     flat_types = _flat_types(sig, max_flat)
     mutations = _mutations(u, flat, flat_types, memory, top) if hostile else []
     _apply(mutations, flat, memory)
-    expected = _lift_verdict(sig, max_flat, flat, memory)
-    return HostileCase(direction, sig, values, tuple(flat), bytes(memory[BASE:top]),
-                       tuple(mutations), (), (), expected)
+    answers: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+    note = ""
+    if direction == "adapter":
+        realloc = HostileRealloc(u if hostile else Unstructured(b""), bytearray(MEMORY_SIZE))
+        expected = _adapter_verdict(sig, flat, memory, realloc)
+        answers, kinds = tuple(realloc.answers), tuple(realloc.kinds)
+        note = "too many realloc calls" if expected.trap == "realloc-trap" else ""
+    else:
+        expected = _lift_verdict(sig, max_flat, flat, memory)
+    end = max([top] + [m.at + (1 if m.where == "byte" else 4) for m in mutations
+                       if m.where != "flat"])
+    return HostileCase(direction, sig, values, tuple(flat), bytes(memory[BASE:end]),
+                       tuple(mutations), answers, kinds, expected, note)
 
 
 def _flat_types(sig: Signature, max_flat: int) -> list[str]:

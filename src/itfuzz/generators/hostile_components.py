@@ -13,6 +13,8 @@ the realloc log, then a copy of the whole guest memory.
 """
 from __future__ import annotations
 
+import textwrap
+
 from itfuzz.generators.components import func_type
 from itfuzz.generators.hostile import BASE, MEMORY_SIZE
 from itfuzz.model.case import Signature
@@ -33,7 +35,8 @@ HEAP_AT = 524288       # bump heap for init's strings
 
 
 def handed_types(sig: Signature, direction: str) -> tuple[str, ...]:
-    """Core types of the flat values crossing the boundary (one i32 pointer when they spill)."""
+    """Core types of the flat values crossing the boundary (one i32 pointer when they spill);
+    in the adapter shape the caller's and the callee's are the same."""
     if direction == "lift-result":
         flat = sig.result.flat if sig.result is not None else ()
         return flat if len(flat) <= MAX_FLAT_RESULTS else ("i32",)
@@ -141,51 +144,92 @@ def _loads(types: tuple[str, ...]) -> str:
 
 
 def main_module(sig: Signature, direction: str) -> str:
-    """The core module that hands over the flat values (lift) or records them (lower)."""
+    """The core module that hands over the flat values (lift, and the caller of ``adapter``) or
+    records them (lower, and the callee of ``adapter``, which first tells the host it ran)."""
     types = handed_types(sig, direction)
     head = ("  (core module $Main\n"
             f'    (import "libc" "memory" (memory {MEMORY_SIZE // 65536} {MEMORY_SIZE // 65536}))\n'
             f'    (import "libc" "scratch" (memory $scratch {SCRATCH_PAGES} {SCRATCH_PAGES}))\n')
     if direction == "lift-result":
         return head + f'    (func (export "f"){_sig((), types)} {_loads(types)}))'
-    if direction == "lift-args":
+    if direction in ("lift-args", "adapter-caller"):
         return (head + f'    (import "host" "g" (func $g{_sig(types, ())}))\n'
                 f'    (func (export "run") {_loads(types)} (call $g)))')
     stores = " ".join(f"(i64.store $scratch (i32.const {PARAMS_AT + 8 * i}) "
                       f"{STORE_AS_U64[t].format(i=i)})" for i, t in enumerate(types))
+    if direction == "adapter-callee":
+        return (head + '    (import "host" "entered" (func $entered))\n'
+                f'    (func (export "f"){_sig(types, ())} (call $entered) {stores}))')
     return head + f'    (func (export "f"){_sig(types, ())} {stores}))'
+
+
+MEM = '(memory (core memory $libc "memory"))'
+SCRATCH = '(memory (core memory $libc "scratch"))'
+INIT = ('  (func $init (param "image" string) (param "flat" string) (param "answers" string)\n'
+        f'    (canon lift (core func $libc "init") {SCRATCH}\n'
+        '      (realloc (core func $libc "scratch_realloc"))))\n'
+        '  (export "init" (func $init))')
+REPORT = (f'  (func $report (result string) (canon lift (core func $libc "report") {SCRATCH}))\n'
+          '  (export "report" (func $report))')
+
+
+def _instance(host: str) -> str:
+    return f'  (core instance $main (instantiate $Main (with "libc" (instance $libc)){host}))'
+
+
+def _body(sig: Signature, direction: str, encoding: str) -> list[str]:
+    """One component's body: types, imports, `$Libc`, `$Main` and the lifted exports."""
+    enc = f"string-encoding={encoding}"
+    lines = [sig.names.component_decls()]
+    if direction in ("lift-args", "adapter-caller"):
+        lines += [f'  (import "g" (func $g {func_type(sig)}))', LIBC,
+                  f"  (core func $g_low (canon lower (func $g) {MEM} {enc}))",
+                  main_module(sig, direction),
+                  _instance('\n      (with "host" (instance (export "g" (func $g_low))))'),
+                  INIT, '  (func $run (canon lift (core func $main "run")))',
+                  '  (export "run" (func $run))']
+    elif direction == "lift-result":
+        lines += [LIBC, main_module(sig, direction), _instance(""), INIT,
+                  f'  (func $f {func_type(sig)} (canon lift (core func $main "f") {MEM} {enc}))',
+                  '  (export "f" (func $f))']
+    else:  # lower-args, adapter-callee
+        entered = direction == "adapter-callee"
+        if entered:
+            lines.append('  (import "entered" (func $entered))')
+        lines.append(LIBC)
+        if entered:
+            lines.append("  (core func $entered_low (canon lower (func $entered)))")
+        lines += [main_module(sig, direction),
+                  _instance('\n      (with "host" (instance (export "entered" (func $entered_low))))'
+                            if entered else ""),
+                  INIT, REPORT,
+                  f'  (func $f {func_type(sig)}\n    (canon lift (core func $main "f") {MEM} '
+                  f'(realloc (core func $libc "realloc")) {enc}))',
+                  '  (export "f" (func $f))']
+    return [line for line in lines if line]
+
+
+def _adapter(sig: Signature) -> list[str]:
+    """Caller and callee components: the caller's `run` calls the callee's `f` through
+    Wasmtime's fused adapter (caller encoding `sig.encoding`, callee `sig.callee_encoding`)."""
+    types = "".join(f' (with "{n}" (type ${n}))' for n in (sig.names.ref(t) for t in sig.names.order))
+    lines = [sig.names.component_decls(), '  (import "entered" (func $entered))']
+    for name, role, enc in (("$Callee", "adapter-callee", sig.callee_encoding),
+                            ("$Caller", "adapter-caller", sig.encoding)):
+        body = "\n".join(_body(sig, role, enc or "utf8"))
+        lines += [f"  (component {name}", textwrap.indent(body, "  "), "  )"]
+    lines += [f'  (instance $callee (instantiate $Callee{types} (with "entered" (func $entered))))',
+              f'  (instance $caller (instantiate $Caller{types} (with "g" (func $callee "f"))))']
+    for inst, name, export in (("$caller", "run", "run"), ("$caller", "init", "caller-init"),
+                               ("$callee", "init", "callee-init"),
+                               ("$callee", "report", "callee-report")):
+        alias = "$" + export.replace("-", "_")
+        lines += [f'  (alias export {inst} "{name}" (func {alias}))',
+                  f'  (export "{export}" (func {alias}))']
+    return lines
 
 
 def hostile_component_text(sig: Signature, direction: str) -> str:
     """The whole component for this direction and signature."""
-    mem = '(memory (core memory $libc "memory"))'
-    enc = f"string-encoding={sig.encoding}"
-    lines = ["(component", sig.names.component_decls()]
-    if direction == "lift-args":
-        lines.append(f'  (import "g" (func $g {func_type(sig)}))')
-    lines.append(LIBC)
-    if direction == "lift-args":
-        lines.append(f"  (core func $g_low (canon lower (func $g) {mem} {enc}))")
-    lines.append(main_module(sig, direction))
-    host = ('\n      (with "host" (instance (export "g" (func $g_low))))'
-            if direction == "lift-args" else "")
-    lines.append(f'  (core instance $main (instantiate $Main (with "libc" (instance $libc)){host}))')
-    scratch = '(memory (core memory $libc "scratch"))'
-    lines.append('  (func $init (param "image" string) (param "flat" string) (param "answers" string)\n'
-                 f'    (canon lift (core func $libc "init") {scratch}\n'
-                 '      (realloc (core func $libc "scratch_realloc"))))')
-    lines.append('  (export "init" (func $init))')
-    if direction == "lift-args":
-        lines.append('  (func $run (canon lift (core func $main "run")))')
-        lines.append('  (export "run" (func $run))')
-    elif direction == "lift-result":
-        lines.append(f'  (func $f {func_type(sig)} (canon lift (core func $main "f") {mem} {enc}))')
-        lines.append('  (export "f" (func $f))')
-    else:
-        lines.append(f'  (func $f {func_type(sig)}\n    (canon lift (core func $main "f") {mem} '
-                     f'(realloc (core func $libc "realloc")) {enc}))')
-        lines.append('  (export "f" (func $f))')
-        lines.append(f'  (func $report (result string) (canon lift (core func $libc "report") {scratch}))')
-        lines.append('  (export "report" (func $report))')
-    lines.append(")")
-    return "\n".join(filter(None, lines))
+    body = _adapter(sig) if direction == "adapter" else _body(sig, direction, sig.encoding)
+    return "\n".join(["(component", *body, ")"])

@@ -8,6 +8,8 @@ store, ``init`` hands the image, flat values and realloc answers to the guest, t
 - ``lower-args``: a value verdict → no trap, the guest's realloc log equals the model's call for
   call, the flat params the guest received equal the model's bit for bit, and the whole guest
   memory equals the model's byte for byte; a trap verdict → Wasmtime traps.
+- ``adapter``: as ``lower-args`` for the callee, and a trap verdict also means the callee was
+  never entered (it tells the host when it is).
 
 Findings: ``abi-missing-trap|REASON`` (Wasmtime returned where the spec traps),
 ``abi-extra-trap|…`` (Wasmtime trapped where the spec gives a value), ``abi-value|…``,
@@ -49,6 +51,7 @@ class _HostState:
 
     calls: list = field(default_factory=list)
     error: str = ""
+    entered: int = 0  # adapter: times the callee's core code started
 
 
 @dataclass
@@ -95,6 +98,10 @@ class HostileOracle:
                 except Exception as e:  # a wasmtime-py value of the wrong shape
                     host.error = f"{type(e).__name__}: {first_line(e)}"
             linker.root().add_func("g", g)
+        if case.direction == "adapter":
+            def entered(store):
+                host.entered += 1
+            linker.root().add_func("entered", entered)
         return _Compiled(wat, component, linker, host)
 
     # -- running -----------------------------------------------------------------------------
@@ -113,8 +120,12 @@ class HostileOracle:
         store = wasmtime.Store(self.engine)
         try:
             instance = entry.linker.instantiate(store, entry.component)
-            init = instance.get_func(store, "init")
-            init(store, case.image.hex(), _hex_flat(case), _hex_answers(case))
+            image, flat, answers = case.image.hex(), _hex_flat(case), _hex_answers(case)
+            if case.direction == "adapter":
+                instance.get_func(store, "caller-init")(store, image, flat, "")
+                instance.get_func(store, "callee-init")(store, "", "", answers)
+            else:
+                instance.get_func(store, "init")(store, image, flat, answers)
         except wasmtime.WasmtimeError as e:
             raise self.finding("hostile-setup", normalize_error(first_line(e)) or "",
                                f"instantiating or init failed: {first_line(e, 500)}", case,
@@ -123,8 +134,10 @@ class HostileOracle:
             self._lift_result(case, entry, store, instance)
         elif case.direction == "lift-args":
             self._lift_args(case, entry, store, instance)
-        else:
+        elif case.direction == "lower-args":
             self._lower_args(case, entry, store, instance)
+        else:
+            self._adapter(case, entry, store, instance)
 
     def _call(self, store, func, args: tuple) -> tuple[str, Any]:
         """("ok", result) or ("trap", message); machine limits discard."""
@@ -183,7 +196,30 @@ class HostileOracle:
         want = case.expected
         if self._trap_agreement(case, entry, want, status, got):
             return
-        status, text = self._call(store, instance.get_func(store, "report"), ())
+        self._check_lowering(case, entry, store, instance.get_func(store, "report"))
+
+    def _adapter(self, case: HostileCase, entry: _Compiled, store, instance) -> None:
+        host = entry.host
+        host.entered = 0
+        status, got = self._call(store, instance.get_func(store, "run"), ())
+        want = case.expected
+        if want.trap is not None and host.entered:
+            raise self.finding("abi-missing-trap", want.trap,
+                               f"the spec traps in the adapter ({want.trap}: {want.trap_detail}) "
+                               f"but the callee was entered", case, entry.wat)
+        if self._trap_agreement(case, entry, want, status, got):
+            return
+        if host.entered != 1:
+            raise self.finding("abi-host-calls", f"entered-{host.entered}",
+                               f"the callee was entered {host.entered} times, not once", case,
+                               entry.wat)
+        self._check_lowering(case, entry, store, instance.get_func(store, "callee-report"))
+
+    def _check_lowering(self, case: HostileCase, entry: _Compiled, store, report_func) -> None:
+        """After a lowering the spec completes: the realloc log, the flat params and the memory
+        the guest got (the last two unless a NaN, whose bits are open, was lowered)."""
+        want = case.expected
+        status, text = self._call(store, report_func, ())
         if status != "ok":
             raise self.finding("hostile-setup", normalize_error(text) or "",
                                f"report failed after a successful call: {text}", case, entry.wat)
@@ -199,10 +235,14 @@ class HostileOracle:
                                f"realloc call {i} differs: spec {expected[i:i + 1]}, Wasmtime "
                                f"{reallocs[i:i + 1]} ({len(expected)} vs {len(reallocs)} calls)",
                                case, entry.wat)
-        flat = _flat_params(report, len(handed_types(case.sig, case.direction)))
+        if want.nan:
+            self.stats["nan-unjudged"] += 1
+            return
+        types = handed_types(case.sig, case.direction)
+        flat = _flat_params(report, len(types))
         if flat != list(want.values):
             i = next(i for i, (a, b) in enumerate(zip(want.values, flat)) if a != b)
-            raise self.finding("abi-flat", handed_types(case.sig, case.direction)[i],
+            raise self.finding("abi-flat", types[i],
                                f"flat param {i}: spec {want.values[i]:#x}, guest got {flat[i]:#x}",
                                case, entry.wat)
         memory = report[-len(want.memory):]
@@ -245,12 +285,14 @@ def describe_case(case: HostileCase) -> str:
     lines = [f"direction: {case.direction}"]
     names = [n for n, _ in case.sig.params] or ["result"]
     lines += [f"{n} = {short(v, 2000)}" for n, v in zip(names, case.values)]
+    if case.direction == "adapter":
+        lines[0] += f" (caller {case.sig.encoding} -> callee {case.sig.callee_encoding})"
     if case.direction != "lower-args":
         lines.append("flat values handed over: [" + ", ".join(f"{x:#x}" for x in case.flat) + "]")
         lines.append(f"memory image at {0x400:#x}: {len(case.image)} bytes: "
                      f"{case.image[:256].hex()}{'…' if len(case.image) > 256 else ''}")
         lines.append("mutations: " + ("; ".join(map(str, case.mutations)) or "none"))
-    else:
+    if case.answers:
         lines.append("realloc answers: " + ", ".join(
             f"{k}={a:#x}" for k, a in zip(case.answer_kinds, case.answers)))
     v = case.expected
