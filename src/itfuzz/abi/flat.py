@@ -79,14 +79,14 @@ def wrap_i64_to_i32(i: int) -> int:
 def lift_flat_variant(cx: Context, vi: Iterator[int], t: Type) -> Any:
     """Read the discriminant (trap if out of range), then every joined payload slot; the
     case's payload is lifted from its slots coerced to its own flat types, the rest ignored."""
-    flat_types = layout.flat_tuple(t)
-    cases = t.cases()  # type: ignore[attr-defined]
+    info = layout.variant_info(t)
+    flat_types, cases = info.flat, info.cases
     case_index = next(vi)
     if case_index >= len(cases):
         raise Trap("bad-discriminant", f"case {case_index} of {len(cases)} ({t.kind}, flat)")
     slots = [next(vi) for _ in range(len(flat_types) - 1)]
     label, payload_type = cases[case_index]
-    if t.kind == "enum":
+    if info.is_enum:
         return label
     if payload_type is None:
         return (label, None)
@@ -148,11 +148,11 @@ def lower_flat_record(cx: Context, v: tuple, t: Type) -> list[int]:
 
 
 def lower_flat_variant(cx: Context, v: Any, t: Type) -> list[int]:
-    case_index, case_value = match_case(v, t)
-    flat_types = layout.flat_tuple(t)
-    payload_type = t.cases()[case_index][1]  # type: ignore[attr-defined]
+    info = layout.variant_info(t)
+    case_index, case_value = match_case(v, info)
+    payload_type = info.cases[case_index][1]
     payload = [] if payload_type is None else lower_flat(cx, case_value, payload_type)
-    return [case_index] + payload + [0] * (len(flat_types) - 1 - len(payload))
+    return [case_index] + payload + [0] * (len(info.flat) - 1 - len(payload))
 
 
 def lower_flat_flags(v: frozenset, t: Type) -> list[int]:

@@ -8,7 +8,7 @@ lifts and lowers of one type cost a dictionary lookup.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from itfuzz.model.types import Type
 
@@ -179,6 +179,30 @@ def payload_offset(t: Type) -> int:
 def case_indices(t: Type) -> dict[str, int]:
     """Case label → index (what `match_case` searches for)."""
     return {name: i for i, (name, _) in enumerate(t.cases())}  # type: ignore[attr-defined]
+
+
+class VariantInfo(NamedTuple):
+    """What loading, storing, lifting and lowering a variant-like type need, computed once."""
+
+    cases: tuple[tuple[str, Type | None], ...]
+    disc_size: int
+    payload_offset: int
+    indices: dict[str, int]
+    flat: tuple[str, ...]
+    is_enum: bool
+
+
+@_memo
+def variant_info(t: Type) -> VariantInfo:
+    cases = tuple(t.cases())  # type: ignore[attr-defined]
+    return VariantInfo(cases, discriminant_size(len(cases)), payload_offset(t), case_indices(t),
+                       flat_tuple(t), t.kind == "enum")
+
+
+@_memo
+def record_fields(t: Type) -> tuple[tuple[int, Type], ...]:
+    """(offset, type) of each field of a record or tuple."""
+    return tuple(zip(field_offsets(t), t.children()))
 
 
 @_memo

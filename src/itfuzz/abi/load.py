@@ -98,21 +98,21 @@ def load_list_from_valid_range(cx: Context, ptr: int, length: int, elem_type: Ty
 
 
 def load_record(cx: Context, ptr: int, t: Type) -> tuple:
-    return tuple(load(cx, ptr + off, f) for off, f in zip(layout.field_offsets(t), t.children()))
+    return tuple([load(cx, ptr + off, f) for off, f in layout.record_fields(t)])
 
 
 def load_variant(cx: Context, ptr: int, t: Type) -> Any:
-    cases = t.cases()  # type: ignore[attr-defined]
-    disc_size = layout.discriminant_size(len(cases))
-    case_index = load_int(cx, ptr, disc_size)
+    info = layout.variant_info(t)
+    cases = info.cases
+    case_index = load_int(cx, ptr, info.disc_size)
     if case_index >= len(cases):
         raise Trap("bad-discriminant", f"case {case_index} of {len(cases)} ({t.kind})")
     label, payload_type = cases[case_index]
-    if t.kind == "enum":
+    if info.is_enum:
         return label
     if payload_type is None:
         return (label, None)
-    return (label, load(cx, ptr + layout.payload_offset(t), payload_type))
+    return (label, load(cx, ptr + info.payload_offset, payload_type))
 
 
 def load_flags(cx: Context, ptr: int, t: Type) -> frozenset:

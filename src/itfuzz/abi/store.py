@@ -91,25 +91,25 @@ def store_list_into_valid_range(cx: Context, v: list, ptr: int, elem_type: Type)
 
 
 def store_record(cx: Context, v: tuple, t: Type, ptr: int) -> None:
-    for off, f, x in zip(layout.field_offsets(t), t.children(), v):
+    for (off, f), x in zip(layout.record_fields(t), v):
         store(cx, x, f, ptr + off)
 
 
-def match_case(v: Any, t: Type) -> tuple[int, Any]:
+def match_case(v: Any, info: layout.VariantInfo) -> tuple[int, Any]:
     """(case index, payload) of a variant-like value; an enum value is its case name."""
-    if t.kind == "enum":
-        return layout.case_indices(t)[v], None
+    if info.is_enum:
+        return info.indices[v], None
     label, payload = v
-    return layout.case_indices(t)[label], payload
+    return info.indices[label], payload
 
 
 def store_variant(cx: Context, v: Any, t: Type, ptr: int) -> None:
-    case_index, case_value = match_case(v, t)
-    cases = t.cases()  # type: ignore[attr-defined]
-    store_int(cx, case_index, ptr, layout.discriminant_size(len(cases)))
-    payload_type = cases[case_index][1]
+    info = layout.variant_info(t)
+    case_index, case_value = match_case(v, info)
+    store_int(cx, case_index, ptr, info.disc_size)
+    payload_type = info.cases[case_index][1]
     if payload_type is not None:
-        store(cx, case_value, payload_type, ptr + layout.payload_offset(t))
+        store(cx, case_value, payload_type, ptr + info.payload_offset)
 
 
 def store_flags(cx: Context, v: frozenset, t: Type, ptr: int) -> None:
