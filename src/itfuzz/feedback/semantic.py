@@ -19,8 +19,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from itfuzz.feedback.features import (hostile_case_features, misuse_only_features,
-                                     signature_case_features)
+from itfuzz.feedback.features import hostile_case_features, misuse_only_features, signature_case_features
 from itfuzz.model.types import (
     INT_RANGES,
     Enum,

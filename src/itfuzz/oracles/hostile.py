@@ -25,6 +25,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
+from itfuzz.engines.compat import call_func, compile_component
 from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
 from itfuzz.engines.wasmtime_values import ambiguities, from_wasmtime, to_wasmtime, wasmtime_py_work
 from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
@@ -82,7 +83,7 @@ class HostileOracle:
     def _compile(self, case: HostileCase, wat: str) -> _Compiled:
         self.stats["compiles"] += 1
         try:
-            component = wc.Component(self.engine, wat)
+            component = compile_component(self.engine, wat)
         except wasmtime.WasmtimeError as e:
             raise self.finding("compile", normalize_error(first_line(e)) or "",
                                f"Wasmtime rejected a valid component: {first_line(e, 500)}",
@@ -122,10 +123,10 @@ class HostileOracle:
             instance = entry.linker.instantiate(store, entry.component)
             image, flat, answers = case.image.hex(), _hex_flat(case), _hex_answers(case)
             if case.direction == "adapter":
-                instance.get_func(store, "caller-init")(store, image, flat, "")
-                instance.get_func(store, "callee-init")(store, "", "", answers)
+                call_func(store, instance.get_func(store, "caller-init"), image, flat, "")
+                call_func(store, instance.get_func(store, "callee-init"), "", "", answers)
             else:
-                instance.get_func(store, "init")(store, image, flat, answers)
+                call_func(store, instance.get_func(store, "init"), image, flat, answers)
         except wasmtime.WasmtimeError as e:
             raise self.finding("hostile-setup", normalize_error(first_line(e)) or "",
                                f"instantiating or init failed: {first_line(e, 500)}", case,
@@ -142,7 +143,7 @@ class HostileOracle:
     def _call(self, store, func, args: tuple) -> tuple[str, Any]:
         """("ok", result) or ("trap", message); machine limits discard."""
         try:
-            return "ok", func(store, *args)
+            return "ok", call_func(store, func, *args)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
             if is_nondeterministic(e):
                 raise self.discard("machine-limit") from None

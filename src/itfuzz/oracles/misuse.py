@@ -31,6 +31,7 @@ from typing import Any
 
 import wasmtime
 
+from itfuzz.engines.compat import call_func
 from itfuzz.engines.invalid_values import MisuseCase, show
 from itfuzz.engines.wasmtime_values import from_wasmtime
 from itfuzz.findings import Discard, Finding, first_line, normalize_error
@@ -107,7 +108,7 @@ class MisuseOracle(RoundTripOracle):
             case.misuse.value if case.where == "ret" else None)
         out: Any = None
         try:
-            out = f(store, *wargs)
+            out = call_func(store, f, *wargs)
         except ACCEPTED_ERRORS as e:
             if case.where == "arg" and box.arrived is not None:
                 raise self.accepted(case, entry, self.arrived_arg(case, entry)) from None

