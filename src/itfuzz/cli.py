@@ -4,10 +4,13 @@
     itfuzz repro TARGET FILE… [--script OUT.py]          run inputs; exit 1 on a finding
     itfuzz show TARGET FILE                              decode only
     itfuzz minimize TARGET FILE [-o OUT]                 smallest input with the same signature
-    itfuzz merge TARGET CORPUS NEW_DIR…                  corpus minimization (-merge=1)
+    itfuzz merge TARGET CORPUS NEW_DIR… [-v]             corpus minimization (-merge=1)
     itfuzz triage DIR|FILE…                              group crash files by signature
-    itfuzz spec-test PATH…                               .wast files on the OCaml interpreter
+    itfuzz spec-test PATH… [-v] [-j N]                   .wast files on the OCaml interpreter
     itfuzz gen-static [--seed S] [--count N] [--out DIR] generate the static target's cases
+
+Options may come before, between or after the positional arguments; `itfuzz VERB --help` lists
+a verb's options. libFuzzer flags (`-name=value`) of fuzz and merge pass through untouched.
 
 Environment: ITFUZZ_SEMANTIC=0 turns semantic coverage feedback off (fuzz).
 
@@ -188,71 +191,141 @@ def cmd_gen_static(args) -> int:
 
 def cmd_spec_test(args) -> int:
     from itfuzz.ops import spec_test
-    return spec_test.main(args.rest)
+    return spec_test.run(args, args.parser)
 
 
-def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+# Verbs whose extra arguments go to libFuzzer untouched: any other argument starting with "-"
+# (libFuzzer's flags are `-name=value`) and, past the verb's fixed positionals, every path.
+PASSTHROUGH = {"fuzz": ("target",), "merge": ("target", "corpus")}
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The `itfuzz` parser and each verb's own parser."""
+    from itfuzz.ops import spec_test
+
     p = argparse.ArgumentParser(prog="itfuzz", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="VERB")
+
+    target_help = "one of: " + ", ".join(sorted(targets.names()))
+
+    def target_arg(sp):
+        sp.add_argument("target", metavar="TARGET", help=target_help)
 
     def timeout_opt(sp):
-        sp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+        sp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"seconds per input before it counts as a timeout "
                              f"(default {DEFAULT_TIMEOUT}; 0: none)")
 
     f = sub.add_parser("fuzz", help="run a fuzz target under libFuzzer (flags pass through)",
+                       description="Run TARGET's fuzz script under libFuzzer. Every argument "
+                                   "starting with '-' (other than -h) is passed to libFuzzer "
+                                   "untouched, in any position, as are corpus directories.",
                        epilog="ITFUZZ_SEMANTIC=0 turns semantic coverage feedback off")
-    f.add_argument("target")
-    f.add_argument("flags", nargs=argparse.REMAINDER)
+    target_arg(f)
+    f.add_argument("flags", nargs="*", metavar="-flag=value|CORPUS_DIR",
+                   help="libFuzzer flags (defaults: " + " ".join(DEFAULT_FLAGS)
+                        + ", -artifact_prefix=artifacts/TARGET/) and corpus directories "
+                          "(default: work-corpus/TARGET and corpus/TARGET)")
     f.set_defaults(fn=cmd_fuzz)
     r = sub.add_parser("repro", help="run inputs through a target; exit 1 on a finding")
-    r.add_argument("target")
-    r.add_argument("files", nargs="+")
+    target_arg(r)
+    r.add_argument("files", nargs="+", metavar="FILE", help="input files")
     r.add_argument("--script", metavar="OUT.py",
                    help="also write a standalone (wasmtime-only) reproducer of the one input")
     r.add_argument("-q", "--quiet", action="store_true", help="outcome lines only")
     timeout_opt(r)
     r.set_defaults(fn=cmd_repro)
     s = sub.add_parser("show", help="decode an input and print its case (no run)")
-    s.add_argument("target")
-    s.add_argument("file")
+    target_arg(s)
+    s.add_argument("file", metavar="FILE")
     s.set_defaults(fn=cmd_show)
     m = sub.add_parser("minimize", help="shrink a crash input, keeping its finding signature")
-    m.add_argument("target")
-    m.add_argument("file")
-    m.add_argument("-o", "--output", help="where to write the result (default FILE.min)")
-    m.add_argument("--libfuzzer-seconds", type=int, default=60,
+    target_arg(m)
+    m.add_argument("file", metavar="FILE", help="an input with a finding")
+    m.add_argument("-o", "--output", metavar="OUT",
+                   help="where to write the result (default FILE.min)")
+    m.add_argument("--libfuzzer-seconds", type=int, default=60, metavar="SECONDS",
                    help="budget of libFuzzer's -minimize_crash stage (0: skip it; default 60)")
-    m.add_argument("--max-execs", type=int, default=2000,
+    m.add_argument("--max-execs", type=int, default=2000, metavar="N",
                    help="executions of the structural shrink (default 2000)")
     timeout_opt(m)
     m.set_defaults(fn=cmd_minimize)
-    g = sub.add_parser("merge", help="corpus minimization: add to CORPUS what NEW adds (-merge=1)")
+    g = sub.add_parser("merge", help="corpus minimization: add to CORPUS what NEW adds (-merge=1)",
+                       description="Add to CORPUS the inputs of the NEW directories that add "
+                                   "coverage (libFuzzer -merge=1). Arguments starting with '-' "
+                                   "(other than -v and -h) go to libFuzzer untouched.")
     g.add_argument("-v", "--verbose", action="store_true", help="show libFuzzer's log")
-    g.add_argument("target")
-    g.add_argument("corpus")
-    g.add_argument("flags", nargs=argparse.REMAINDER, metavar="NEW_DIR… [libFuzzer flags]")
+    target_arg(g)
+    g.add_argument("corpus", metavar="CORPUS", help="the corpus directory to add to")
+    g.add_argument("flags", nargs="*", metavar="NEW_DIR|-flag=value",
+                   help="directories to merge from, and libFuzzer flags")
     g.set_defaults(fn=cmd_merge)
     t = sub.add_parser("triage", help="group crash files by finding signature")
-    t.add_argument("paths", nargs="+", metavar="DIR|FILE")
+    t.add_argument("paths", nargs="+", metavar="DIR|FILE", help="crash files, or directories of them")
     t.add_argument("--target", help="target the files belong to (default: the target named in "
                                     "the path, as in artifacts/TARGET/, or the only target)")
     timeout_opt(t)
     t.set_defaults(fn=cmd_triage)
     gs = sub.add_parser("gen-static", help="generate the component_static target's typed cases")
-    gs.add_argument("--seed", type=int, default=None, help="default: the committed seed")
-    gs.add_argument("--count", type=int, default=None, help="number of cases (default 1000)")
-    gs.add_argument("--out", help="package directory to write (default: itfuzz/static/cases, "
-                                  "the one the target uses)")
+    gs.add_argument("--seed", type=int, default=None, metavar="S", help="default: the committed seed")
+    gs.add_argument("--count", type=int, default=None, metavar="N",
+                    help="number of cases (default 1000)")
+    gs.add_argument("--out", metavar="DIR",
+                    help="package directory to write (default: itfuzz/static/cases, the one "
+                         "the target uses)")
     gs.add_argument("--if-stale", action="store_true",
                     help="do nothing when the default package is current (what ./run does)")
     gs.set_defaults(fn=cmd_gen_static)
-    st = sub.add_parser("spec-test", help="run .wast files on the OCaml spec interpreter")
-    st.add_argument("rest", nargs=argparse.REMAINDER)
-    st.set_defaults(fn=cmd_spec_test)
-    args = p.parse_args(argv)
+    st = sub.add_parser("spec-test", help="run .wast files on the OCaml spec interpreter",
+                        description=spec_test.__doc__)
+    spec_test.add_arguments(st)
+    st.set_defaults(fn=cmd_spec_test, parser=st)
+    return p, dict(sub.choices)
+
+
+def split_passthrough(parser: argparse.ArgumentParser, fixed: tuple[str, ...],
+                      argv: list[str]) -> tuple[list[str], list[str]]:
+    """(the verb's own arguments, libFuzzer's in their original order): the verb keeps its
+    option strings and its first `len(fixed)` positionals."""
+    own = {o for a in parser._actions for o in a.option_strings}
+    mine: list[str] = []
+    theirs: list[str] = []
+    positionals = 0
+    for a in argv:
+        if a in own:
+            mine.append(a)
+        elif a.startswith("-"):
+            theirs.append(a)
+        elif positionals < len(fixed):
+            positionals += 1
+            mine.append(a)
+        else:
+            theirs.append(a)
+    return mine, theirs
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Options in any position: each verb's arguments are parsed intermixed (positionals
+    split by options still count), and libFuzzer's pass through untouched."""
+    p, verbs = build_parser()
+    if not argv or argv[0] not in verbs:
+        return p.parse_args(argv)  # top-level help, or the usage error
+    verb, rest = argv[0], argv[1:]
+    sp = verbs[verb]
+    if verb in PASSTHROUGH:
+        mine, theirs = split_passthrough(sp, PASSTHROUGH[verb], rest)
+        args = sp.parse_intermixed_args(mine)
+        args.flags = theirs
+    else:
+        args = sp.parse_intermixed_args(rest)
+    args.cmd = verb
+    return args
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse(argv)
     try:
         return args.fn(args)
     except SystemExit as e:
@@ -260,7 +333,6 @@ def main(argv=None) -> int:
             print(e.code, file=sys.stderr)
             return 2
         raise
-
 
 if __name__ == "__main__":
     sys.exit(main())

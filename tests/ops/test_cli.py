@@ -1,6 +1,7 @@
 """The `itfuzz` command line, in process (`itfuzz.cli.main([...])`), output captured."""
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -130,3 +131,101 @@ def test_errors_have_no_traceback_out_of_process(tmp_path, repo_root):
     assert p.returncode != 0
     assert "no such file" in p.stderr
     assert "Traceback" not in p.stderr + p.stdout
+
+
+# -- every verb: --help lists every option; options in any position -----------------------------
+
+def verbs():
+    return cli.build_parser()[1]
+
+
+@pytest.mark.parametrize("verb", sorted(verbs()))
+def test_help_lists_every_option(capsys, verb):
+    with pytest.raises(SystemExit) as e:
+        cli.main([verb, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: itfuzz {verb} ")
+    for action in verbs()[verb]._actions:
+        assert action.help != argparse.SUPPRESS, f"{verb}: hidden option {action.dest}"
+        for option in action.option_strings:
+            assert option in out, f"itfuzz {verb} --help does not list {option}"
+        if not action.option_strings:  # a positional: its name is shown
+            assert (action.metavar or action.dest) in out
+
+
+def test_top_level_help_lists_every_verb(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert all(f"    {verb}" in out for verb in verbs())
+
+
+@pytest.mark.parametrize("argv", [
+    ["repro", "-q", "T", "a", "--timeout", "3", "b"],
+    ["repro", "T", "a", "-q", "b", "--timeout=3"],
+    ["repro", "--timeout", "3", "T", "a", "b", "--quiet"],
+])
+def test_repro_options_anywhere(argv):
+    args = cli.parse(argv)
+    assert (args.target, args.files, args.quiet, args.timeout) == ("T", ["a", "b"], True, 3.0)
+
+
+def test_options_anywhere_in_every_verb():
+    a = cli.parse(["minimize", "-o", "out", "T", "--max-execs", "5", "f"])
+    assert (a.target, a.file, a.output, a.max_execs) == ("T", "f", "out", 5)
+    a = cli.parse(["triage", "d1", "--target", "X", "d2", "--timeout", "1"])
+    assert (a.paths, a.target, a.timeout) == (["d1", "d2"], "X", 1.0)
+    a = cli.parse(["show", "T", "f"])
+    assert (a.target, a.file) == ("T", "f")
+    a = cli.parse(["spec-test", "-j", "2", "a.wast", "-v", "b.wast", "--fail-under", "90"])
+    assert (a.paths, a.jobs, a.verbose, a.fail_under) == (["a.wast", "b.wast"], 2, True, 90.0)
+    a = cli.parse(["gen-static", "--count", "3", "--if-stale"])
+    assert (a.count, a.if_stale) == (3, True)
+
+
+def test_fuzz_passes_libfuzzer_flags_through_untouched():
+    argv = ["-runs=5", "T", "dir1", "-jobs=2", "-dict=x.dict", "dir2", "-help=1", "--weird"]
+    a = cli.parse(["fuzz", *argv])
+    assert a.target == "T"
+    assert a.flags == ["-runs=5", "dir1", "-jobs=2", "-dict=x.dict", "dir2", "-help=1", "--weird"]
+    assert cli.parse(["fuzz", "T"]).flags == []
+
+
+def test_merge_keeps_its_verbose_flag_and_passes_the_rest():
+    for argv in (["-v", "T", "C", "N1", "-max_len=9", "N2"],
+                 ["T", "C", "N1", "--verbose", "-max_len=9", "N2"],
+                 ["T", "-max_len=9", "C", "N1", "N2", "-v"]):
+        a = cli.parse(["merge", *argv])
+        assert (a.target, a.corpus, a.verbose) == ("T", "C", True), argv
+        assert [f for f in a.flags if f.startswith("-")] == ["-max_len=9"]
+        assert [f for f in a.flags if not f.startswith("-")] == ["N1", "N2"]
+    a = cli.parse(["merge", "T", "C", "N", "-verbosity=2"])
+    assert not a.verbose and a.flags == ["N", "-verbosity=2"]
+
+
+def test_unknown_option_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["repro", TARGET, "f", "--bogus"])
+    assert e.value.code == 2
+    assert "--bogus" in capsys.readouterr().err
+
+
+MINI_WAST = """
+(module (func (export "one") (result i32) i32.const 1))
+(assert_return (invoke "one") (i32.const 1))
+(assert_return (invoke "one") (i32.const 2))
+"""
+
+
+@pytest.mark.spec
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_spec_test_verbose_before_or_after_the_paths(capsys, tmp_path, where):
+    wast = tmp_path / "mini.wast"
+    wast.write_text(MINI_WAST)
+    argv = ["spec-test", "-v", "-j", "1", str(wast)] if where == "before" else \
+        ["spec-test", str(wast), "-j", "1", "-v"]
+    rc, out, err = run(capsys, *argv)
+    assert rc == 1, (out, err)  # one deliberate wrong expectation
+    assert f"{wast}:4: assert_return:" in out  # -v: every failure printed
+    assert out.rstrip().endswith("2 passed, 1 failed")  # the module and one assertion pass

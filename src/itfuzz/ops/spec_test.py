@@ -250,21 +250,20 @@ def report(results: list[FileResult], verbose: bool) -> tuple[Counter, Counter, 
     return passed, failed, skipped
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="itfuzz spec-test", description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", help=".wast files or directories")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The runner's options (shared by ``itfuzz spec-test`` and ``python -m``)."""
+    parser.add_argument("paths", nargs="*", metavar="PATH", help=".wast files or directories")
     parser.add_argument("--fail-under", type=float, metavar="PCT",
                         help="exit 1 when the assert_return+assert_trap+assert_exhaustion pass "
                              "rate is below PCT (otherwise exit 1 on any failure)")
-    parser.add_argument("--verbose", "-v", action="store_true", help="print every failure")
-    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--timeout", type=float, default=900, help="seconds per file")
-    parser.add_argument("--run-json", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.run_json:
-        run_json(args.run_json, args.result)
-        return 0
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every failure")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="files run at once (default: the number of CPUs)")
+    parser.add_argument("--timeout", type=float, default=900, metavar="SECONDS",
+                        help="seconds per file (default 900)")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     files = wast_files(args.paths)
     if not files:
         parser.error("no .wast files given")
@@ -281,6 +280,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if rate < args.fail_under else 0
     return 1 if total_f or any(r.error for r in results) else 0
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="itfuzz spec-test", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    # the child side of `run_file` (one script, results streamed to a file); not for users
+    parser.add_argument("--run-json", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_intermixed_args(argv)
+    if args.run_json:
+        run_json(args.run_json, args.result)
+        return 0
+    return run(args, parser)
 
 if __name__ == "__main__":
     sys.exit(main())
