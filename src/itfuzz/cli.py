@@ -287,13 +287,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 def split_passthrough(parser: argparse.ArgumentParser, fixed: tuple[str, ...],
                       argv: list[str]) -> tuple[list[str], list[str]]:
     """(the verb's own arguments, libFuzzer's in their original order): the verb keeps its
-    option strings and its first `len(fixed)` positionals."""
-    own = {o for a in parser._actions for o in a.option_strings}
+    options (with their values: `--opt V` or `--opt=V`) and its first `len(fixed)`
+    positionals."""
+    takes_value = {o: a.nargs != 0 for a in parser._actions for o in a.option_strings}
     mine: list[str] = []
     theirs: list[str] = []
     positionals = 0
+    value_next = False
     for a in argv:
-        if a in own:
+        if value_next:
+            mine.append(a)
+            value_next = False
+        elif a in takes_value:
+            mine.append(a)
+            value_next = takes_value[a]
+        elif a.startswith("--") and a.split("=", 1)[0] in takes_value:
             mine.append(a)
         elif a.startswith("-"):
             theirs.append(a)

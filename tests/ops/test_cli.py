@@ -229,3 +229,14 @@ def test_spec_test_verbose_before_or_after_the_paths(capsys, tmp_path, where):
     assert rc == 1, (out, err)  # one deliberate wrong expectation
     assert f"{wast}:4: assert_return:" in out  # -v: every failure printed
     assert out.rstrip().endswith("2 passed, 1 failed")  # the module and one assertion pass
+
+
+def test_pass_through_keeps_the_verbs_own_options_with_their_values():
+    p = argparse.ArgumentParser()
+    p.add_argument("-v", action="store_true")
+    p.add_argument("--opt")
+    p.add_argument("target")
+    mine, theirs = cli.split_passthrough(
+        p, ("target",), ["-runs=1", "--opt", "41.0.0", "T", "d", "-v", "--opt=2", "-jobs=2"])
+    assert mine == ["--opt", "41.0.0", "T", "-v", "--opt=2"]
+    assert theirs == ["-runs=1", "d", "-jobs=2"]
