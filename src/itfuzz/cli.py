@@ -8,6 +8,10 @@
     itfuzz triage DIR|FILE…                              group crash files by signature
     itfuzz spec-test PATH… [-v] [-j N]                   .wast files on the OCaml interpreter
     itfuzz gen-static [--seed S] [--count N] [--out DIR] generate the static target's cases
+    itfuzz sweep [--versions A..B] TARGET FILE… [--json]  inputs × wasmtime releases, one table
+
+`--wasmtime VERSION` (fuzz, repro, show, minimize, merge, triage) runs the verb against that
+wasmtime-py release in a virtualenv of its own (made on first use under ~/.cache/itfuzz).
 
 Options may come before, between or after the positional arguments; `itfuzz VERB --help` lists
 a verb's options. libFuzzer flags (`-name=value`) of fuzz and merge pass through untouched.
@@ -59,9 +63,13 @@ def cmd_repro(args) -> int:
     datas = [(path, read_input(path)) for path in args.files]  # every file checked up front
     if args.script and len(datas) != 1:
         raise die("--script takes exactly one input file")
+    if args.in_process:
+        results = [run_one(target, data, args.timeout) for _, data in datas]
+    else:  # a child process, so that a Wasmtime abort is reported instead of ending repro
+        from itfuzz.ops.isolate import run_isolated
+        results = [o.to_result() for o in run_isolated(args.target, args.files, args.timeout)]
     worst = 0
-    for path, data in datas:
-        r = run_one(target, data, args.timeout)
+    for (path, data), r in zip(datas, results):
         print(f"== {path} ({len(data)} bytes"
               + (", empty: decodes to the default case" if not data else "") + ")")
         if r.finding is not None:
@@ -189,6 +197,20 @@ def cmd_gen_static(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from itfuzz.ops.sweep import select_versions, sweep
+    for path in args.files:
+        read_input(path)  # every file checked up front
+    try:
+        versions = select_versions(args.versions)
+    except ValueError as e:
+        raise die(f"--versions: {e}") from None
+    targets.get(args.target)  # an unknown target fails here, not in every child
+    result = sweep(args.target, args.files, versions, args.timeout, args.jobs, log=sys.stderr)
+    print(result.to_json() if args.json else result.table())
+    return 1 if any(o.shows_bug for o in result.cells.values()) else 0
+
+
 def cmd_spec_test(args) -> int:
     from itfuzz.ops import spec_test
     return spec_test.run(args, args.parser)
@@ -212,6 +234,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     def target_arg(sp):
         sp.add_argument("target", metavar="TARGET", help=target_help)
 
+    def release_opt(sp):
+        sp.add_argument("--wasmtime", metavar="VERSION",
+                        help="run against this wasmtime-py release (e.g. 41.0.0) in its own "
+                             "virtualenv, made on first use")
+
     def timeout_opt(sp):
         sp.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"seconds per input before it counts as a timeout "
@@ -227,6 +254,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                    help="libFuzzer flags (defaults: " + " ".join(DEFAULT_FLAGS)
                         + ", -artifact_prefix=artifacts/TARGET/) and corpus directories "
                           "(default: work-corpus/TARGET and corpus/TARGET)")
+    release_opt(f)
     f.set_defaults(fn=cmd_fuzz)
     r = sub.add_parser("repro", help="run inputs through a target; exit 1 on a finding")
     target_arg(r)
@@ -234,11 +262,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     r.add_argument("--script", metavar="OUT.py",
                    help="also write a standalone (wasmtime-only) reproducer of the one input")
     r.add_argument("-q", "--quiet", action="store_true", help="outcome lines only")
+    r.add_argument("--in-process", action="store_true",
+                   help="run in this process, not a child process (an abort then ends repro)")
     timeout_opt(r)
+    release_opt(r)
     r.set_defaults(fn=cmd_repro)
     s = sub.add_parser("show", help="decode an input and print its case (no run)")
     target_arg(s)
     s.add_argument("file", metavar="FILE")
+    release_opt(s)
     s.set_defaults(fn=cmd_show)
     m = sub.add_parser("minimize", help="shrink a crash input, keeping its finding signature")
     target_arg(m)
@@ -250,6 +282,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     m.add_argument("--max-execs", type=int, default=2000, metavar="N",
                    help="executions of the structural shrink (default 2000)")
     timeout_opt(m)
+    release_opt(m)
     m.set_defaults(fn=cmd_minimize)
     g = sub.add_parser("merge", help="corpus minimization: add to CORPUS what NEW adds (-merge=1)",
                        description="Add to CORPUS the inputs of the NEW directories that add "
@@ -260,13 +293,30 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     g.add_argument("corpus", metavar="CORPUS", help="the corpus directory to add to")
     g.add_argument("flags", nargs="*", metavar="NEW_DIR|-flag=value",
                    help="directories to merge from, and libFuzzer flags")
+    release_opt(g)
     g.set_defaults(fn=cmd_merge)
     t = sub.add_parser("triage", help="group crash files by finding signature")
     t.add_argument("paths", nargs="+", metavar="DIR|FILE", help="crash files, or directories of them")
     t.add_argument("--target", help="target the files belong to (default: the target named in "
                                     "the path, as in artifacts/TARGET/, or the only target)")
     timeout_opt(t)
+    release_opt(t)
     t.set_defaults(fn=cmd_triage)
+    w = sub.add_parser("sweep", help="run inputs on many wasmtime releases: one table",
+                       description="Run each input on each wasmtime-py release (each in its own "
+                                   "virtualenv and child processes, releases in parallel): a "
+                                   "table of outcomes, then per input the first release that "
+                                   "shows a bug and the first that no longer does.")
+    target_arg(w)
+    w.add_argument("files", nargs="+", metavar="FILE", help="input files")
+    w.add_argument("--versions", metavar="A..B|A,B,…",
+                   help="releases: a range of the known majors (e.g. 39.0.0..50.0.1) or a list "
+                        "(default: every known major from 39.0.0)")
+    w.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="releases swept at once (default: the core count)")
+    w.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    timeout_opt(w)
+    w.set_defaults(fn=cmd_sweep)
     gs = sub.add_parser("gen-static", help="generate the component_static target's typed cases")
     gs.add_argument("--seed", type=int, default=None, metavar="S", help="default: the committed seed")
     gs.add_argument("--count", type=int, default=None, metavar="N",
@@ -331,8 +381,38 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def take_release(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(the `--wasmtime` release, the other arguments), in any position."""
+    release, rest = None, []
+    it = iter(argv)
+    for a in it:
+        if a == "--wasmtime":
+            release = next(it, None)
+            if release is None:
+                raise die("--wasmtime needs a VERSION, e.g. --wasmtime 41.0.0")
+        elif a.startswith("--wasmtime="):
+            release = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    return release, rest
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        release, argv = take_release(argv)
+        if release is not None and not ("-h" in argv or "--help" in argv):
+            from itfuzz.ops.releases import ReleaseError, run_in_release, same_as_running
+            if not same_as_running(release):
+                try:
+                    return run_in_release(release, argv)
+                except ReleaseError as e:
+                    raise die(f"wasmtime {release}: {e}") from None
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+            return 2
+        raise
     args = parse(argv)
     try:
         return args.fn(args)

@@ -88,3 +88,10 @@ def run_one(target, data: bytes, timeout: float = DEFAULT_TIMEOUT) -> Result:
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
+
+
+
+def finding_fields(f: Finding) -> dict:
+    """A finding as plain data (to cross a process boundary); `Finding(**fields)` rebuilds it."""
+    return {k: getattr(f, k) for k in ("check", "detail", "message", "target", "wit", "wat",
+                                       "values", "engine")}
