@@ -3,10 +3,16 @@
 `itfuzz fuzz` skips inputs whose finding is listed here (and counts them), so a long run goes on
 finding other bugs; `itfuzz repro` still reports them, marked as known. Each entry's reproducer
 lives in `findings/` and has an expected-failure test in `tests/test_known_findings.py`.
+
+`seen_in` is the range of releases `itfuzz sweep` showed it on; `fixed_in` the first release that
+no longer shows it. On a release at or after `fixed_in` a finding is not known (not skipped): it
+would be a regression.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from itfuzz.versions import parse_version, release
 
 
 @dataclass(frozen=True)
@@ -16,6 +22,11 @@ class Known:
     target: str
     title: str
     reproducer: str  # path relative to the repository root
+    seen_in: str = ""          # "FIRST..LAST" releases it showed on (`itfuzz sweep`)
+    fixed_in: str | None = None  # the first release without it (None: not fixed)
+
+    def fixed_on(self, release: tuple[int, int, int]) -> bool:
+        return self.fixed_in is not None and release >= parse_version(self.fixed_in)
 
 
 KNOWN = (
@@ -80,4 +91,9 @@ BY_SIGNATURE = {k.signature: k for k in KNOWN}
 
 
 def known(signature: str) -> Known | None:
-    return BY_SIGNATURE.get(signature)
+    """The known finding with this signature, unless the release under test has its fix."""
+    k = BY_SIGNATURE.get(signature)
+    if k is not None and k.fixed_in is not None:
+        if k.fixed_on(release()):
+            return None
+    return k

@@ -53,7 +53,8 @@ def test_same_inputs_are_clean_without_the_fault(planted_files):
 def test_exit_code_is_1_if_any_file_has_a_finding(capsys, planted_files, tmp_path):
     clean = tmp_path / "clean"
     clean.write_bytes(faults.planted_clean_input())
-    rc, out, _ = run(capsys, "repro", "-q", "--in-process", faults.PLANTED, str(clean), str(planted_files["bool"]))
+    rc, out, _ = run(capsys, "repro", "-q", "--in-process", faults.PLANTED, str(clean),
+                     str(planted_files["bool"]))
     assert rc == 1
     assert f"{clean}: ok" in out and f"FINDING {faults.PLANTED_SIG_BOOL}" in out
     rc, out, _ = run(capsys, "repro", TARGET, str(clean))
@@ -146,5 +147,6 @@ def test_script_needs_exactly_one_file_and_a_supported_target(capsys, tmp_path, 
     rc, _, err = run(capsys, "repro", TARGET, str(a), str(a), "--script", str(tmp_path / "s.py"))
     assert rc == 2 and "exactly one input" in err
     faults.plant_target(monkeypatch)
-    rc, _, err = run(capsys, "repro", "--in-process", faults.PLANTED, str(a), "--script", str(tmp_path / "s.py"))
+    rc, _, err = run(capsys, "repro", "--in-process", faults.PLANTED, str(a), "--script",
+                     str(tmp_path / "s.py"))
     assert rc == 2 and "no standalone reproducer writer" in err

@@ -14,29 +14,16 @@ through `compile_component` and `call_func`.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from wasmtime import component as wc
 
-from itfuzz.engines.component_engine import wasmtime_version
+from itfuzz.versions import OLDEST, parse_version, release
 
-OLDEST = (39, 0, 0)       # the first release with `wasmtime.component`
+__all__ = ["OLDEST", "parse_version", "release", "unsupported_reason", "component_bytes",
+           "compile_component", "call_func"]
+
 TEXT_SINCE = (48, 0, 0)   # the first release whose text parser takes our components
-
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    """"50.0.1" → (50, 0, 1); raises ValueError for anything else."""
-    parts = text.split(".")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"not a release version: {text!r} (expected MAJOR.MINOR.PATCH)")
-    return int(parts[0]), int(parts[1]), int(parts[2])
-
-
-@lru_cache(maxsize=1)
-def release() -> tuple[int, int, int]:
-    """The wasmtime-py release under test."""
-    return parse_version(wasmtime_version())
 
 
 def unsupported_reason() -> str | None:

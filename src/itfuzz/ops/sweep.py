@@ -12,9 +12,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from itfuzz.engines.compat import parse_version
 from itfuzz.ops.isolate import Outcome, run_isolated
 from itfuzz.ops.releases import ReleaseError, release_python, same_as_running
+from itfuzz.versions import parse_version
 
 # The newest patch of every major release from the first with `wasmtime.component` on.
 KNOWN_RELEASES = ("39.0.0", "40.0.0", "41.0.0", "42.0.0", "43.0.0", "44.0.0", "45.0.0", "46.0.1",

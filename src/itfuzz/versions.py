@@ -1,0 +1,29 @@
+"""Release numbers: parsing, and the wasmtime-py release installed here (no wasmtime import)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+
+OLDEST = (39, 0, 0)  # the first release with `wasmtime.component`
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """"50.0.1" → (50, 0, 1); raises ValueError for anything else."""
+    parts = text.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a release version: {text!r} (expected MAJOR.MINOR.PATCH)")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def wasmtime_version() -> str:
+    """The installed wasmtime-py release (its version is Wasmtime's), or "?"."""
+    try:
+        return version("wasmtime")
+    except PackageNotFoundError:
+        return "?"
+
+
+@lru_cache(maxsize=1)
+def release() -> tuple[int, int, int]:
+    """The wasmtime-py release under test."""
+    return parse_version(wasmtime_version())
