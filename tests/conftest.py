@@ -1,4 +1,5 @@
-"""Shared fixtures for the itfuzz foundation tests (round-trip target, wasm-tools, Wasmtime)."""
+"""Shared fixtures of every test (repository root, wasm-tools, Wasmtime, the round-trip target);
+tests/README.md says where a test belongs and how faults are planted."""
 from __future__ import annotations
 
 import os
@@ -87,6 +88,21 @@ def compile_wat(engine):
 
 
 @pytest.fixture(scope="session")
+def max_depth_input() -> bytes:
+    """An input decoding to an echo of a list chain as deep as the type generator allows."""
+    from itfuzz.generators.signatures import decode_roundtrip
+    from itfuzz.generators.typegen import MAX_DEPTH
+    chain = bytes([1, 0]) * 200  # ratio(1,3) false, then COMPOUND_KINDS[0] == "list"
+    for k in range(8):
+        for fill in (0, 1, 4):
+            data = bytes([fill]) * k + chain
+            sig = decode_roundtrip(data).sig
+            if sig.echo and sig.params[0][1].depth == MAX_DEPTH:
+                return data
+    raise AssertionError("no prefix reaches the depth bound")
+
+
+@pytest.fixture(scope="session")
 def roundtrip_target():
     """One shared `component_roundtrip` target (its oracle caches compiled components)."""
     from itfuzz import targets
@@ -100,7 +116,7 @@ def fresh_oracle():
 
 
 def _conforms(t, v) -> bool:
-    """Is `v` a well-formed model value of `t` (the value model of values.py)?"""
+    """Is `v` a well-formed model value of `t` (the value model of itfuzz.model.values)?"""
     k = t.kind
     if k == "bool":
         return type(v) is bool

@@ -1,4 +1,5 @@
-"""Unstructured (arbitrary-crate semantics) and the properties of `case.decode`."""
+"""Unstructured (arbitrary-crate semantics), type generation and the properties of
+`generators.signatures.decode_roundtrip`."""
 from __future__ import annotations
 
 import random
@@ -284,25 +285,13 @@ def test_labels_helpers():
     assert labels(u, 3) == tuple(label(i, 2) for i in range(3))
 
 
-def test_typegen_depth_bound_is_reached_but_not_exceeded():
+def test_typegen_depth_bound_is_reached_but_not_exceeded(max_depth_input):
     # bytes [1, 0] repeated: ratio(1,3) is false, then COMPOUND_KINDS[0] == "list"
     t = TypeGen(Unstructured(bytes([1, 0]) * 500), fuel=10_000).gen()
     assert t.depth == MAX_DEPTH and t.depth < 100
     assert isinstance(t, List)
     # through the decoder too: a few structural bytes, then the chain
-    assert decode(max_depth_input()).sig.params[0][1].depth == MAX_DEPTH
-
-
-def max_depth_input() -> bytes:
-    """An input decoding to an echo of a list chain as deep as the generator allows."""
-    chain = bytes([1, 0]) * 200  # ratio(1,3) false, then COMPOUND_KINDS[0] == "list"
-    for k in range(8):
-        for fill in (0, 1, 4):
-            data = bytes([fill]) * k + chain
-            sig = decode(data).sig
-            if sig.echo and sig.params[0][1].depth == MAX_DEPTH:
-                return data
-    raise AssertionError("no prefix reaches the depth bound")
+    assert decode(max_depth_input).sig.params[0][1].depth == MAX_DEPTH
 
 
 def test_typegen_fuel_bounds_size():

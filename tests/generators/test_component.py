@@ -7,7 +7,6 @@ import random
 import re
 
 import pytest
-from test_arbitrary import max_depth_input
 
 from itfuzz.engines.wasmtime_values import ambiguities
 from itfuzz.findings import Finding
@@ -214,8 +213,8 @@ def test_component_text_uses_nested_core_references_and_eq_imports():
 
 
 
-def test_max_depth_type_from_decoder_round_trips(roundtrip_target):
-    data = max_depth_input()
+def test_max_depth_type_from_decoder_round_trips(roundtrip_target, max_depth_input):
+    data = max_depth_input
     case = decode(data)
     assert case.sig.params[0][1].depth == MAX_DEPTH
     assert roundtrip_target.execute(data).status == "ok"
