@@ -58,6 +58,21 @@ class SweepResult:
                 return v
         return None
 
+    def ranges(self, f: str) -> list[tuple[str, str]]:
+        """(first, last) of every run of consecutive releases that show a bug for `f`."""
+        out: list[tuple[str, str]] = []
+        start = prev = None
+        for v in self.versions:
+            if self.cells[f, v].shows_bug:
+                start = start or v
+                prev = v
+            elif start is not None and self.cells[f, v].status != "unsupported":
+                out.append((start, prev or start))
+                start = prev = None
+        if start is not None:
+            out.append((start, prev or start))
+        return out
+
     def to_json(self) -> str:
         return json.dumps({
             "versions": self.versions,
@@ -67,6 +82,7 @@ class SweepResult:
                                       "detail": self.cells[f, v].detail[:2000]}
                                   for v in self.versions},
                         "first_showing": self.first_showing(f),
+                        "ranges": self.ranges(f),
                         "first_fixed": self.first_fixed(f)} for f in self.files]}, indent=1)
 
     def table(self) -> str:
@@ -84,9 +100,11 @@ class SweepResult:
             if first is None:
                 rows.append(f"{os.path.basename(f)}: no bug on any release swept")
             else:
+                spans = ", ".join(a if a == b else f"{a}..{b}" for a, b in self.ranges(f))
                 rows.append(f"{os.path.basename(f)}: first shows on {first}; "
                             + (f"first release without it: {fixed}" if fixed
-                               else "still there in the newest release swept"))
+                               else "still there in the newest release swept")
+                            + f" (shows on {spans})")
         return "\n".join(rows)
 
 

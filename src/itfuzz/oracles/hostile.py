@@ -25,7 +25,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz.engines.compat import call_func, compile_component
+from itfuzz.engines.compat import call_func, compile_component, release_limitation
 from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
 from itfuzz.engines.wasmtime_values import ambiguities, from_wasmtime, to_wasmtime, wasmtime_py_work
 from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
@@ -85,6 +85,11 @@ class HostileOracle:
         try:
             component = compile_component(self.engine, wat)
         except wasmtime.WasmtimeError as e:
+            limit = release_limitation(e)
+            if limit:
+                self.stats[f"discard:release-limit:{limit}"] = (
+                    self.stats.get(f"discard:release-limit:{limit}", 0) + 1)
+                raise Discard(f"release-limit:{limit}") from None
             raise self.finding("compile", normalize_error(first_line(e)) or "",
                                f"Wasmtime rejected a valid component: {first_line(e, 500)}",
                                case, wat) from None
@@ -140,17 +145,26 @@ class HostileOracle:
         else:
             self._adapter(case, entry, store, instance)
 
-    def _call(self, store, func, args: tuple) -> tuple[str, Any]:
-        """("ok", result) or ("trap", message); machine limits discard."""
+    def _call(self, store, func, args: tuple, case: HostileCase | None = None,
+              wat: str = "") -> tuple[str, Any]:
+        """("ok", result) or ("trap", message); machine limits discard; wasmtime-py failing to
+        convert a valid value (an embedding bug, not the ABI's) is a `host-api-error` finding."""
         try:
             return "ok", call_func(store, func, *args)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
             if is_nondeterministic(e):
                 raise self.discard("machine-limit") from None
             return "trap", first_line(e, 300)
+        except (TypeError, ValueError, OverflowError, AttributeError) as e:
+            if case is None:
+                raise
+            raise self.finding("host-api-error",
+                               f"{type(e).__name__}:{normalize_error(first_line(e))}",
+                               f"wasmtime-py failed on a valid value: {type(e).__name__}: "
+                               f"{first_line(e, 300)}", case, wat) from None
 
     def _lift_result(self, case: HostileCase, entry: _Compiled, store, instance) -> None:
-        status, got = self._call(store, instance.get_func(store, "f"), ())
+        status, got = self._call(store, instance.get_func(store, "f"), (), case, entry.wat)
         want = case.expected
         if self._trap_agreement(case, entry, want, status, got):
             return
@@ -170,7 +184,7 @@ class HostileOracle:
         host = entry.host
         host.calls.clear()
         host.error = ""
-        status, got = self._call(store, instance.get_func(store, "run"), ())
+        status, got = self._call(store, instance.get_func(store, "run"), (), case, entry.wat)
         want = case.expected
         if host.error:
             raise self.finding("abi-host-value", normalize_error(host.error) or "",
@@ -193,7 +207,7 @@ class HostileOracle:
 
     def _lower_args(self, case: HostileCase, entry: _Compiled, store, instance) -> None:
         args = tuple(to_wasmtime(t)(v) for t, v in zip(case.types, case.values))
-        status, got = self._call(store, instance.get_func(store, "f"), args)
+        status, got = self._call(store, instance.get_func(store, "f"), args, case, entry.wat)
         want = case.expected
         if self._trap_agreement(case, entry, want, status, got):
             return
@@ -202,7 +216,7 @@ class HostileOracle:
     def _adapter(self, case: HostileCase, entry: _Compiled, store, instance) -> None:
         host = entry.host
         host.entered = 0
-        status, got = self._call(store, instance.get_func(store, "run"), ())
+        status, got = self._call(store, instance.get_func(store, "run"), (), case, entry.wat)
         want = case.expected
         if want.trap is not None and host.entered:
             raise self.finding("abi-missing-trap", want.trap,

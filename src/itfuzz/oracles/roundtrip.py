@@ -15,7 +15,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz.engines.compat import call_func, compile_component
+from itfuzz.engines.compat import call_func, compile_component, release_limitation
 from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
 from itfuzz.engines.wasmtime_values import (
     ShapeError,
@@ -124,6 +124,11 @@ class RoundTripOracle:
         try:
             component = compile_component(self.engine, wat)
         except wasmtime.WasmtimeError as e:
+            limit = release_limitation(e)
+            if limit:
+                self.stats[f"discard:release-limit:{limit}"] = (
+                    self.stats.get(f"discard:release-limit:{limit}", 0) + 1)
+                raise Discard(f"release-limit:{limit}") from None
             raise self.finding("compile", normalize_error(first_line(e)) or "",
                                f"Wasmtime rejected a valid component: {first_line(e, 500)}",
                                sig, wat) from None
