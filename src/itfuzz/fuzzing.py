@@ -8,7 +8,7 @@ crash only on findings with that signature (so that libFuzzer's `-minimize_crash
 any crash, keeps the one `itfuzz minimize` is shrinking).
 
 Semantic features of every case and its outcome are reported as extra coverage counters
-(`semantic.py`); `ITFUZZ_SEMANTIC=0` turns them off.
+(`itfuzz.feedback.semantic`); `ITFUZZ_SEMANTIC=0` turns them off.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Semantic coverage features (semantic.py): deterministic, value-free, bounded, switchable."""
+"""Semantic coverage features (feedback/semantic.py): deterministic, value-free, bounded, switchable."""
 from __future__ import annotations
 
 import json

@@ -39,7 +39,8 @@ def var(**cases):
     return Variant(tuple(cases.items()))
 
 
-# canonical-abi.md §1.1, "Checked examples (defs.py)"
+# Sizes, alignments and flattenings worked out from CanonicalABI.md (WebAssembly/component-model,
+# design/mvp/): §Alignment, §Element Size, §Flattening
 CHECKED = [
     ("record{a:u8,b:u32,c:u8}", rec(a=u8, b=u32, c=u8), 12, 4, ("i32",) * 3),
     ("record{a:u8,b:u64}", rec(a=u8, b=u64), 16, 8, ("i32", "i64")),
@@ -125,7 +126,8 @@ def test_variant_join_flattening():
     assert var(a=None).flat == ("i32",) and var(a=None).size == 1
 
 
-# -- an independent port of defs.py's despecialize / alignment / elem_size / flatten ----------
+# -- an independent port of the spec's reference definitions (design/mvp/canonical-abi/
+# definitions.py in WebAssembly/component-model): despecialize / alignment / elem_size / flatten
 
 def _despecialize(t):
     if isinstance(t, Tuple):

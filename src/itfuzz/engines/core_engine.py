@@ -39,7 +39,7 @@ def make_core_engine(kind: str, nan_canonicalization: bool = False):
     result the spec leaves open (any arithmetic NaN). Wasmtime with canonicalization makes it
     0x7fc00000 while the interpreter keeps sign and payload (as the hardware does), and the bits
     escape through ``reinterpret`` into integers and memory. Without it, all three engines and
-    the interpreter agree (tests/test_differential.py: test_nan_conversions_agree)."""
+    the interpreter agree (tests/oracles/test_differential.py: test_nan_conversions_agree)."""
     cfg = wasmtime.Config()
     cfg.cranelift_nan_canonicalization = nan_canonicalization
     if kind == "winch":

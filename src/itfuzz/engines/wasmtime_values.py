@@ -7,7 +7,7 @@ classes of its cases are pairwise disjoint: a payload-less case is `None` and a 
 its payload's class; otherwise it is *tagged* as `Variant(tag, payload)`.
 
 Converters are compiled once per type into closures. The way back (`from_wasmtime`) converts
-structure only and keeps leaves as they are, so the strict equality in `values` sees exactly
+structure only and keeps leaves as they are, so the strict equality of `itfuzz.model.values` sees exactly
 what wasmtime-py produced; a value of the wrong shape raises `ShapeError`.
 """
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Component text for a signature: the export `f` forwards to the host import `g`.
 
-Single shape (shared/reference/canonical-abi.md §6): a `libc` core module (memory, bump `realloc`
-that honours alignment and grows memory, `reset` as post-return), `canon lower` of `g`, a core
-module that forwards the flat params (or the spill pointer) and a return pointer when the result
-does not fit flat, and `canon lift` of `f`. Named types are defined, then imported with `eq`.
+Single shape (the calling convention of CanonicalABI.md in the WebAssembly/component-model
+repository: §Flattening, §`canon lift`, §`canon lower`): a `libc` core module (memory, bump
+`realloc` that honours alignment and grows memory, `reset` as post-return), `canon lower` of `g`,
+a core module that forwards the flat params (or the spill pointer) and a return pointer when the
+result does not fit flat, and `canon lift` of `f`. Named types are defined, then imported with `eq`.
 
 Composed shape (Wasmtime's `component_api` fuzzer): the same forwarder twice as nested
 components, each with its own `libc` memory and realloc. The callee imports the host's `g`; the

@@ -31,7 +31,7 @@ def scalar(cp: int) -> str:
     return chr(cp)
 
 
-# Leaf draws, shared by `ValueGen` and the generated static code (`static_gen`).
+# Leaf draws, shared by `ValueGen` and the generated static code (`itfuzz.static.gen`).
 def int_value(u: Unstructured, lo: int, hi: int) -> int:
     if u.ratio(1, 2):
         return u.choose((lo, hi, 0, 1, lo + 1, hi - 1, -1 if lo < 0 else 2))

@@ -1,9 +1,10 @@
 """The one interface-type model: immutable dataclass trees.
 
-Every type knows its canonical-ABI size, alignment and flattening (shared/reference/canonical-abi.md
-§1-2), renders as component type text (named kinds as `$tN` references) and as WIT, and is
-hashable, so it can key caches. Named kinds (record, variant, enum, flags) get their names from
-a `Names` table built per signature (see `component.py`).
+Every type knows its canonical-ABI size, alignment and flattening (CanonicalABI.md in the
+WebAssembly/component-model repository: §Alignment, §Element Size, §Flattening), renders as
+component type text (named kinds as `$tN` references) and as WIT, and is hashable, so it can key
+caches. Named kinds (record, variant, enum, flags) get their names from a `Names` table built per
+signature (see `itfuzz.generators.components`).
 """
 from __future__ import annotations
 

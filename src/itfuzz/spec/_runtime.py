@@ -1,5 +1,5 @@
-"""Entry into the OCaml runtime: the process-wide lock, start-up, the byte codec of PROTOCOL.md,
-host-function dispatch and deferred handle drops."""
+"""Entry into the OCaml runtime: the process-wide lock, start-up, the byte codec of
+spec_interp/host/PROTOCOL.md, host-function dispatch and deferred handle drops."""
 from __future__ import annotations
 
 import struct

@@ -1,20 +1,21 @@
 """`itfuzz gen-static`: interface types fixed at build time, written out as typed Python.
 
 Draws `count` distinct signatures (types + canonical options) with the ordinary signature
-generator (`case.decode_signature`) from a seeded PRNG and writes a package (by default
-`itfuzz/static/cases/`, git-ignored) of generated code. For every distinct type, once, in the
-module of the first case that uses it:
+generator (`itfuzz.generators.signatures.decode_signature`) from a seeded PRNG and writes a
+package (by default `itfuzz/static/cases/`, git-ignored) of generated code. For every distinct
+type, once, in the module of the first case that uses it:
 
 - a typed class where the kind needs one (frozen dataclass per record, `enum.Enum` per enum, a
   dataclass of `bool`s per flags, a tagged-union dataclass per variant) or a type alias (lists
   are `list[...]` or `bytes`, tuples `tuple[...]`, options `Some[T] | None`, results
   `Ok[T] | Err[E]`);
 - `arb_N(g)`: straight-line draws of a typed value spending exactly the bytes and fuel
-  `values.ValueGen.gen` would (leaf draws are the shared helpers of `values`);
+  `generators.valuegen.ValueGen.gen` would (leaf draws are the shared helpers of `valuegen`);
 - `tw_N` / `fw_N(x, path)`: to and from wasmtime-py's values, tagged or untagged as
-  `wasmtime_values` decides at generation time (`fw_N` raises `ShapeError`);
-- `tm_N`: to the `values` model (structure only), for the strict comparison;
-- `M_N`: the type as the `types` model (reports and checks) and `CONV_N`, the four functions.
+  `engines.wasmtime_values` decides at generation time (`fw_N` raises `ShapeError`);
+- `tm_N`: to the value model (`model.values`; structure only), for the strict comparison;
+- `M_N`: the type as the type model (`model.types`; reports and checks) and `CONV_N`, the four
+  functions.
 
 Modules `_sNNN.py` hold ten cases each (`CASES`, `StaticCase`s) and the types they introduce,
 importing older types from earlier modules, so a case loads only what it needs. `_wat.zlib`
