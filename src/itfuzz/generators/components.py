@@ -32,7 +32,7 @@ COUNTER_BUMP = """
 
 
 def heap_base(sig: Signature) -> int:
-    size = sig.result.size if sig.uses_retptr else 0
+    size = sig.result.size if sig.uses_retptr and sig.result is not None else 0
     return max(1024, align_to(RETBUF + size, 16))
 
 

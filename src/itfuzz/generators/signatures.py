@@ -39,12 +39,13 @@ def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES
 def _signature(u: Unstructured, composed: bool) -> Signature:
     shape = u.choose(SHAPES)
     encoding = u.choose(ENCODINGS)
-    shape_kw = {"shape": "composed" if composed else "single",
-                "callee_encoding": u.choose(ENCODINGS) if composed else None}
+    form = "composed" if composed else "single"
+    callee_encoding = u.choose(ENCODINGS) if composed else None
     tg = TypeGen(u, fuel=TYPE_FUEL)
     if shape == "echo":
         t = tg.gen()
-        return Signature((("x", t),), t, encoding, echo=True, **shape_kw)
+        return Signature((("x", t),), t, encoding, echo=True, shape=form,
+                         callee_encoding=callee_encoding)
     style = u.int_in_range(0, 5)
     if shape == "multi":
         params = [tg.gen() for _ in range(u.int_in_range(0, 5))]
@@ -56,7 +57,7 @@ def _signature(u: Unstructured, composed: bool) -> Signature:
             params.append(u.choose(ONE_FLAT))
         result = u.choose((None, u.choose(ONE_FLAT), u.choose(TWO_FLAT)))
     named = tuple((label(i, style), t) for i, t in enumerate(params))
-    return Signature(named, result, encoding, **shape_kw)
+    return Signature(named, result, encoding, shape=form, callee_encoding=callee_encoding)
 
 
 def decode_roundtrip(data: bytes) -> TestCase:

@@ -5,6 +5,7 @@ out of bytes yields zeros / the low end of a range instead of failing, so every 
 """
 from __future__ import annotations
 
+import builtins
 import struct
 
 
@@ -62,7 +63,7 @@ class Unstructured:
     def bool(self) -> bool:
         return self.u8() & 1 == 1
 
-    def ratio(self, num: int, den: int) -> bool:
+    def ratio(self, num: int, den: int) -> builtins.bool:  # `bool` is the method above
         """True with probability num/den (for uniform bytes)."""
         return self.int_in_range(1, den) <= num
 

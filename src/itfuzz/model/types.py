@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 MAX_FLAT_PARAMS = 16
 MAX_FLAT_RESULTS = 1
@@ -55,10 +56,15 @@ class Type:
     def has_pointer(self) -> bool:
         return self.kind in ("string", "list") or any(c.has_pointer for c in self.children())
 
-    # ABI, overridden per kind
-    size: int
-    align: int
-    flat: tuple[str, ...]
+    if TYPE_CHECKING:  # ABI, per kind: a cached property or a class attribute
+        @property
+        def size(self) -> int: ...
+
+        @property
+        def align(self) -> int: ...
+
+        @property
+        def flat(self) -> tuple[str, ...]: ...
 
     def comp(self, names: Names) -> str:
         """Component-model type text: named kinds and deep anonymous types by reference."""
@@ -70,6 +76,14 @@ class Type:
         raise NotImplementedError
 
     def wit(self, names: Names) -> str:
+        raise NotImplementedError
+
+    def definition(self, names: Names) -> str:
+        """A named kind's type text (`(type $Tn …)` declarations)."""
+        raise NotImplementedError
+
+    def wit_definition(self, names: Names, name: str) -> str:
+        """A named kind's WIT declaration."""
         raise NotImplementedError
 
 
@@ -432,7 +446,8 @@ def walk(t: Type):
 
 def kind_path(t: Type, limit: int = 4) -> str:
     """A short description of a type's shape, e.g. `list>variant>string`."""
-    parts, node = [], t
+    parts: list[str] = []
+    node: Type | None = t
     while node is not None and len(parts) < limit:
         parts.append(node.kind)
         kids = node.children()
