@@ -2,6 +2,9 @@
 
 The expected-failure tests assert that the round trip is clean, so they fail (xfail, strict)
 while the bug exists and start "passing" (an error under strict) once it is fixed upstream.
+Findings fixed in the release under test (`fixed_in`) are checked twice: here they must be gone
+(a regression guard, run in a child process since some crashed the process), and on the last
+release they were seen on they must still show (slow: that release's environment is made).
 """
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ import pytest
 from itfuzz import known_findings, targets
 from itfuzz.findings import Finding
 from itfuzz.known_findings import KNOWN, known
+from itfuzz.versions import release
 
+HERE = [k for k in KNOWN if not k.fixed_on(release())]  # show on the release under test
+GONE = [k for k in KNOWN if k.fixed_on(release())]
 K_IDS = [k.id for k in KNOWN]
 
 
@@ -25,7 +31,7 @@ def _own_reproducer(k):
                f"{first.id}'s and reproduces {first.signature})"))
 
 
-OWN = [_own_reproducer(k) for k in KNOWN]
+OWN = [_own_reproducer(k) for k in HERE]
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +48,15 @@ def data_of(k, repo_root):
 def test_known_table_is_consistent():
     assert len({k.id for k in KNOWN}) == len(KNOWN)
     assert len({k.signature for k in KNOWN}) == len(KNOWN)
-    for k in KNOWN:
+    for k in HERE:
         assert known(k.signature) is k
+    for k in GONE:
+        assert known(k.signature) is None  # a regression now: reported, not skipped
+    for k in KNOWN:
         assert k.target in targets.names(), k
         assert "|" in k.signature and k.title
     assert known("result-mismatch|u32:value:int->int") is None
-    assert known_findings.BY_SIGNATURE.keys() == {k.signature for k in KNOWN}
+    assert known_findings.BY_SIGNATURE.keys() == {s for k in KNOWN for s in (k.signature, *k.also)}
 
 
 @pytest.mark.parametrize("k", KNOWN, ids=K_IDS)
@@ -79,7 +88,7 @@ def _expected_failure(k):
         strict=True, raises=Finding, reason=f"{k.id}: {k.title}"))
 
 
-@pytest.mark.parametrize("k", [_expected_failure(k) for k in KNOWN])
+@pytest.mark.parametrize("k", [_expected_failure(k) for k in HERE])
 def test_known_finding_round_trip_is_clean(k, repo_root):
     """Fails while the bug exists (the reproducer raises its Finding)."""
     out = targets.get(k.target).execute(data_of(k, repo_root))
@@ -108,3 +117,30 @@ def test_rejected_value_with_both_ambiguities_is_k1():
         RoundTripOracle().run(Case(Signature((("x", t),), t, echo=True), (Call((v,), v),)))
     assert known(e.value.signature) is not None
     assert e.value.signature == "wasmtime-py-untagged|object"
+
+
+def _last_seen(k) -> str:
+    return k.seen_in.replace(",", " ").split()[-1].split("..")[-1]
+
+
+@pytest.mark.parametrize("k", GONE, ids=[k.id for k in GONE])
+def test_fixed_findings_are_gone_here(k, repo_root):
+    """A finding fixed upstream stays fixed on the release under test (run in a child)."""
+    from itfuzz.ops.isolate import run_isolated
+    (out,) = run_isolated(k.target, [str(repo_root / k.reproducer)], 60)
+    assert out.status in ("ok", "discarded"), (k.id, out.status, out.signature, out.detail[:500])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k", [pytest.param(k, id=k.id, marks=pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason=f"{k.id} on {_last_seen(k)}: {k.title}"))
+    for k in GONE])
+def test_fixed_findings_still_fail_where_seen(k, repo_root):
+    """Fails (xfail, strict) while the reproducer shows its finding on the last release it was
+    seen on: the registry's release range stays true."""
+    from itfuzz.ops.isolate import run_isolated
+    from itfuzz.ops.releases import release_python
+    python = str(release_python(_last_seen(k)))
+    (out,) = run_isolated(k.target, [str(repo_root / k.reproducer)], 60, python=python)
+    assert out.signature not in (k.signature, *k.also), (
+        f"{k.id} shows on {_last_seen(k)}: {out.detail[:300]}")

@@ -416,6 +416,9 @@ def main(argv=None) -> int:
     args = parse(argv)
     try:
         return args.fn(args)
+    except BrokenPipeError:  # `itfuzz show … | head`: the reader is gone, nothing is wrong
+        sys.stderr.close()
+        return 0
     except SystemExit as e:
         if isinstance(e.code, str):  # a usage or input error with its message
             print(e.code, file=sys.stderr)

@@ -24,6 +24,7 @@ class Known:
     reproducer: str  # path relative to the repository root
     seen_in: str = ""          # "FIRST..LAST" releases it showed on (`itfuzz sweep`)
     fixed_in: str | None = None  # the first release without it (None: not fixed)
+    also: tuple[str, ...] = ()   # other signatures of the same bug (other targets or paths)
 
     def fixed_on(self, release: tuple[int, int, int]) -> bool:
         return self.fixed_in is not None and release >= parse_version(self.fixed_in)
@@ -35,59 +36,89 @@ KNOWN = (
           "untagged option-like type (its classes include `object`) captures every later case: "
           "a valid value is rejected (ValueError: value not valid for this variant) or lowered "
           "as the wrong case",
-          "findings/K1-untagged-object.bin"),
+          "findings/K1-untagged-object.bin", seen_in="44.0.0..51.0.0"),
     Known("K2", "wasmtime-py-untagged|bool-int", "component_roundtrip",
           "wasmtime-py: in an untagged variant/result, a `bool` payload after an integer payload "
           "is lowered as the integer case (isinstance(True, int)), e.g. result<u32, bool> "
           "err(true) arrives as ok(1)",
-          "findings/K2-untagged-bool-int.bin"),
+          "findings/K2-untagged-bool-int.bin", seen_in="40.0.0..51.0.0"),
     Known("K12", "wasmtime-py-slow|variant-nesting", "component_roundtrip",
           "wasmtime-py: converting a value recomputes every variant's tagging from its cases' "
           "classes (VariantLikeType._tagged/add_classes, uncached) at each level, so the time "
           "doubles per nested variant/option/result: one round trip of a 20-deep "
           "result<option<…>, string> chain takes ~5 s; the oracle reports it from the type "
           "instead of timing out",
-          "findings/K12-wasmtime-py-exponential-variants.bin"),
+          "findings/K12-wasmtime-py-exponential-variants.bin", seen_in="39.0.0..51.0.0"),
     # host_api_misuse: invalid host values (see oracles/misuse.py)
     Known("K4", "misuse-accepted|int-range", "host_api_misuse",
           "wasmtime-py: an out-of-range Python int for an integer type is stored into a ctypes "
           "field, which wraps it silently: u8 300 arrives as 44, s64 2**70 as 0 (arguments and "
           "host results alike)",
-          "findings/K4-misuse-int-range.bin"),
+          "findings/K4-misuse-int-range.bin", seen_in="39.0.0..51.0.0"),
     Known("K5", "misuse-accepted|bool-for-int", "host_api_misuse",
           "wasmtime-py: integer converters test isinstance(val, int), so True/False are "
           "accepted for s8..u64 and arrive as 1/0",
-          "findings/K5-misuse-bool-for-int.bin"),
+          "findings/K5-misuse-bool-for-int.bin", seen_in="39.0.0..51.0.0"),
     Known("K6", "misuse-accepted|payload-on-empty-case", "host_api_misuse",
           "wasmtime-py: a tagged Variant(tag, payload) whose case has no payload is accepted "
           "and the payload silently dropped (VariantLikeType._lower)",
-          "findings/K6-misuse-payload-on-empty-case.bin"),
+          "findings/K6-misuse-payload-on-empty-case.bin", seen_in="39.0.0..51.0.0"),
     Known("K7", "misuse-accepted|record-extra-field", "host_api_misuse",
           "wasmtime-py: a Record with an attribute the record type lacks is accepted and the "
           "extra field silently dropped (RecordType.convert_to_c reads only known fields)",
-          "findings/K7-misuse-record-extra-field.bin"),
+          "findings/K7-misuse-record-extra-field.bin", seen_in="40.0.0..51.0.0"),
     Known("K8", "misuse-abort|char-surrogate", "host_api_misuse",
           "Wasmtime C API + wasmtime-py: a lone surrogate ('\\ud800') for `char` passes "
           "wasmtime-py's len()==1 check and aborts the process: crates/c-api/src/component/"
           "val.rs:304 char::from_u32(..).unwrap() panics (argument and host-result paths)",
-          "findings/K8-misuse-char-surrogate-abort.bin"),
+          "findings/K8-misuse-char-surrogate-abort.bin", seen_in="39.0.0..50.0.1",
+          fixed_in="51.0.0"),
     Known("K9", "misuse-store-poisoned|arg:WasmtimeError", "host_api_misuse",
           "Wasmtime: an argument rejected by Wasmtime itself (unknown enum name, unknown flag) "
           "raises WasmtimeError before any guest code runs, yet the store is poisoned: every "
           "later call, even of a fresh instance in that store, fails with 'cannot enter "
           "component instance'",
-          "findings/K9-misuse-enum-name-poisons-store.bin"),
+          "findings/K9-misuse-enum-name-poisons-store.bin", seen_in="40.0.0..41.0.0, 45.0.0..51.0.0"),
     Known("K10", "misuse-wrong-exception|AssertionError", "host_api_misuse",
           "wasmtime-py: a host function of a result-less func that returns a value is caught "
           "by `assert(result is None)` (AssertionError; silently accepted under python -O)",
-          "findings/K10-misuse-result-assert.bin"),
+          "findings/K10-misuse-result-assert.bin", seen_in="39.0.0..51.0.0"),
     Known("K11", "misuse-accepted|wrong-type:bool", "host_api_misuse",
           "wasmtime-py: K1 + K5 together: a bool that fits no case of an untagged variant is "
           "captured by an earlier case whose untagged option payload matches `object`, then "
           "lowered as an integer: for result<option<s16>, f64>, True arrives as ok(some(1))",
-          "findings/K11-misuse-bool-through-untagged.bin"),
+          "findings/K11-misuse-bool-through-untagged.bin", seen_in="44.0.0..51.0.0"),
 )
-BY_SIGNATURE = {k.signature: k for k in KNOWN}
+# Found by sweeping component_hostile and the seed corpora over older releases.
+KNOWN += (
+    Known("K13", "host-api-error|ValueError:value not valid for this variant", "component_hostile",
+          "wasmtime-py <= 43: VariantType, OptionType and ResultType list ValType before "
+          "VariantLikeType among their bases, so ValType's abstract add_classes (adds nothing) "
+          "shadows VariantLikeType.add_classes: a variant-like payload of an option/result/"
+          "variant adds no classes to the tagging decision, so values lose their case (a guest's "
+          "some(a) for option<variant{a}> reaches Python as None, i.e. none) or valid values are "
+          "rejected (ValueError: value not valid for this variant); fixed in 44.0.0",
+          "findings/K13-wasmtime-py-nested-variant-classes.bin", seen_in="39.0.0..43.0.0",
+          fixed_in="44.0.0",
+          also=("abi-host-value|ShapeError:expected a Variant, got NoneType None",
+                "call-error|ValueError:value not valid for this variant")),
+    Known("K14", "abort|crates/wasmtime/src/runtime/component/values.rs", "component_hostile",
+          "Wasmtime <= 43: lifting a `flags` whose bits go past its last label (a guest returns "
+          "flat 0x0fffffff for flags{f0}) panics in the dynamic value path "
+          "(runtime/component/values.rs:1031, 'out of bounds index'), aborting the process; "
+          "the spec ignores undefined flag bits; fixed in 44.0.0",
+          "findings/K14-flags-undefined-bits-panic.bin", seen_in="39.0.0..43.0.0",
+          fixed_in="44.0.0"),
+    Known("K15", "abort|SIGSEGV", "host_api_misuse",
+          "wasmtime-py <= 49: when a host function's result cannot be converted (a string with a "
+          "lone surrogate raises UnicodeEncodeError), the error path corrupts memory: segfault, "
+          "or 'double free or corruption' abort, by allocation luck on some releases only (the "
+          "target: 39, 41, 44; findings/K15-*.py: 39, 41, 42, 45, 49); 50.0.1 raises the "
+          "UnicodeEncodeError cleanly",
+          "findings/K15-host-result-surrogate-memory-corruption.bin",
+          seen_in="39.0.0, 41.0.0, 44.0.0", fixed_in="50.0.1", also=("abort|SIGABRT",)),
+)
+BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 
 
 def known(signature: str) -> Known | None:

@@ -64,6 +64,46 @@ class Literal:
         raise TypeError(f"no literal for {type(x).__name__}")
 
 
+HELPERS = '''def record(*fields):
+    r = Record()
+    for name, value in fields:
+        setattr(r, name, value)
+    return r
+
+
+def nan(bits):
+    return struct.unpack("<d", struct.pack("<Q", bits))[0]
+
+'''
+SAME = '''def same(a, b):
+    """Strict equality of wasmtime-py values."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, Record):
+        return vars(a).keys() == vars(b).keys() and all(
+            same(v, getattr(b, k)) for k, v in vars(a).items())
+    if isinstance(a, Variant):
+        return a.tag == b.tag and same(a.payload, b.payload)
+    return a == b
+
+
+'''
+
+
+def _b64(wat: str) -> str:
+    """The component's binary (via wasm-tools), base64."""
+    import base64
+
+    from itfuzz.spec.tools import wat2wasm
+    return base64.b64encode(wat2wasm(wat)).decode()
+
+
 def _quote_block(text: str) -> str:
     return 'r"""' + text + '"""' if '"""' not in text and not text.endswith("\\") else repr(text)
 
@@ -113,6 +153,7 @@ def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
     return f'''#!/usr/bin/env python3
 """{doc}
 """
+import base64
 import math
 import struct
 import sys
@@ -121,23 +162,15 @@ import wasmtime
 from wasmtime.component import Component, Linker, Record, Variant
 
 WAT = {_quote_block(wat)}
+# The same component in binary: every wasmtime-py release from 39.0.0 on accepts it.
+COMPONENT = base64.b64decode({_b64(wat)!r})
 
 PARAMS = {params!r}
 HAS_RESULT = {sig.result is not None}
 POST_RETURN_COUNTERS = {counters!r}
 
 
-def record(*fields):
-    r = Record()
-    for name, value in fields:
-        setattr(r, name, value)
-    return r
-
-
-def nan(bits):
-    return struct.unpack("<d", struct.pack("<Q", bits))[0]
-
-
+{HELPERS}
 {chr(10).join(lit.parts)}
 # (arguments of f, value the host g returns) per call
 CALLS = [
@@ -145,25 +178,7 @@ CALLS = [
 ]
 
 
-def same(a, b):
-    """Strict equality of wasmtime-py values."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, Record):
-        return vars(a).keys() == vars(b).keys() and all(
-            same(v, getattr(b, k)) for k, v in vars(a).items())
-    if isinstance(a, Variant):
-        return a.tag == b.tag and same(a.payload, b.payload)
-    return a == b
-
-
-class HostCheckFailed(Exception):
+{SAME}class HostCheckFailed(Exception):
     pass
 
 
@@ -175,7 +190,7 @@ def fail(n, check, what):
 def main():
     engine = wasmtime.Engine()
     store = wasmtime.Store(engine)
-    component = Component(engine, WAT)
+    component = Component(engine, COMPONENT)
     linker = Linker(engine)
     state = {{"args": None, "ret": None, "count": 0, "failure": None}}
 
@@ -217,6 +232,7 @@ def main():
             return fail(n, "result-mismatch", f"f returned {{out!r}}, expected {{want!r}}")
         for name, count in counters:
             got = count(store)
+            count.post_return(store)
             if got != n + 1:
                 return fail(n, "post-return-count",
                             f"{{name}} is {{got}} after {{n + 1}} call(s): post-return must run "
@@ -230,8 +246,14 @@ if __name__ == "__main__":
 '''
 
 
+def _hostile(case, finding: Finding | None, source: str = "") -> str:
+    from itfuzz.ops.hostile_script import hostile_script
+    return hostile_script(case, finding, source)
+
+
 WRITERS: dict[str, Callable] = {
     "component_roundtrip": roundtrip_script,
+    "component_hostile": _hostile,
 }
 
 

@@ -52,6 +52,7 @@ class _HostState:
 
     calls: list = field(default_factory=list)
     error: str = ""
+    error_class: str = ""  # value-free: the exception's class and message without the path
     entered: int = 0  # adapter: times the callee's core code started
 
 
@@ -103,6 +104,7 @@ class HostileOracle:
                     host.calls.append(tuple(c(a) for c, a in zip(convs, args)))
                 except Exception as e:  # a wasmtime-py value of the wrong shape
                     host.error = f"{type(e).__name__}: {first_line(e)}"
+                    host.error_class = f"{type(e).__name__}:{str(e).split(': ', 1)[-1]}"
             linker.root().add_func("g", g)
         if case.direction == "adapter":
             def entered(store):
@@ -187,7 +189,7 @@ class HostileOracle:
         status, got = self._call(store, instance.get_func(store, "run"), (), case, entry.wat)
         want = case.expected
         if host.error:
-            raise self.finding("abi-host-value", normalize_error(host.error) or "",
+            raise self.finding("abi-host-value", normalize_error(host.error_class) or "",
                                f"wasmtime-py handed the host a value of the wrong shape: "
                                f"{host.error}", case, entry.wat)
         if want.trap is not None and host.calls:
@@ -241,6 +243,8 @@ class HostileOracle:
         report = bytes.fromhex(text)
         reallocs = _realloc_log(report)
         expected = [(c.old_ptr, c.old_size, c.align, c.new_size, c.result) for c in want.reallocs]
+        # the guest logs the first MAX_LOG calls and counts the rest (as `_realloc_log` reads it)
+        expected = expected[:MAX_LOG] + [(-1,) * 5] * (len(expected) - MAX_LOG)
         if reallocs != expected:
             i = next((i for i, (a, b) in enumerate(zip(expected, reallocs)) if a != b),
                      min(len(expected), len(reallocs)))
