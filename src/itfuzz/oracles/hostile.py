@@ -104,7 +104,7 @@ class HostileOracle:
                     host.calls.append(tuple(c(a) for c, a in zip(convs, args)))
                 except Exception as e:  # a wasmtime-py value of the wrong shape
                     host.error = f"{type(e).__name__}: {first_line(e)}"
-                    host.error_class = f"{type(e).__name__}:{str(e).split(': ', 1)[-1]}"
+                    host.error_class = _error_class(e)
             linker.root().add_func("g", g)
         if case.direction == "adapter":
             def entered(store):
@@ -174,7 +174,7 @@ class HostileOracle:
         try:
             value = from_wasmtime(t, "result")(got)
         except Exception as e:
-            raise self.finding("abi-host-value", type(e).__name__,
+            raise self.finding("abi-host-value", normalize_error(_error_class(e)) or "",
                                f"wasmtime-py returned a value of the wrong shape: {e}", case,
                                entry.wat) from None
         m = diff(t, want.values[0], value, "result")
@@ -297,6 +297,11 @@ class HostileOracle:
                 wat: str) -> Finding:
         return Finding(check, detail, message, target=self.target, wit=case.sig.wit(), wat=wat,
                        values=describe_case(case), engine=f"wasmtime {wasmtime_version()}")
+
+
+def _error_class(e: BaseException) -> str:
+    """Value-free class of a conversion error: its type and message without the value path."""
+    return f"{type(e).__name__}:{str(e).split(': ', 1)[-1]}"
 
 
 def describe_case(case: HostileCase) -> str:
