@@ -280,7 +280,7 @@ def test_known_char_surrogate_abort_fixed():
     import sys
     env = dict(os.environ, ITFUZZ_MISUSE_RUN_ABORTS="1", RUST_BACKTRACE="0",
                PYTHONPATH=str(ROOT / "src"))
-    p = subprocess.run([sys.executable, "-m", "itfuzz.cli", "repro", "host_api_misuse",
+    p = subprocess.run([sys.executable, "-m", "itfuzz.cli", "repro", "--in-process", "host_api_misuse",
                         str(ROOT / "findings" / "K8-misuse-char-surrogate-abort.bin")],
                        capture_output=True, text=True, env=env, timeout=120)
     if p.returncode < 0 or p.returncode == 134:
