@@ -35,6 +35,7 @@ from itfuzz.generators.core_modules import (
 from itfuzz.generators.signatures import decode_roundtrip
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.lru import LRU
+from itfuzz.spec.tools import wat2wasm
 from itfuzz.spec.values import Value
 
 ENGINES = ("cranelift", "winch", "pulley")
@@ -97,10 +98,8 @@ _component_cache: LRU = LRU(256)  # round-trip input bytes → its core modules
 def _component_core_modules(case_bytes: bytes) -> list[bytes]:
     """The core modules of the round-trip component that ``case_bytes`` decodes to (cached)."""
     def make() -> list[bytes]:
-        import wasmtime  # only its WAT parser (the `wat` crate), in process
-
-        text = component_text(decode_roundtrip(case_bytes).sig)
-        binary = bytes(wasmtime.wat2wasm(text))
+        # wasm-tools, not the release under test's parser: old releases reject our text
+        binary = wat2wasm(component_text(decode_roundtrip(case_bytes).sig))
         return [bound_memories(m, MAX_MEMORY_PAGES) for m in component_modules(binary)]
     return _component_cache.get_or_make(case_bytes, make)
 
