@@ -38,9 +38,6 @@ ALLOWED = {
     ("itfuzz.oracles.differential", "itfuzz.feedback.semantic"):
         "the oracle reports the interpreter's executed opcodes to libFuzzer itself "
         "(semantic.report_opcodes); the target should hand it the reporter instead",
-    ("itfuzz.generators.core_cases", "wasmtime"):
-        "the 'component' source parses the round-trip component's WAT with wasmtime.wat2wasm "
-        "(in process; wasm-tools gives the same bytes but costs a process per module)",
 }
 
 
