@@ -34,11 +34,7 @@ PRIVATE_WASMTIME_OK = ("engines",)
 
 # Imports that break a rule and wait for a design decision (each must still exist: remove the
 # entry when the import goes).
-ALLOWED = {
-    ("itfuzz.oracles.differential", "itfuzz.feedback.semantic"):
-        "the oracle reports the interpreter's executed opcodes to libFuzzer itself "
-        "(semantic.report_opcodes); the target should hand it the reporter instead",
-}
+ALLOWED: dict = {}
 
 
 @dataclass(frozen=True)

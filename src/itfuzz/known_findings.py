@@ -36,7 +36,7 @@ KNOWN = (
           "untagged option-like type (its classes include `object`) captures every later case: "
           "a valid value is rejected (ValueError: value not valid for this variant) or lowered "
           "as the wrong case",
-          "findings/K1-untagged-object.bin", seen_in="44.0.0..51.0.0"),
+          "findings/K1-untagged-object.bin", seen_in="39.0.0, 44.0.0..51.0.0"),
     Known("K2", "wasmtime-py-untagged|bool-int", "component_roundtrip",
           "wasmtime-py: in an untagged variant/result, a `bool` payload after an integer payload "
           "is lowered as the integer case (isinstance(True, int)), e.g. result<u32, bool> "
@@ -100,8 +100,11 @@ KNOWN += (
           "rejected (ValueError: value not valid for this variant); fixed in 44.0.0",
           "findings/K13-wasmtime-py-nested-variant-classes.bin", seen_in="39.0.0..43.0.0",
           fixed_in="44.0.0",
+          # the same bug seen through the other targets (a valid value rejected or lost)
           also=("abi-host-value|ShapeError:expected a Variant, got NoneType None",
-                "call-error|ValueError:value not valid for this variant")),
+                "call-error|ValueError:value not valid for this variant",
+                "misuse-after-failed|ret-same-store:call-error",
+                "misuse-store-poisoned|arg:ValueError", "misuse-store-poisoned|arg:TypeError")),
     Known("K14", "abort|crates/wasmtime/src/runtime/component/values.rs", "component_hostile",
           "Wasmtime <= 43: lifting a `flags` whose bits go past its last label (a guest returns "
           "flat 0x0fffffff for flags{f0}) panics in the dynamic value path "
@@ -117,6 +120,22 @@ KNOWN += (
           "UnicodeEncodeError cleanly",
           "findings/K15-host-result-surrogate-memory-corruption.bin",
           seen_in="39.0.0, 41.0.0, 44.0.0", fixed_in="50.0.1", also=("abort|SIGABRT",)),
+)
+KNOWN += (
+    Known("K16", "abi-missing-trap|string-misaligned", "component_hostile",
+          "Wasmtime <= 43: a utf16 or latin1+utf16 string lifted from an odd pointer is accepted; "
+          "the Canonical ABI requires 2-byte alignment and traps (44.0.0 and later: 'string "
+          "pointer not aligned to 2')",
+          "findings/K16-string-misaligned-accepted.bin", seen_in="39.0.0..43.0.0",
+          fixed_in="44.0.0"),
+    Known("K17", "abi-missing-trap|realloc-oob", "component_hostile",
+          "Wasmtime <= 43: the fused adapter's utf8 -> latin1+utf16 transcoder does not check "
+          "the callee realloc's answer when it grows the buffer (realloc(0xffd0, 48, 2, 96) -> "
+          "0xffd0 ends past a 64 KiB memory): it writes out of bounds and the process segfaults "
+          "(standalone script) or the callee is entered (harness); the spec traps; 44.0.0 "
+          "traps ('string content out-of-bounds')",
+          "findings/K17-adapter-transcode-realloc-oob.bin", seen_in="39.0.0..43.0.0",
+          fixed_in="44.0.0"),
 )
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 

@@ -119,17 +119,26 @@ def test_cli_rejects_a_bad_release(capsys):
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("ITFUZZ_OFFLINE") == "1", reason="needs PyPI for old releases")
 def test_sweep_of_the_shipped_reproducers_over_real_releases(capsys):
-    """K1/K2 (wasmtime-py) and K8 (C API abort) on the oldest supported, a middle and the pinned
-    release: the ranges measured when they were registered (see known_findings)."""
+    """K1/K2 (wasmtime-py), K13 (wasmtime-py <= 43) and K8 (C API abort, fixed in 51) on the
+    oldest supported, a middle and the pinned release: the ranges measured when they were
+    registered (see known_findings; 39 rejects K1's and K2's kebab names: a release limit)."""
     rc = cli.main(["sweep", "component_roundtrip", str(ROOT / "findings/K1-untagged-object.bin"),
                    str(ROOT / "findings/K2-untagged-bool-int.bin"), "--versions",
                    "39.0.0,44.0.0,50.0.1", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 1
     cells = {Path(i["file"]).name: i["cells"] for i in out["inputs"]}
-    for v in ("39.0.0", "44.0.0", "50.0.1"):
+    for v in ("44.0.0", "50.0.1"):
         assert cells["K1-untagged-object.bin"][v]["signature"] == "wasmtime-py-untagged|object"
         assert cells["K2-untagged-bool-int.bin"][v]["signature"] == "wasmtime-py-untagged|bool-int"
+    for name in ("K1-untagged-object.bin", "K2-untagged-bool-int.bin"):
+        assert cells[name]["39.0.0"]["status"] == "discarded"
+    rc = cli.main(["sweep", "component_hostile",
+                   str(ROOT / "findings/K13-wasmtime-py-nested-variant-classes.bin"),
+                   "--versions", "43.0.0,44.0.0", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["inputs"][0]["first_showing"] == "43.0.0"
+    assert out["inputs"][0]["first_fixed"] == "44.0.0"
     rc = cli.main(["sweep", "host_api_misuse", str(ROOT / "findings/K8-misuse-char-surrogate-abort.bin"),
                    "--versions", "39.0.0,50.0.1", "--json"])
     out = json.loads(capsys.readouterr().out)

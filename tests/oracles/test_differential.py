@@ -352,10 +352,14 @@ def test_each_engine_really_compiles_differently():
         make_core_engine("v8")
 
 
-def test_interpreter_opcodes_reported_as_features(oracle, monkeypatch):
-    from itfuzz.feedback import semantic
+def test_interpreter_opcodes_reported_as_features():
     seen = []
-    monkeypatch.setattr(semantic, "report_opcodes", lambda counts: seen.append(dict(counts)))
+    oracle = DifferentialOracle(on_opcodes=lambda counts: seen.append(dict(counts)))
     oracle.run(case_of(KINDS_WAT, ("rem", i32(5)), ("store", i32(1), i32(2))))
     assert len(seen) == 1
     assert seen[0][0x6F] == 1 and seen[0][0x3A] == 1  # i32.rem_s, i32.store8
+
+
+def test_the_target_hands_its_oracle_the_opcode_reporter():
+    from itfuzz.feedback import semantic
+    assert targets.get("differential_spec").oracle.on_opcodes is semantic.report_opcodes

@@ -12,7 +12,7 @@ import hashlib
 from itfuzz.engines.wasmtime_values import to_wasmtime
 from itfuzz.findings import Finding
 from itfuzz.generators.hostile_components import hostile_component_text
-from itfuzz.ops.reproducer import HELPERS, SAME, Literal, Unsupported, _b64, _indent, _quote_block
+from itfuzz.ops.script_parts import HELPERS, SAME, Literal, Unsupported, _b64, _indent, _quote_block
 from itfuzz.oracles.hostile import _hex_answers, _hex_flat, describe_case
 
 BODY = '''

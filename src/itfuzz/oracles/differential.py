@@ -57,7 +57,8 @@ class DifferentialOracle:
     target = "differential_spec"
 
     def __init__(self, cache_size: int = 512, spec_fuel: int = SPEC_FUEL,
-                 tamper: Callable | None = None, nan_canonicalization: bool = False) -> None:
+                 tamper: Callable | None = None, nan_canonicalization: bool = False,
+                 on_opcodes: Callable[[Counter], None] | None = None) -> None:
         from itfuzz import spec
         spec.init()  # the OCaml runtime starts before any Wasmtime engine (signal handlers)
         self.spec, self.spec_fuel = spec, spec_fuel
@@ -66,6 +67,7 @@ class DifferentialOracle:
         self.tamper = tamper
         self.nan_canonicalization = nan_canonicalization  # Wasmtime's; see make_core_engine
         self.stats: Counter = Counter()
+        self.on_opcodes = on_opcodes  # gets the executed opcodes of each input (feedback)
 
     # -- preparation -------------------------------------------------------------------------
     def engine(self, kind: str):
@@ -274,9 +276,9 @@ class DifferentialOracle:
         executed: Counter = Counter()
         try:
             self._run_calls(case, spec_side, wasm_side, done, executed)
-        finally:  # interpreter opcodes as libFuzzer features (no-op outside `itfuzz fuzz`)
-            from itfuzz.feedback import semantic
-            semantic.report_opcodes(executed)
+        finally:  # interpreter opcodes as libFuzzer features (the target's reporter)
+            if self.on_opcodes is not None:
+                self.on_opcodes(executed)
 
     def _run_calls(self, case: CoreCase, spec_side: _Side, wasm_side: _Side, done: list,
                    executed: Counter) -> None:
