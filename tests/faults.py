@@ -184,3 +184,81 @@ def plant_bench_bug(name: str) -> Iterator[Any]:
         yield plant
     finally:
         undo()
+
+
+# -- component_hostile: the guest's text, the canonical-ABI model, the verdict --------------------
+# The hostile target judges Wasmtime by the model's verdict, computed when the input is decoded:
+# plant a model fault *before* decoding (`decode_hostile_case`), and compile with a fresh oracle
+# (its cache is keyed by the component text).
+
+def plant_hostile_component_text(monkeypatch, transform: Callable[[str, Any, str], str]) -> None:
+    """Make `itfuzz.oracles.hostile` compile `transform(wat, sig, direction)` instead of the
+    generated hostile component (a realloc that logs a wrong argument, a callee that traps after
+    it was entered, ...). A transform that changes nothing fails the test."""
+    from itfuzz.generators.hostile_components import hostile_component_text
+    from itfuzz.oracles import hostile
+
+    def planted(sig, direction: str) -> str:
+        wat = hostile_component_text(sig, direction)
+        new = transform(wat, sig, direction)
+        assert new != wat, "the fault was not applied: the component text is unchanged"
+        return new
+    monkeypatch.setattr(hostile, "hostile_component_text", planted)
+
+
+ABI_MODEL_FAULTS = ("accept-bad-discriminant", "realloc-oob-off-by-one")
+
+
+def plant_abi_model(monkeypatch, fault: str) -> None:
+    """Break one rule of the canonical-ABI model (`itfuzz.abi`):
+
+    - "accept-bad-discriminant": `load_variant` and `lift_flat_variant` lose their
+      ``case_index >= len(cases)`` trap; an out-of-range discriminant reads as the last case
+      (the model gives a value where the spec traps).
+    - "realloc-oob-off-by-one": the realloc result check traps when the block ends exactly at
+      the end of memory (``>=`` for ``>``: the model traps where the spec gives a value).
+    """
+    import itertools
+
+    # by module path: `itfuzz.abi` re-exports a function named `load`
+    context, flat, layout, load = (importlib.import_module(f"itfuzz.abi.{m}")
+                                   for m in ("context", "flat", "layout", "load"))
+    if fault == "accept-bad-discriminant":
+        lift_variant, load_variant = flat._LIFTERS["variant"], load._LOADERS["variant"]
+
+        def lenient_lift(cx, vi, t):
+            n = len(layout.variant_info(t).cases)
+            first = next(vi)
+            return lift_variant(cx, itertools.chain([min(first, n - 1)], vi), t)
+
+        def lenient_load(cx, ptr, t):
+            info = layout.variant_info(t)
+            n, size = len(info.cases), info.disc_size
+            old = bytes(cx.memory[ptr:ptr + size])
+            if int.from_bytes(old, "little") < n:
+                return load_variant(cx, ptr, t)
+            cx.memory[ptr:ptr + size] = (n - 1).to_bytes(size, "little")
+            try:
+                return load_variant(cx, ptr, t)
+            finally:
+                cx.memory[ptr:ptr + size] = old
+        monkeypatch.setitem(flat._LIFTERS, "variant", lenient_lift)
+        monkeypatch.setitem(load._LOADERS, "variant", lenient_load)
+    elif fault == "realloc-oob-off-by-one":
+        call_realloc = context.Context.call_realloc
+
+        def strict(self, old_ptr, old_size, align, new_size):
+            ptr = call_realloc(self, old_ptr, old_size, align, new_size)
+            if ptr + new_size >= len(self.memory):
+                raise context.Trap("realloc-oob", f"{ptr:#x} + {new_size} (planted off-by-one)")
+            return ptr
+        monkeypatch.setattr(context.Context, "call_realloc", strict)
+    else:
+        raise ValueError(f"unknown ABI model fault {fault!r}; faults: {ABI_MODEL_FAULTS}")
+
+
+def plant_verdict(case, **changes):
+    """`case` (a `HostileCase`) with its verdict changed (`values`, `trap`, `reallocs`,
+    `memory`, ...): a model that said something else, without patching the model."""
+    import dataclasses
+    return dataclasses.replace(case, expected=dataclasses.replace(case.expected, **changes))
