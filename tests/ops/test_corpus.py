@@ -72,3 +72,52 @@ def test_corpus_covers_flat_count_boundaries(features, feature):
 
 def test_corpus_covers_calls_with_and_without_echo(features):
     assert {"echo:True", "echo:False"} <= features
+
+
+# -- component_hostile: every trap reason per direction, every adapter encoding pair -------------
+# The reasons each direction can reach (itfuzz.abi.errors.REASONS):
+# - lift-result, lift-args: every reason of lifting (a guest's flat values and memory image),
+#   none of realloc's (lifting calls no realloc);
+# - lower-args: valid host values, so only the realloc answers can make a trap, and the result
+#   checks after each realloc are the only trap_ifs (params have no out-param, so no pointer-*);
+# - adapter: lifting from the caller (every lifting reason), then lowering into the callee with
+#   the hostile realloc (both realloc reasons).
+# `realloc-trap` (the guest's realloc itself trapping) is not reachable by design: the generated
+# realloc answers from a table and never traps; the model raises it only for more than
+# MAX_REALLOCS calls, and such a case is not run (its `note` makes the oracle discard it).
+HOSTILE = "component_hostile"
+LIFT_REASONS = ("bad-discriminant", "char-not-scalar", "string-too-long", "string-misaligned",
+                "string-oob", "utf8-invalid", "utf16-invalid", "list-too-long",
+                "list-misaligned", "list-oob", "pointer-misaligned", "pointer-oob")
+REALLOC_REASONS = ("realloc-misaligned", "realloc-oob")
+HOSTILE_REASONS = {"lift-result": LIFT_REASONS, "lift-args": LIFT_REASONS,
+                   "lower-args": REALLOC_REASONS, "adapter": LIFT_REASONS + REALLOC_REASONS}
+
+
+@pytest.fixture(scope="module")
+def hostile_cases(repo_root):
+    from itfuzz.generators.hostile import decode_hostile_case
+    d = repo_root / "corpus" / HOSTILE
+    files = sorted(p for p in d.iterdir() if p.is_file())
+    assert files, f"{d} is empty"
+    return [decode_hostile_case(p.read_bytes()) for p in files]
+
+
+def test_hostile_reason_lists_cover_the_model():
+    from itfuzz.abi.errors import REASONS
+    from itfuzz.generators.hostile import DIRECTIONS
+    assert set(HOSTILE_REASONS) == set(DIRECTIONS)
+    assert {r for rs in HOSTILE_REASONS.values() for r in rs} == set(REASONS) - {"realloc-trap"}
+
+
+@pytest.mark.parametrize("direction,reason", [(d, r) for d, rs in HOSTILE_REASONS.items()
+                                              for r in rs + ("value",)])
+def test_hostile_corpus_covers_every_reachable_trap_reason(hostile_cases, direction, reason):
+    verdicts = {c.expected.trap or "value" for c in hostile_cases
+                if c.direction == direction and not c.note}
+    assert reason in verdicts, sorted(verdicts)
+
+
+def test_hostile_corpus_covers_every_adapter_encoding_pair(hostile_cases):
+    pairs = {c.sig.encoding_pair for c in hostile_cases if c.direction == "adapter" and not c.note}
+    assert pairs == {(a, b) for a in ENCODINGS for b in ENCODINGS}
