@@ -137,6 +137,13 @@ KNOWN += (
           "traps ('string content out-of-bounds')",
           "findings/K17-adapter-transcode-realloc-oob.bin", seen_in="39.0.0..43.0.0",
           fixed_in="44.0.0"),
+    Known("K18", "abi-memory|released", "component_hostile",
+          "Wasmtime: the fused adapter transcoding a utf8 string of 16 bytes or more into a "
+          "latin1+utf16 callee leaves UTF-8 bytes of the source in the callee's buffer past the "
+          "Latin-1 text (the part realloc takes back when it shrinks the buffer); the spec "
+          "writes only the Latin-1 bytes. The callee sees its caller's encoding of the string "
+          "in memory it did not get. Found on 50.0.1 by the layout-agreement run",
+          "findings/K18-adapter-latin1-leftover-source-bytes.bin", seen_in="39.0.0..51.0.0"),
 )
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 

@@ -115,9 +115,10 @@ def scratch_offsets(oracle: HostileOracle, case: HostileCase) -> list[int]:
 
 
 def is_transcoder_scratch(oracle: HostileOracle, case: HostileCase, f: Finding) -> bool:
-    """Is `f` the known utf8-to-latin1 disagreement: guest memory differing only in bytes a
-    realloc released, in an adapter case from a utf8 caller to a latin1+utf16 callee?"""
-    if (f.signature != "abi-memory|byte" or case.direction != "adapter"
+    """Is `f` the known utf8-to-latin1 disagreement (K18): guest memory differing only in bytes
+    a realloc released (checked here independently of the oracle's own classification), in an
+    adapter case from a utf8 caller to a latin1+utf16 callee?"""
+    if (f.signature != "abi-memory|released" or case.direction != "adapter"
             or case.sig.encoding_pair != ("utf8", "latin1+utf16")):
         return False
     ranges = released(case)

@@ -82,6 +82,8 @@ def hostile_case_features(case) -> set[str]:
     model's verdict (every trap reason is a feature, per direction and encoding)."""
     d, enc, v = case.direction, case.sig.encoding, case.expected
     out = {f"direction:{d}", f"{d}:{enc}", f"verdict:{d}:{v.name}", f"verdict:{enc}:{v.name}"}
+    if case.sig.callee_encoding:  # the adapter: its transcoding pair
+        out.add(f"pair:{enc}->{case.sig.callee_encoding}")
     if case.note:
         return out | {"no-case"}
     for t in case.types:

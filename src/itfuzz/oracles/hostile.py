@@ -13,7 +13,8 @@ store, ``init`` hands the image, flat values and realloc answers to the guest, t
 
 Findings: ``abi-missing-trap|REASON`` (Wasmtime returned where the spec traps),
 ``abi-extra-trap|…`` (Wasmtime trapped where the spec gives a value), ``abi-value|…``,
-``abi-realloc-log|…``, ``abi-flat|…``, ``abi-memory|…``, ``abi-host-calls|…``.
+``abi-realloc-log|…``, ``abi-flat|…``, ``abi-memory|byte`` (or ``|released`` when every
+differing byte lies in a block `realloc` gave back), ``abi-host-calls|…``.
 """
 from __future__ import annotations
 
@@ -266,11 +267,16 @@ class HostileOracle:
                                case, entry.wat)
         memory = report[-len(want.memory):]
         if memory != want.memory:
-            i = next(i for i, (a, b) in enumerate(zip(want.memory, memory)) if a != b)
-            raise self.finding("abi-memory", "byte",
-                               f"guest memory differs first at {i:#x}: spec "
-                               f"{want.memory[i:i + 16].hex()}, Wasmtime wrote "
-                               f"{memory[i:i + 16].hex()}", case, entry.wat)
+            diffs = [i for i, (a, b) in enumerate(zip(want.memory, memory)) if a != b]
+            i = diffs[0]
+            released = released_ranges(want.reallocs)
+            where = "released" if all(any(lo <= d < hi for lo, hi in released) for d in diffs) \
+                else "byte"
+            raise self.finding("abi-memory", where,
+                               f"guest memory differs at {len(diffs)} byte(s), first at {i:#x}"
+                               + (" (all in blocks realloc gave back)" if where == "released"
+                                  else "") + f": spec {want.memory[i:i + 16].hex()}, Wasmtime "
+                               f"wrote {memory[i:i + 16].hex()}", case, entry.wat)
 
     def _trap_agreement(self, case: HostileCase, entry: _Compiled, want: Verdict, status: str,
                         got: Any) -> bool:
@@ -297,6 +303,21 @@ class HostileOracle:
                 wat: str) -> Finding:
         return Finding(check, detail, message, target=self.target, wit=case.sig.wit(), wat=wat,
                        values=describe_case(case), engine=f"wasmtime {wasmtime_version()}")
+
+
+def released_ranges(reallocs) -> list[tuple[int, int]]:
+    """The bytes a realloc gave back: each resized block's old range minus its new one."""
+    out = []
+    for c in reallocs:
+        if c.old_ptr == 0:
+            continue
+        old_lo, old_hi = c.old_ptr, c.old_ptr + c.old_size
+        new_lo, new_hi = c.result, c.result + c.new_size
+        if new_hi <= old_lo or new_lo >= old_hi:
+            out.append((old_lo, old_hi))
+        else:
+            out += [r for r in ((old_lo, new_lo), (new_hi, old_hi)) if r[0] < r[1]]
+    return out
 
 
 def _error_class(e: BaseException) -> str:
