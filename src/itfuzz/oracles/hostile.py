@@ -26,7 +26,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz.engines.compat import call_func, compile_component, release_limitation
+from itfuzz.engines.compat import call_func
 from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
 from itfuzz.engines.wasmtime_values import ambiguities, from_wasmtime, to_wasmtime, wasmtime_py_work
 from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
@@ -42,6 +42,7 @@ from itfuzz.generators.hostile_components import (
 )
 from itfuzz.lru import LRU
 from itfuzz.model.values import diff
+from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
 
 SLOW_WORK = 50000  # wasmtime-py's variant conversion work above which a case is discarded (K12)
@@ -83,18 +84,8 @@ class HostileOracle:
         return self.cache.get_or_make(wat, lambda: self._compile(case, wat))
 
     def _compile(self, case: HostileCase, wat: str) -> _Compiled:
-        self.stats["compiles"] += 1
-        try:
-            component = compile_component(self.engine, wat)
-        except wasmtime.WasmtimeError as e:
-            limit = release_limitation(e)
-            if limit:
-                self.stats[f"discard:release-limit:{limit}"] = (
-                    self.stats.get(f"discard:release-limit:{limit}", 0) + 1)
-                raise Discard(f"release-limit:{limit}") from None
-            raise self.finding("compile", normalize_error(first_line(e)) or "",
-                               f"Wasmtime rejected a valid component: {first_line(e, 500)}",
-                               case, wat) from None
+        component = compile_checked(self.engine, wat, self.stats,
+                                    lambda c, d, m: self.finding(c, d, m, case, wat))
         linker = wc.Linker(self.engine)
         host = _HostState()
         if case.direction == "lift-args":

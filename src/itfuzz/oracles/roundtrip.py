@@ -15,7 +15,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz.engines.compat import call_func, compile_component, release_limitation
+from itfuzz.engines.compat import call_func
 from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
 from itfuzz.engines.wasmtime_values import (
     ShapeError,
@@ -31,6 +31,7 @@ from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.values import diff
 from itfuzz.oracles import reflection
+from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
 
 # wasmtime-py's untagged variant dispatch is ambiguous for some types (see `ambiguity`); the
@@ -120,18 +121,8 @@ class RoundTripOracle:
             raise self.finding(SLOW, "variant-nesting",
                                f"wasmtime-py would make ~{work} uncached add_classes/_tagged "
                                f"calls per value (exponential in variant nesting)", sig, wat)
-        self.stats["compiles"] += 1
-        try:
-            component = compile_component(self.engine, wat)
-        except wasmtime.WasmtimeError as e:
-            limit = release_limitation(e)
-            if limit:
-                self.stats[f"discard:release-limit:{limit}"] = (
-                    self.stats.get(f"discard:release-limit:{limit}", 0) + 1)
-                raise Discard(f"release-limit:{limit}") from None
-            raise self.finding("compile", normalize_error(first_line(e)) or "",
-                               f"Wasmtime rejected a valid component: {first_line(e, 500)}",
-                               sig, wat) from None
+        component = compile_checked(self.engine, wat, self.stats,
+                                    lambda c, d, m: self.finding(c, d, m, sig, wat))
         state = _CallState()
         entry = Prepared(sig, wat, component, wc.Linker(self.engine), state, **converters())
         if self.transform:

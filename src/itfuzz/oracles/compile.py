@@ -1,0 +1,28 @@
+"""Compiling a generated component, as every component oracle does: a documented limit of the
+release under test is a discard (`compat.RELEASE_LIMITS`), any other rejection a finding."""
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+
+import wasmtime
+from wasmtime import component as wc
+
+from itfuzz.engines.compat import compile_component, release_limitation
+from itfuzz.findings import Discard, Finding, first_line, normalize_error
+
+
+def compile_checked(engine, wat: str, stats: MutableMapping[str, int],
+                    finding: Callable[[str, str, str], Finding]) -> wc.Component:
+    """The compiled component; `Discard` on a release limit; `finding(check, detail, message)`
+    raised when Wasmtime rejects a valid component."""
+    stats["compiles"] = stats.get("compiles", 0) + 1
+    try:
+        return compile_component(engine, wat)
+    except wasmtime.WasmtimeError as e:
+        limit = release_limitation(e)
+        if limit:
+            key = f"discard:release-limit:{limit}"
+            stats[key] = stats.get(key, 0) + 1
+            raise Discard(f"release-limit:{limit}") from None
+        raise finding("compile", normalize_error(first_line(e)) or "",
+                      f"Wasmtime rejected a valid component: {first_line(e, 500)}") from None
