@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from itfuzz import targets  # noqa: E402
 from itfuzz.findings import Finding  # noqa: E402
 from itfuzz.generators.core_modules import smith  # noqa: E402
-from itfuzz.oracles.differential import ENGINES, SOURCES  # noqa: E402
+from itfuzz.generators.core_cases import ENGINES, SOURCES  # noqa: E402
 
 TARGET = "differential_spec"
 
