@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from itfuzz import targets  # noqa: E402
 from itfuzz.findings import Finding  # noqa: E402
-from itfuzz.generators.core_modules import smith  # noqa: E402
 from itfuzz.generators.core_cases import ENGINES, SOURCES  # noqa: E402
+from itfuzz.generators.core_modules import smith  # noqa: E402
 
 TARGET = "differential_spec"
 
