@@ -7,42 +7,83 @@ checks (each argument strictly equal to what was passed, the prepared result ret
 exactly once) and checks that the export `f` returns exactly that result. Strict equality:
 `True` is not `1`, -0.0 is not 0.0, any NaN equals any NaN. Exit 1 with a `FAIL[check]` line
 when the bug shows, 0 when every check passes.
+
+Every target has a writer (`WRITERS`): component_roundtrip and component_static share the
+round-trip script (`roundtrip_text`, the static target only converts its typed values with its
+own generated converters), component_hostile's is in `hostile_script`, host_api_misuse's in
+`misuse_script`, differential_spec's in `differential_script`. An input that cannot have a script
+(a differential input without a module, a hostile input without a runnable case, a bug of our
+interpreter rather than of Wasmtime) raises `Unsupported` saying why.
 '''
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from itfuzz.findings import Finding
-from itfuzz.ops.script_parts import HELPERS, SAME, Literal, Unsupported, _b64, _indent, _quote_block
+from itfuzz.ops.script_parts import (
+    HELPERS,
+    ROUNDTRIP_CHECKS,
+    SAME,
+    Literal,
+    Unsupported,
+    _b64,
+    _indent,
+    _quote_block,
+    docstring,
+    wasmtime_release,
+)
 from itfuzz.targets import MAX_INPUT
 
-__all__ = ["Unsupported", "script", "roundtrip_script"]
+__all__ = ["Unsupported", "script", "roundtrip_script", "static_script", "roundtrip_text",
+           "WRITERS"]
+
+
+def wasmtime_calls(calls, params_in: list[Callable], result_in: Callable | None,
+                   lit: Literal) -> list[str]:
+    """Each call as `(arguments of f, value g returns)` source, converted by a target's own
+    converters (its oracle's `Prepared.params_in` / `result_in`)."""
+    out = []
+    for call in calls:
+        args = "[" + ", ".join(lit(conv(a), 1) for conv, a in zip(params_in, call.args)) + "]"
+        ret = lit(result_in(call.ret), 1) if result_in else "None"
+        out.append(f"    ({args},\n     {ret}),")
+    return out
+
 
 def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
-    from itfuzz.engines.wasmtime_values import to_wasmtime
+    """component_roundtrip: the generated component, values converted from the value model."""
+    from itfuzz.generators.components import component_text
+    from itfuzz.oracles.roundtrip import dynamic_converters
+    conv = dynamic_converters(case.sig)
+    return roundtrip_text(case.sig, component_text(case.sig), case.calls, conv["params_in"],
+                          conv["result_in"], finding, source)
+
+
+def static_script(case, finding: Finding | None, source: str = "") -> str:
+    """component_static: the static case's component and its typed values, converted to
+    wasmtime-py values by the case's generated converters (`tw_N`), as its oracle does."""
+    from itfuzz.oracles.static import static_converters
+    conv = static_converters(case.case)
+    return roundtrip_text(case.sig, case.case.wat, case.calls, conv["params_in"],
+                          conv["result_in"], finding, source,
+                          note=f"static case {case.case.index} (typed values, generated converters)")
+
+
+def roundtrip_text(sig, wat: str, calls, params_in: list[Callable], result_in: Callable | None,
+                   finding: Finding | None, source: str = "", note: str = "") -> str:
+    """The round-trip script of a component exporting `f` that forwards to the host's `g`."""
     from itfuzz.generators import components as component
-    sig = case.sig
-    wat = component.component_text(sig)
     # post-return counters the component exports (each must equal the number of calls so far)
     counters = [n for n in (getattr(component, "COUNT_EXPORT", None),
                             getattr(component, "CALLEE_COUNT_EXPORT", None))
                 if n and f'(export "{n}"' in wat]
     lit = Literal()
-    params_in = [to_wasmtime(t) for _, t in sig.params]
-    result_in = to_wasmtime(sig.result) if sig.result is not None else None
-    calls = []
-    for call in case.calls:
-        args = "[" + ", ".join(lit(conv(a), 1) for conv, a in zip(params_in, call.args)) + "]"
-        ret = lit(result_in(call.ret), 1) if result_in else "None"
-        calls.append(f"    ({args},\n     {ret}),")
-    try:
-        from importlib.metadata import version
-        wasmtime_version = version("wasmtime")
-    except Exception:
-        wasmtime_version = "?"
+    rows = wasmtime_calls(calls, params_in, result_in, lit)
     head = ["Standalone reproducer" + (f" of [{finding.signature}]" if finding else ""),
             "",
-            f"Needs only wasmtime-py: pip install wasmtime=={wasmtime_version} && python3 THIS.py",
+            f"Needs only wasmtime-py: pip install wasmtime=={wasmtime_release()} && python3 THIS.py",
+            "(any release from 39.0.0 on: the component is embedded as binary).",
             "Exit 1 with a FAIL line when the bug shows, 0 when every check passes.",
             "",
             "A component imports `g` and exports `f`, which forwards to `g` (canonical ABI lower",
@@ -53,12 +94,12 @@ def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
     if finding is not None:
         head += ["", f"Found by itfuzz ({finding.target or 'target'}"
                  + (f", input {source}" if source else "") + f"): {finding.message}"]
+    if note:
+        head += ["", f"Case: {note}."]
     head += ["", "WIT of the function:", _indent(sig.wit())]
-    doc = "\n".join(head).replace("\\", "\\\\").replace('"""', "'''")
     params = [n for n, _ in sig.params]
-    return f'''#!/usr/bin/env python3
-"""{doc}
-"""
+    return f"""#!/usr/bin/env python3
+{docstring(head)}
 import base64
 import math
 import struct
@@ -80,76 +121,48 @@ POST_RETURN_COUNTERS = {counters!r}
 {chr(10).join(lit.parts)}
 # (arguments of f, value the host g returns) per call
 CALLS = [
-{chr(10).join(calls)}
+{chr(10).join(rows)}
 ]
 
 
-{SAME}class HostCheckFailed(Exception):
-    pass
+{SAME}{ROUNDTRIP_CHECKS}{ROUNDTRIP_MAIN}"""
 
 
-def fail(n, check, what):
-    print(f"FAIL[{{check}}] call #{{n}}: {{what}}")
+ROUNDTRIP_MAIN = """def fail(n, check, what):
+    print(f"FAIL[{check}] call #{n}: {what}")
     return 1
 
 
 def main():
     engine = wasmtime.Engine()
+    component = compile_component(engine)
+    if isinstance(component, int):
+        return component
     store = wasmtime.Store(engine)
-    component = Component(engine, COMPONENT)
     linker = Linker(engine)
-    state = {{"args": None, "ret": None, "count": 0, "failure": None}}
-
-    def g(store, *args):
-        state["count"] += 1
-        if state["count"] > 1:
-            state["failure"] = ("host-call-count", "g ran more than once")
-            raise HostCheckFailed
-        want = state["args"]
-        if len(args) != len(want):
-            state["failure"] = ("host-arg-count", f"g received {{len(args)}} arguments")
-            raise HostCheckFailed
-        for name, w, h in zip(PARAMS, want, args):
-            if not same(w, h):
-                state["failure"] = ("host-arg-mismatch",
-                                    f"g received {{name}} = {{h!r}}, expected {{w!r}}")
-                raise HostCheckFailed
-        return state["ret"]
-
-    linker.root().add_func("g", g)
+    state = {"args": None, "ret": None, "count": 0, "failure": None}
+    linker.root().add_func("g", checking_host(state))
     instance = linker.instantiate(store, component)
     f = instance.get_func(store, "f")
     counters = [(name, instance.get_func(store, name)) for name in POST_RETURN_COUNTERS]
     for n, (args, ret) in enumerate(CALLS):
-        state.update(args=args, ret=ret, count=0, failure=None)
-        try:
-            out = f(store, *args)
-            f.post_return(store)
-        except HostCheckFailed:
-            return fail(n, *state["failure"])
-        except Exception as e:
-            if state["failure"]:
-                return fail(n, *state["failure"])
-            return fail(n, "call-error", f"f raised {{type(e).__name__}}: {{e}}")
-        if state["count"] != 1:
-            return fail(n, "host-call-count", f"g ran {{state['count']}} times, expected once")
-        want = ret if HAS_RESULT else None
-        if not same(want, out):
-            return fail(n, "result-mismatch", f"f returned {{out!r}}, expected {{want!r}}")
+        problem = round_trip(store, f, state, args, ret)
+        if problem:
+            return fail(n, *problem)
         for name, count in counters:
             got = count(store)
             count.post_return(store)
             if got != n + 1:
                 return fail(n, "post-return-count",
-                            f"{{name}} is {{got}} after {{n + 1}} call(s): post-return must run "
+                            f"{name} is {got} after {n + 1} call(s): post-return must run "
                             "once per call")
-    print(f"OK: {{len(CALLS)}} call(s) round-tripped exactly")
+    print(f"OK: {len(CALLS)} call(s) round-tripped exactly")
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
-'''
+"""
 
 
 def _hostile(case, finding: Finding | None, source: str = "") -> str:
@@ -157,14 +170,28 @@ def _hostile(case, finding: Finding | None, source: str = "") -> str:
     return hostile_script(case, finding, source)
 
 
-WRITERS: dict[str, Callable] = {
+def _misuse(case, finding: Finding | None, source: str = "") -> str:
+    from itfuzz.ops.misuse_script import misuse_script
+    return misuse_script(case, finding, source)
+
+
+def _differential(case, finding: Finding | None, source: str = "") -> str:
+    from itfuzz.ops.differential_script import differential_script
+    return differential_script(case, finding, source)
+
+
+WRITERS: dict[str, Callable[[Any, Finding | None, str], str]] = {
     "component_roundtrip": roundtrip_script,
+    "component_static": static_script,
     "component_hostile": _hostile,
+    "host_api_misuse": _misuse,
+    "differential_spec": _differential,
 }
 
 
 def script(target, data: bytes, finding: Finding | None, source: str = "") -> str:
-    """A standalone reproducer for `data` on `target`; `Unsupported` if the target has none."""
+    """A standalone reproducer for `data` on `target`; `Unsupported` if the target or this input
+    has none."""
     writer = WRITERS.get(target.name)
     if writer is None:
         raise Unsupported(f"target {target.name} has no standalone reproducer writer "

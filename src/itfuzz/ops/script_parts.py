@@ -1,17 +1,22 @@
-"""Pieces of the standalone reproducer scripts (`ops/reproducer.py`, `ops/hostile_script.py`):
-wasmtime-py values as Python source, the strict equality and helpers every script defines, and
-the component embedded as binary (so a script runs on every release from 39.0.0)."""
+"""Pieces of the standalone reproducer scripts (`ops/reproducer.py`, `ops/hostile_script.py`,
+`ops/misuse_script.py`, `ops/differential_script.py`): wasmtime-py values as Python source, the
+strict equality and helpers every script defines, the checked round trip the round-trip, static
+and misuse scripts share, the docstring, and the component or module embedded as binary (so a
+script runs on every release from 39.0.0)."""
 from __future__ import annotations
 
 import math
 import struct
 from typing import Any
 
+from itfuzz.engines.compat import RELEASE_LIMITS
+
 MAX_INLINE_DEPTH = 40  # deeper values are split into named parts (Python's parser nests ≤ 200)
 
 
 class Unsupported(Exception):
-    """This target has no standalone reproducer writer."""
+    """No standalone reproducer for this target, or for this input of it (the message says
+    why)."""
 
 
 def _float(x: float) -> str:
@@ -36,7 +41,7 @@ class Literal:
             self.parts.append(f"{name} = {self(x, 0)}")
             return name
         d = depth + 1
-        if x is None or isinstance(x, (bool, int, str, bytes)):
+        if x is None or isinstance(x, (bool, int, str, bytes, bytearray)):
             return repr(x)
         if isinstance(x, float):
             return _float(x)
@@ -44,13 +49,26 @@ class Literal:
             return "[" + ", ".join(self(e, d) for e in x) + "]"
         if isinstance(x, tuple):
             return "(" + ", ".join(self(e, d) for e in x) + ("," if len(x) == 1 else "") + ")"
-        if isinstance(x, (set, frozenset)):
-            return "{" + ", ".join(repr(e) for e in sorted(x)) + "}" if x else "set()"
+        if isinstance(x, frozenset):  # not a wasmtime-py value: the misuse target's wrong types
+            return "frozenset(" + (self(set(x), d) if x else "") + ")"
+        if isinstance(x, set):
+            return "{" + ", ".join(self(e, d) for e in _sorted(x)) + "}" if x else "set()"
+        if isinstance(x, dict):
+            return "{" + ", ".join(f"{self(k, d)}: {self(v, d)}" for k, v in x.items()) + "}"
+        if type(x) is object:
+            return "object()"
         if isinstance(x, Record):
             return "record(" + ", ".join(f"({k!r}, {self(v, d)})" for k, v in vars(x).items()) + ")"
         if isinstance(x, Variant):
             return f"Variant({x.tag!r}, {self(x.payload, d)})"
         raise TypeError(f"no literal for {type(x).__name__}")
+
+
+def _sorted(items) -> list:
+    try:
+        return sorted(items)
+    except TypeError:  # mixed classes (a misuse value)
+        return sorted(items, key=repr)
 
 
 HELPERS = '''def record(*fields):
@@ -85,12 +103,111 @@ SAME = '''def same(a, b):
 '''
 
 
-def _b64(wat: str) -> str:
-    """The component's binary (via wasm-tools), base64."""
+# The checked round trip of one call (component_roundtrip, component_static, and the valid calls
+# of host_api_misuse), as the round-trip oracle checks it: the host import `g` must receive
+# exactly the arguments passed to the export `f` and run exactly once, and `f` must return
+# exactly what `g` returned. Needs `same` (SAME) and PARAMS, HAS_RESULT. `compile_component`
+# tells a limit of an old release (the oracle discards those components there) from a finding.
+ROUNDTRIP_CHECKS = f"""# Errors of old releases on valid components: limits, not bugs (itfuzz discards them).
+RELEASE_LIMITS = {tuple(RELEASE_LIMITS)!r}
+
+
+""" + '''def compile_component(engine):
+    """The component, or the script's exit status when this release cannot compile it."""
+    try:
+        return Component(engine, COMPONENT)
+    except wasmtime.WasmtimeError as e:
+        limit = next((needle for needle in RELEASE_LIMITS if needle in str(e)), None)
+        if limit:
+            print(f"SKIP: this release rejects the component ({limit}): a limit of older "
+                  "releases, not a finding")
+            return 0
+        print(f"FAIL[compile] Wasmtime rejected a valid component: {str(e).splitlines()[0]}")
+        return 1
+
+
+def show(x):
+    """A readable wasmtime-py value (Record and Variant have no repr of their own)."""
+    if isinstance(x, Record):
+        return "Record(" + ", ".join(f"{k}={show(v)}" for k, v in vars(x).items()) + ")"
+    if isinstance(x, Variant):
+        return f"Variant({x.tag!r}, {show(x.payload)})"
+    if isinstance(x, (list, tuple)):
+        inner = ", ".join(show(e) for e in x)
+        return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
+    return repr(x)
+
+
+class HostCheckFailed(Exception):
+    pass
+
+
+def checking_host(state):
+    """The host function `g`: checks its arguments against state["args"], returns state["ret"]."""
+    def g(store, *args):
+        state["count"] += 1
+        if state["count"] > 1:
+            state["failure"] = ("host-call-count", "g ran more than once")
+            raise HostCheckFailed
+        want = state["args"]
+        if len(args) != len(want):
+            state["failure"] = ("host-arg-count", f"g received {len(args)} arguments")
+            raise HostCheckFailed
+        for name, w, h in zip(PARAMS, want, args):
+            if not same(w, h):
+                state["failure"] = ("host-arg-mismatch",
+                                    f"g received {name} = {show(h)}, expected {show(w)}")
+                raise HostCheckFailed
+        return state["ret"]
+    return g
+
+
+def round_trip(store, f, state, args, ret):
+    """Call f(*args) with g returning `ret`: None when every check passes, else (check, what)."""
+    state.update(args=args, ret=ret, count=0, failure=None)
+    try:
+        out = f(store, *args)
+        f.post_return(store)  # needed before Wasmtime ran post-return itself; a no-op after
+    except HostCheckFailed:
+        return state["failure"]
+    except Exception as e:
+        if state["failure"]:
+            return state["failure"]
+        return ("call-error", f"f raised {type(e).__name__}: {e}")
+    if state["count"] != 1:
+        return ("host-call-count", f"g ran {state['count']} times, expected once")
+    want = ret if HAS_RESULT else None
+    if not same(want, out):
+        return ("result-mismatch", f"f returned {show(out)}, expected {show(want)}")
+    return None
+
+
+'''
+
+
+def _b64(wat: str | bytes) -> str:
+    """A component's or module's binary, base64: `wat` as text (made binary by wasm-tools, which
+    every release's `Component` accepts) or already binary (embedded exactly)."""
     import base64
 
     from itfuzz.spec.tools import wat2wasm
-    return base64.b64encode(wat2wasm(wat)).decode()
+    return base64.b64encode(wat if isinstance(wat, bytes) else wat2wasm(wat)).decode()
+
+
+def wasmtime_release() -> str:
+    """The wasmtime-py release this process runs (for the script's `pip install` line)."""
+    try:
+        from importlib.metadata import version
+        return version("wasmtime")
+    except Exception:
+        return "?"
+
+
+def docstring(lines: list[str]) -> str:
+    """The script's docstring from its lines: a `\"\"\"` block that is valid source whatever the
+    text holds (backslashes, triple quotes, lone surrogates shown as escapes)."""
+    text = "\n".join(lines).encode("utf-8", "backslashreplace").decode("utf-8")
+    return '"""' + text.replace("\\", "\\\\").replace('"""', "'''") + '\n"""'
 
 
 def _quote_block(text: str) -> str:
