@@ -7,6 +7,9 @@ through `compile_component` and `call_func`.
   ``(memory (core memory $i "m"))`` / ``(realloc (core func …))`` option forms and
   ``(post-return (core func …))`` are rejected), so their components are handed over as binary,
   made by ``wasm-tools parse``. The binary format has been stable over these releases.
+- Config setters: wasmtime-py before 45 has no `Config.target` (nor
+  `cranelift_nan_canonicalization`) property, so assigning one silently made a plain attribute
+  and Pulley engines compiled native code; the C API's setters exist on every release.
 - post-return: before Wasmtime ran it automatically, a component function had to be followed by
   ``Func.post_return`` (without it, the next entry fails with "cannot enter component instance"
   or a Wasmtime assertion panics); on newer releases the call is a harmless no-op, so it is
@@ -21,7 +24,8 @@ from wasmtime import component as wc
 from itfuzz.versions import OLDEST, parse_version, release
 
 __all__ = ["OLDEST", "parse_version", "release", "unsupported_reason", "component_bytes",
-           "compile_component", "call_func", "release_limitation"]
+           "compile_component", "call_func", "release_limitation", "set_target",
+           "set_nan_canonicalization"]
 
 TEXT_SINCE = (48, 0, 0)   # the first release whose text parser takes our components
 
@@ -69,3 +73,30 @@ def call_func(store, func: wc.Func, *args: Any) -> Any:
     out = func(store, *args)
     func.post_return(store)
     return out
+
+
+def _has_setter(cfg, name: str) -> bool:
+    return isinstance(getattr(type(cfg), name, None), property)
+
+
+def set_target(cfg, triple: str) -> None:
+    """Compile for `triple` (e.g. "pulley64") on every release."""
+    if _has_setter(cfg, "target"):
+        cfg.target = triple
+        return
+    import ctypes
+
+    import wasmtime
+    from wasmtime import _ffi as ffi
+    error = ffi.wasmtime_config_target_set(cfg.ptr(), ctypes.c_char_p(triple.encode()))
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+
+
+def set_nan_canonicalization(cfg, enable: bool) -> None:
+    """Cranelift's NaN canonicalization on or off, on every release."""
+    if _has_setter(cfg, "cranelift_nan_canonicalization"):
+        cfg.cranelift_nan_canonicalization = enable
+        return
+    from wasmtime import _ffi as ffi
+    ffi.wasmtime_config_cranelift_nan_canonicalization_set(cfg.ptr(), enable)

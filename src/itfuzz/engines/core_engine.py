@@ -11,6 +11,7 @@ from wasmtime import WasmtimeError
 from wasmtime import _ffi as ffi
 from wasmtime._func import enter_wasm
 
+from itfuzz.engines.compat import set_nan_canonicalization, set_target
 from itfuzz.spec.values import Value, comparable
 
 # Wasmtime trap codes by name -> the spec interpreter's kinds ("undefined_element", a call_indirect
@@ -41,12 +42,12 @@ def make_core_engine(kind: str, nan_canonicalization: bool = False):
     escape through ``reinterpret`` into integers and memory. Without it, all three engines and
     the interpreter agree (tests/oracles/test_differential.py: test_nan_conversions_agree)."""
     cfg = wasmtime.Config()
-    cfg.cranelift_nan_canonicalization = nan_canonicalization
+    set_nan_canonicalization(cfg, nan_canonicalization)
     if kind == "winch":
         # wasmtime-py's `strategy` knows "auto" and "cranelift" only; 2 is WASMTIME_WINCH
         ffi.wasmtime_config_strategy_set(cfg.ptr(), 2)
     elif kind == "pulley":
-        cfg.target = "pulley64"
+        set_target(cfg, "pulley64")  # (before 45 only through the C API: see compat)
     elif kind != "cranelift":
         raise ValueError(f"unknown engine {kind!r}")
     return wasmtime.Engine(cfg)
