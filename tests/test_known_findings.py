@@ -56,6 +56,10 @@ def test_known_table_is_consistent():
         assert k.target in targets.names(), k
         assert "|" in k.signature and k.title
     assert known("result-mismatch|u32:value:int->int") is None
+    for k in HERE:  # a signature is known in the targets it shows in, not in others
+        assert known(k.signature, k.target) is k
+        others = [t for t in targets.names() if not k.shows_in(t)]
+        assert all(known(k.signature, t) is None for t in others), k.id
     assert known_findings.BY_SIGNATURE.keys() == {s for k in KNOWN for s in (k.signature, *k.also)}
 
 
@@ -97,7 +101,7 @@ def test_known_finding_round_trip_is_clean(k, repo_root):
 
 def test_unknown_findings_are_not_skipped(monkeypatch, repo_root):
     """skip_known only skips listed signatures: an unlisted finding still raises."""
-    monkeypatch.setattr(targets, "known", lambda sig: None)
+    monkeypatch.setattr(targets, "known", lambda sig, target=None: None)
     k = KNOWN[0]
     with pytest.raises(Finding):
         targets.get(k.target).execute(data_of(k, repo_root), skip_known=True)

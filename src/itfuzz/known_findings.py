@@ -25,6 +25,10 @@ class Known:
     seen_in: str = ""          # "FIRST..LAST" releases it showed on (`itfuzz sweep`)
     fixed_in: str | None = None  # the first release without it (None: not fixed)
     also: tuple[str, ...] = ()   # other signatures of the same bug (other targets or paths)
+    targets: tuple[str, ...] = ()  # the targets it shows in, when more than `target`
+
+    def shows_in(self, target: str) -> bool:
+        return target == self.target or target in self.targets
 
     def fixed_on(self, release: tuple[int, int, int]) -> bool:
         return self.fixed_in is not None and release >= parse_version(self.fixed_in)
@@ -101,8 +105,11 @@ KNOWN += (
           "findings/K13-wasmtime-py-nested-variant-classes.bin", seen_in="39.0.0..43.0.0",
           fixed_in="44.0.0",
           # the same bug seen through the other targets (a valid value rejected or lost)
-          also=("abi-host-value|ShapeError:expected a Variant, got NoneType None",
-                "abi-host-value|ShapeError:unknown case S",
+          targets=("component_roundtrip", "component_static", "host_api_misuse"),
+          also=("abi-host-value|lift-args:ShapeError:expected a Variant, got NoneType None",
+                "abi-host-value|lift-result:ShapeError:expected a Variant, got NoneType None",
+                "abi-host-value|lift-args:ShapeError:unknown case S",
+                "abi-host-value|lift-result:ShapeError:unknown case S",
                 "call-error|ValueError:value not valid for this variant",
                 "misuse-after-failed|ret-same-store:call-error",
                 "misuse-store-poisoned|arg:ValueError", "misuse-store-poisoned|arg:TypeError")),
@@ -123,13 +130,13 @@ KNOWN += (
           seen_in="39.0.0, 41.0.0, 44.0.0", fixed_in="50.0.1", also=("abort|SIGABRT",)),
 )
 KNOWN += (
-    Known("K16", "abi-missing-trap|string-misaligned", "component_hostile",
+    Known("K16", "abi-missing-trap|lift-result:string-misaligned", "component_hostile",
           "Wasmtime <= 43: a utf16 or latin1+utf16 string lifted from an odd pointer is accepted; "
           "the Canonical ABI requires 2-byte alignment and traps (44.0.0 and later: 'string "
           "pointer not aligned to 2')",
           "findings/K16-string-misaligned-accepted.bin", seen_in="39.0.0..43.0.0",
-          fixed_in="44.0.0"),
-    Known("K17", "abi-missing-trap|realloc-oob", "component_hostile",
+          fixed_in="44.0.0", also=("abi-missing-trap|lift-args:string-misaligned",)),
+    Known("K17", "abi-missing-trap|adapter:realloc-oob", "component_hostile",
           "Wasmtime <= 43: the fused adapter's utf8 -> latin1+utf16 transcoder does not check "
           "the callee realloc's answer when it grows the buffer (realloc(0xffd0, 48, 2, 96) -> "
           "0xffd0 ends past a 64 KiB memory): it writes out of bounds and the process segfaults "
@@ -137,7 +144,7 @@ KNOWN += (
           "traps ('string content out-of-bounds')",
           "findings/K17-adapter-transcode-realloc-oob.bin", seen_in="39.0.0..43.0.0",
           fixed_in="44.0.0"),
-    Known("K18", "abi-memory|released", "component_hostile",
+    Known("K18", "abi-memory|adapter:released:utf8->latin1+utf16", "component_hostile",
           "Wasmtime: the fused adapter transcoding a utf8 string of 16 bytes or more into a "
           "latin1+utf16 callee leaves UTF-8 bytes of the source in the callee's buffer past the "
           "Latin-1 text (the part realloc takes back when it shrinks the buffer); the spec "
@@ -148,9 +155,12 @@ KNOWN += (
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 
 
-def known(signature: str) -> Known | None:
-    """The known finding with this signature, unless the release under test has its fix."""
+def known(signature: str, target: str | None = None) -> Known | None:
+    """The known finding with this signature (in this target, when given), unless the release
+    under test has its fix."""
     k = BY_SIGNATURE.get(signature)
+    if k is not None and target is not None and not k.shows_in(target):
+        return None
     if k is not None and k.fixed_in is not None:
         if k.fixed_on(release()):
             return None

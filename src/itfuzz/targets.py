@@ -52,7 +52,7 @@ class Target:
             self.counts["discarded"] += 1
             return Outcome("discarded", str(d))
         except Finding as f:
-            k = known(f.signature)
+            k = known(f.signature, self.name)
             if k is not None and skip_known:
                 self.counts["known"] += 1
                 return Outcome("known", k.id)
@@ -166,5 +166,5 @@ def get(name: str) -> Target:
 
 
 def known_note(f: Finding) -> str | None:
-    k = known(f.signature)
+    k = known(f.signature, f.target or None)
     return f"known finding {k.id}: {k.title}" if k else None

@@ -118,7 +118,8 @@ def is_transcoder_scratch(oracle: HostileOracle, case: HostileCase, f: Finding) 
     """Is `f` the known utf8-to-latin1 disagreement (K18): guest memory differing only in bytes
     a realloc released (checked here independently of the oracle's own classification), in an
     adapter case from a utf8 caller to a latin1+utf16 callee?"""
-    if (f.signature != "abi-memory|released" or case.direction != "adapter"
+    if (f.signature != "abi-memory|adapter:released:utf8->latin1+utf16"
+            or case.direction != "adapter"
             or case.sig.encoding_pair != ("utf8", "latin1+utf16")):
         return False
     ranges = released(case)
@@ -279,7 +280,7 @@ def test_more_realloc_calls_than_the_guest_logs():
     assert len(verdict.reallocs) == MAX_LOG + 101
     HostileOracle().run(case)
     f = finding_of(plant_verdict(case, reallocs=verdict.reallocs[:-1]))
-    assert f.signature == "abi-realloc-log|count", f.report(with_wat=False)
+    assert f.signature == "abi-realloc-log|lower-args:count", f.report(with_wat=False)
 
 
 # -- fault injection: (a) the model loses a trap rule ---------------------------------------------
@@ -315,7 +316,7 @@ def test_lying_realloc_log_is_reported(monkeypatch, direction):
     HostileOracle().run(case)
     plant_hostile_component_text(monkeypatch, _log_new_size_plus_one)
     f = finding_of(case)
-    assert f.signature == "abi-realloc-log|args", f.report(with_wat=False)
+    assert f.signature == f"abi-realloc-log|{direction}:args", f.report(with_wat=False)
     c = case.expected.reallocs[0]
     assert f"spec [({c.old_ptr}, {c.old_size}, {c.align}, {c.new_size}, {c.result})]" in f.message
     assert f"Wasmtime [({c.old_ptr}, {c.old_size}, {c.align}, {c.new_size + 1}, " in f.message
@@ -327,7 +328,7 @@ def test_verdict_with_a_missing_realloc_call_is_reported(direction):
     case = decode_hostile_case(data)
     HostileOracle().run(case)
     f = finding_of(plant_verdict(case, reallocs=case.expected.reallocs[:-1]))
-    assert f.signature == "abi-realloc-log|count", f.report(with_wat=False)
+    assert f.signature == f"abi-realloc-log|{direction}:count", f.report(with_wat=False)
     n = len(case.expected.reallocs)
     assert f"({n - 1} vs {n} calls)" in f.message
 
@@ -383,7 +384,7 @@ def test_wrong_expected_memory_is_reported(direction):
     memory = bytearray(case.expected.memory)
     memory[at] ^= 0x5A
     f = finding_of(plant_verdict(case, memory=bytes(memory)))
-    assert f.signature == "abi-memory|byte", f.report(with_wat=False)
+    assert f.signature == f"abi-memory|{direction}:byte", f.report(with_wat=False)
     assert f"first at {at:#x}" in f.message
 
 
@@ -395,7 +396,7 @@ def test_trap_verdict_where_wasmtime_returns_is_a_missing_trap(direction):
     case = decode_hostile_case(data)
     HostileOracle().run(case)
     f = finding_of(plant_verdict(case, values=None, trap="list-oob", trap_detail="planted"))
-    assert f.signature == "abi-missing-trap|list-oob", f.report(with_wat=False)
+    assert f.signature == f"abi-missing-trap|{direction}:list-oob", f.report(with_wat=False)
     said = {"lift-args": "but the host ran with", "adapter": "but the callee was entered"}
     assert said.get(direction, "but Wasmtime returned") in f.message
 
@@ -414,7 +415,7 @@ def test_model_off_by_one_realloc_bound_is_a_missing_trap(monkeypatch, direction
     case = decode_hostile_case(data)
     assert case.expected.trap == "realloc-oob", case.expected
     f = finding_of(case)
-    assert f.signature == "abi-missing-trap|realloc-oob", f.report(with_wat=False)
+    assert f.signature == f"abi-missing-trap|{direction}:realloc-oob", f.report(with_wat=False)
 
 
 # -- (e) the callee (or host) ran although the verdict says trap ---------------------------------
@@ -433,7 +434,7 @@ def test_adapter_callee_entered_under_a_trap_verdict_is_a_missing_trap(monkeypat
     plant_hostile_component_text(monkeypatch, _trap_after_entering)
     # Wasmtime traps as well (in the callee): only `entered` tells the adapter's trap apart
     f = finding_of(plant_verdict(case, values=None, trap="string-oob", trap_detail="planted"))
-    assert f.signature == "abi-missing-trap|string-oob", f.report(with_wat=False)
+    assert f.signature == "abi-missing-trap|adapter:string-oob", f.report(with_wat=False)
     assert "but the callee was entered" in f.message
     # and the planted callee alone, under the true verdict, is an extra trap
     f = finding_of(case)
@@ -446,5 +447,5 @@ def test_lift_args_host_ran_under_a_trap_verdict_is_a_missing_trap(monkeypatch):
     HostileOracle().run(case)
     plant_hostile_component_text(monkeypatch, _trap_after_entering)
     f = finding_of(plant_verdict(case, values=None, trap="utf8-invalid", trap_detail="planted"))
-    assert f.signature == "abi-missing-trap|utf8-invalid", f.report(with_wat=False)
+    assert f.signature == "abi-missing-trap|lift-args:utf8-invalid", f.report(with_wat=False)
     assert "but the host ran with" in f.message

@@ -217,6 +217,16 @@ def _lift_verdict(sig: Signature, max_flat: int, flat: list[int], memory: bytear
     return Verdict(tuple(values), None)
 
 
+def handed_types(sig: Signature, direction: str) -> tuple[str, ...]:
+    """Core types of the flat values crossing the boundary (one i32 pointer when they spill);
+    in the adapter the caller's and the callee's are the same."""
+    if direction == "lift-result":
+        flat = sig.result.flat if sig.result is not None else ()
+        return flat if len(flat) <= MAX_FLAT_RESULTS else ("i32",)
+    flat = sig.flat_params
+    return flat if len(flat) <= MAX_FLAT_PARAMS else ("i32",)
+
+
 class HostileRealloc:
     """The guest's realloc in the model: answer k is drawn from the input on first use (from the
     call's alignment and size) and recorded for the guest's table; moved blocks are copied."""
@@ -232,7 +242,7 @@ class HostileRealloc:
         if len(self.answers) >= MAX_REALLOCS:
             raise Trap("realloc-trap", f"more than {MAX_REALLOCS} realloc calls (harness limit)")
         kind = self.u.choose(REALLOC_ANSWERS)
-        p = self._answer(kind, old, align, size)
+        p = self._answer(kind, old, align, size) & 0xFFFFFFFF  # what the guest's i32 returns
         self.answers.append(p)
         self.kinds.append(kind)
         copy_block(self.memory, old, old_size, p, size)
@@ -326,7 +336,7 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
     except (_TooLarge, Trap):
         return HostileCase(direction, sig, values, (), b"", (), (), (), empty,
                            note="the valid lowering does not fit one page")
-    flat_types = _flat_types(sig, max_flat)
+    flat_types = list(handed_types(sig, direction))
     mutations = _mutations(u, flat, flat_types, memory, top) if hostile else []
     _apply(mutations, flat, memory)
     answers: tuple[int, ...] = ()
@@ -343,9 +353,3 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
                        if m.where != "flat"])
     return HostileCase(direction, sig, values, tuple(flat), bytes(memory[BASE:end]),
                        tuple(mutations), answers, kinds, expected, note)
-
-
-def _flat_types(sig: Signature, max_flat: int) -> list[str]:
-    """The core types of the flat values handed over (one i32 pointer when they spill)."""
-    flat = [c for t in sig.types() for c in t.flat]
-    return ["i32"] if len(flat) > max_flat else flat

@@ -16,9 +16,8 @@ from __future__ import annotations
 import textwrap
 
 from itfuzz.generators.components import func_type
-from itfuzz.generators.hostile import BASE, MEMORY_SIZE
+from itfuzz.generators.hostile import BASE, MEMORY_SIZE, handed_types
 from itfuzz.model.case import Signature
-from itfuzz.model.types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS
 
 SCRATCH_PAGES = 16
 COUNT_AT = 16          # u32: realloc calls so far
@@ -32,16 +31,6 @@ MEMORY_COPY_AT = 65536  # the guest memory, copied for the report
 REPORT_START, REPORT_END = COUNT_AT, MEMORY_COPY_AT + MEMORY_SIZE
 HEX_AT = 131072        # the report's hex text
 HEAP_AT = 524288       # bump heap for init's strings
-
-
-def handed_types(sig: Signature, direction: str) -> tuple[str, ...]:
-    """Core types of the flat values crossing the boundary (one i32 pointer when they spill);
-    in the adapter shape the caller's and the callee's are the same."""
-    if direction == "lift-result":
-        flat = sig.result.flat if sig.result is not None else ()
-        return flat if len(flat) <= MAX_FLAT_RESULTS else ("i32",)
-    flat = sig.flat_params
-    return flat if len(flat) <= MAX_FLAT_PARAMS else ("i32",)
 
 
 def _sig(params, results) -> str:

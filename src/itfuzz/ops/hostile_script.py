@@ -11,7 +11,15 @@ import hashlib
 
 from itfuzz.engines.wasmtime_values import to_wasmtime
 from itfuzz.findings import Finding
-from itfuzz.generators.hostile_components import hostile_component_text
+from itfuzz.generators.hostile import MEMORY_SIZE
+from itfuzz.generators.hostile_components import (
+    COUNT_AT,
+    LOG_AT,
+    MAX_LOG,
+    PARAMS_AT,
+    REPORT_START,
+    hostile_component_text,
+)
 from itfuzz.ops.script_parts import HELPERS, SAME, Literal, Unsupported, _b64, _indent, _quote_block
 from itfuzz.oracles.hostile import _hex_answers, _hex_flat, describe_case
 
@@ -68,17 +76,21 @@ def main():
         return fail("abi-value", f"the host got {host['calls']!r}, the spec says {EXPECTED!r}")
     if DIRECTION in ("lower-args", "adapter"):
         text = call(store, get("callee-report" if DIRECTION == "adapter" else "report"))
-        report = bytes.fromhex(text)  # scratch memory from offset 16: count, params, log, memory
-        word = lambda at: int.from_bytes(report[at - 16:at - 12], "little")
-        n = word(16)
-        log = [tuple(word(256 + 20 * k + 4 * j) for j in range(5)) for k in range(min(n, 1024))]
-        if log != [tuple(c) for c in EXPECTED_REALLOCS]:
+        report = bytes.fromhex(text)  # scratch memory from REPORT_START: count, params, log, memory
+        word = lambda at: int.from_bytes(report[at - REPORT_START:at - REPORT_START + 4], "little")
+        n = word(COUNT_AT)
+        log = [tuple(word(LOG_AT + 20 * k + 4 * j) for j in range(5)) for k in range(min(n, MAX_LOG))]
+        log += [(-1,) * 5] * (n - len(log))  # calls past MAX_LOG are counted, not logged
+        want = [tuple(c) for c in EXPECTED_REALLOCS]
+        want = want[:MAX_LOG] + [(-1,) * 5] * (len(want) - MAX_LOG)
+        if log != want:
             return fail("abi-realloc-log", f"realloc calls {log}, the spec: {EXPECTED_REALLOCS}")
-        flat = [int.from_bytes(report[48 + 8 * i:56 + 8 * i], "little")
+        at = PARAMS_AT - REPORT_START
+        flat = [int.from_bytes(report[at + 8 * i:at + 8 + 8 * i], "little")
                 for i in range(len(EXPECTED_FLAT))]
         if flat != EXPECTED_FLAT:
             return fail("abi-flat", f"the guest got flat params {flat}, the spec: {EXPECTED_FLAT}")
-        memory = report[-65536:]
+        memory = report[-MEMORY_SIZE:]
         if EXPECTED_MEMORY_SHA256 and hashlib.sha256(memory).hexdigest() != EXPECTED_MEMORY_SHA256:
             return fail("abi-memory", "the guest memory differs from the spec's")
     print("OK: Wasmtime did what the spec says")
@@ -125,6 +137,9 @@ def hostile_script(case, finding: Finding | None, source: str = "") -> str:
         f"WAT = {_quote_block(wat)}",
         f"COMPONENT = base64.b64decode({_b64(wat)!r})",
         f"DIRECTION = {case.direction!r}",
+        f"REPORT_START, COUNT_AT, PARAMS_AT, LOG_AT, MAX_LOG = {REPORT_START}, {COUNT_AT}, "
+        f"{PARAMS_AT}, {LOG_AT}, {MAX_LOG}",
+        f"MEMORY_SIZE = {MEMORY_SIZE}",
         f"IMAGE, FLAT, ANSWERS = {case.image.hex()!r}, {_hex_flat(case)!r}, {_hex_answers(case)!r}",
         f"SPEC_TRAPS = {want.trap!r}  # the spec's verdict: None (a value) or why it traps\n\n",
         HELPERS, *lit.parts,

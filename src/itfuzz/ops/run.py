@@ -62,7 +62,8 @@ class Result:
         return self.status in ("finding", "error", "timeout")
 
     def known_id(self) -> str:
-        k = known(self.finding.signature) if self.finding is not None else None
+        f = self.finding
+        k = known(f.signature, f.target or None) if f is not None else None
         return k.id if k else ""
 
 

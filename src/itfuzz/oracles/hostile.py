@@ -13,8 +13,9 @@ store, ``init`` hands the image, flat values and realloc answers to the guest, t
 
 Findings: ``abi-missing-trap|REASON`` (Wasmtime returned where the spec traps),
 ``abi-extra-trap|…`` (Wasmtime trapped where the spec gives a value), ``abi-value|…``,
-``abi-realloc-log|…``, ``abi-flat|…``, ``abi-memory|byte`` (or ``|released`` when every
-differing byte lies in a block `realloc` gave back), ``abi-host-calls|…``.
+``abi-realloc-log|…``, ``abi-flat|…``, ``abi-memory|…:byte`` (``…:released:PAIR`` when every
+differing byte lies in memory `realloc` gave back and did not hand out again),
+``abi-host-calls|…``; each detail starts with the direction (``abi-missing-trap|adapter:realloc-oob``).
 """
 from __future__ import annotations
 
@@ -30,14 +31,13 @@ from itfuzz.engines.compat import call_func
 from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
 from itfuzz.engines.wasmtime_values import ambiguities, from_wasmtime, to_wasmtime, wasmtime_py_work
 from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
-from itfuzz.generators.hostile import HostileCase, Verdict
+from itfuzz.generators.hostile import HostileCase, Verdict, handed_types
 from itfuzz.generators.hostile_components import (
     COUNT_AT,
     LOG_AT,
     MAX_LOG,
     PARAMS_AT,
     REPORT_START,
-    handed_types,
     hostile_component_text,
 )
 from itfuzz.lru import LRU
@@ -108,7 +108,7 @@ class HostileOracle:
     def run(self, case: HostileCase) -> None:
         self.stats["inputs"] += 1
         if case.note:
-            raise self.discard("too-large")
+            raise self.discard("too-many-reallocs" if "realloc" in case.note else "too-large")
         types = case.types
         if ambiguities(types):
             raise self.discard("wasmtime-py-ambiguous")  # K1/K2 live there: not the ABI's
@@ -260,9 +260,12 @@ class HostileOracle:
         if memory != want.memory:
             diffs = [i for i, (a, b) in enumerate(zip(want.memory, memory)) if a != b]
             i = diffs[0]
-            released = released_ranges(want.reallocs)
-            where = "released" if all(any(lo <= d < hi for lo, hi in released) for d in diffs) \
-                else "byte"
+            released = released_bytes(want.reallocs, len(want.memory))
+            where = "byte"
+            if all(released[d] for d in diffs):  # only in memory the guest no longer owns
+                where = "released:" + "->".join(case.sig.encoding_pair
+                                                if case.direction == "adapter"
+                                                else ("host", case.sig.encoding))
             raise self.finding("abi-memory", where,
                                f"guest memory differs at {len(diffs)} byte(s), first at {i:#x}"
                                + (" (all in blocks realloc gave back)" if where == "released"
@@ -292,23 +295,27 @@ class HostileOracle:
 
     def finding(self, check: str, detail: str, message: str, case: HostileCase,
                 wat: str) -> Finding:
+        """A finding; the details of the model's checks (`abi-…`) name the direction, so a known
+        bug of one path never hides the same symptom on another."""
+        if check.startswith("abi-"):
+            detail = f"{case.direction}:{detail}"
         return Finding(check, detail, message, target=self.target, wit=case.sig.wit(), wat=wat,
                        values=describe_case(case), engine=f"wasmtime {wasmtime_version()}")
 
 
-def released_ranges(reallocs) -> list[tuple[int, int]]:
-    """The bytes a realloc gave back: each resized block's old range minus its new one."""
-    out = []
-    for c in reallocs:
+def released_bytes(reallocs, size: int) -> bytearray:
+    """A mask of the bytes realloc gave back and did not hand out again: each resized block's
+    old range minus its new one, minus every block returned by a later call."""
+    mask = bytearray(size)
+    for k, c in enumerate(reallocs):
         if c.old_ptr == 0:
             continue
-        old_lo, old_hi = c.old_ptr, c.old_ptr + c.old_size
-        new_lo, new_hi = c.result, c.result + c.new_size
-        if new_hi <= old_lo or new_lo >= old_hi:
-            out.append((old_lo, old_hi))
-        else:
-            out += [r for r in ((old_lo, new_lo), (new_hi, old_hi)) if r[0] < r[1]]
-    return out
+        lo, hi = min(c.old_ptr, size), min(c.old_ptr + c.old_size, size)
+        mask[lo:hi] = b"\1" * (hi - lo)
+        for later in reallocs[k:]:
+            lo, hi = min(later.result, size), min(later.result + later.new_size, size)
+            mask[lo:hi] = bytes(hi - lo)
+    return mask
 
 
 def _error_class(e: BaseException) -> str:

@@ -87,8 +87,9 @@ class MisuseOracle(RoundTripOracle):
     def run(self, case: MisuseCase) -> None:  # type: ignore[override]
         self.stats["inputs"] += 1
         entry = self.prepare(case.sig)
-        if case.misuse is not None and case.misuse.kind in PREDICTED_ABORTS \
-                and not self.run_aborts and known(f"misuse-abort|{case.misuse.kind}") is not None:
+        kind = case.misuse.kind if case.misuse is not None else ""
+        if kind in PREDICTED_ABORTS and not self.run_aborts \
+                and known(f"misuse-abort|{kind}", self.target) is not None:
             raise self.misuse_finding(
                 "misuse-abort", case.misuse.kind,
                 "predicted without running: Wasmtime's C API aborts the process "
