@@ -109,6 +109,32 @@ def test_planted_abort_is_attributed_to_exactly_its_release(tmp_path, monkeypatc
     assert data["inputs"][0]["first_showing"] == "41.0.0"
 
 
+def test_a_release_whose_child_cannot_start_shows_as_an_error_not_an_abort(tmp_path,
+                                                                          monkeypatch):
+    """A release's Python that cannot import itfuzz: one child start per release, every cell
+    `error|child-start` (a bug row: a harness problem must be seen), its traceback kept."""
+    log = tmp_path / "starts.log"
+    broken = tmp_path / "python-broken"
+    broken.write_text(f"#!/bin/sh\necho start >> {log}\n"
+                      "echo \"ModuleNotFoundError: No module named 'itfuzz'\" >&2\nexit 1\n")
+    broken.chmod(0o755)
+    good = pretend_python(tmp_path, "42.0.0", bad="none")
+    pythons = {"41.0.0": broken, "42.0.0": Path(good)}
+    monkeypatch.setattr(sweep_mod, "release_python", lambda r: pythons[r])
+    monkeypatch.setattr(sweep_mod, "same_as_running", lambda r: False)
+    files = []
+    for name in ("a", "b", "c"):
+        (tmp_path / name).write_bytes(b"\1")
+        files.append(str(tmp_path / name))
+    result = sweep("planted_abort", files, ["41.0.0", "42.0.0"], timeout=30, jobs=2)
+    assert [result.cells[f, "41.0.0"].cell() for f in files] == ["error|child-start"] * 3
+    assert [result.cells[f, "42.0.0"].cell() for f in files] == ["ok"] * 3
+    assert log.read_text().count("start") == 1
+    table = result.table()
+    assert "error|child-start" in table and "abort" not in table
+    assert "ModuleNotFoundError" in result.cells[files[0], "41.0.0"].detail
+
+
 def test_cli_rejects_a_bad_release(capsys):
     assert cli.main(["repro", "--wasmtime", "not-a-version", "component_roundtrip", "x"]) == 2
     assert "MAJOR.MINOR.PATCH" in capsys.readouterr().err
