@@ -13,8 +13,9 @@
 `--wasmtime VERSION` (fuzz, repro, show, minimize, merge, triage) runs the verb against that
 wasmtime-py release in a virtualenv of its own (made on first use under ~/.cache/itfuzz).
 
-Options may come before, between or after the positional arguments; `itfuzz VERB --help` lists
-a verb's options. libFuzzer flags (`-name=value`) of fuzz and merge pass through untouched.
+Options may come before, between or after the positional arguments, spelled in full (no
+abbreviations); `itfuzz VERB --help` lists a verb's options. libFuzzer flags (`-name=value`, one
+dash) of fuzz and merge pass through untouched; an unknown `--option` is an error there too.
 
 Environment: ITFUZZ_SEMANTIC=0 turns semantic coverage feedback off (fuzz).
 
@@ -216,18 +217,26 @@ def cmd_spec_test(args) -> int:
     return spec_test.run(args, args.parser)
 
 
-# Verbs whose extra arguments go to libFuzzer untouched: any other argument starting with "-"
-# (libFuzzer's flags are `-name=value`) and, past the verb's fixed positionals, every path.
+# Verbs whose extra arguments go to libFuzzer untouched: any other argument starting with a
+# single "-" (libFuzzer's flags are `-name=value`) and, past the verb's fixed positionals, every
+# path. An unknown `--option` is an error, not a flag for libFuzzer.
 PASSTHROUGH = {"fuzz": ("target",), "merge": ("target", "corpus")}
+# Verbs that take `--wasmtime VERSION` (taken out of the arguments before they are parsed).
+RELEASE_VERBS = ("fuzz", "repro", "show", "minimize", "merge", "triage")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The `itfuzz` parser and each verb's own parser."""
     from itfuzz.ops import spec_test
 
-    p = argparse.ArgumentParser(prog="itfuzz", description=__doc__,
+    # No abbreviations: `--wasm 41.0.0` must not silently be `--wasmtime 41.0.0` (taken out
+    # before parsing, so an abbreviation of it would be parsed and then ignored).
+    p = argparse.ArgumentParser(prog="itfuzz", description=__doc__, allow_abbrev=False,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True, metavar="VERB")
+
+    def verb(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, allow_abbrev=False, **kwargs)
 
     target_help = "one of: " + ", ".join(sorted(targets.names()))
 
@@ -244,10 +253,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                         help=f"seconds per input before it counts as a timeout "
                              f"(default {DEFAULT_TIMEOUT}; 0: none)")
 
-    f = sub.add_parser("fuzz", help="run a fuzz target under libFuzzer (flags pass through)",
+    f = verb("fuzz", help="run a fuzz target under libFuzzer (flags pass through)",
                        description="Run TARGET's fuzz script under libFuzzer. Every argument "
-                                   "starting with '-' (other than -h) is passed to libFuzzer "
-                                   "untouched, in any position, as are corpus directories.",
+                                   "starting with a single '-' (other than -h) is passed to "
+                                   "libFuzzer untouched, in any position, as are corpus "
+                                   "directories; an unknown '--option' is an error.",
                        epilog="ITFUZZ_SEMANTIC=0 turns semantic coverage feedback off")
     target_arg(f)
     f.add_argument("flags", nargs="*", metavar="-flag=value|CORPUS_DIR",
@@ -256,7 +266,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                           "(default: work-corpus/TARGET and corpus/TARGET)")
     release_opt(f)
     f.set_defaults(fn=cmd_fuzz)
-    r = sub.add_parser("repro", help="run inputs through a target; exit 1 on a finding")
+    r = verb("repro", help="run inputs through a target; exit 1 on a finding")
     target_arg(r)
     r.add_argument("files", nargs="+", metavar="FILE", help="input files")
     r.add_argument("--script", metavar="OUT.py",
@@ -267,12 +277,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     timeout_opt(r)
     release_opt(r)
     r.set_defaults(fn=cmd_repro)
-    s = sub.add_parser("show", help="decode an input and print its case (no run)")
+    s = verb("show", help="decode an input and print its case (no run)")
     target_arg(s)
     s.add_argument("file", metavar="FILE")
     release_opt(s)
     s.set_defaults(fn=cmd_show)
-    m = sub.add_parser("minimize", help="shrink a crash input, keeping its finding signature")
+    m = verb("minimize", help="shrink a crash input, keeping its finding signature")
     target_arg(m)
     m.add_argument("file", metavar="FILE", help="an input with a finding")
     m.add_argument("-o", "--output", metavar="OUT",
@@ -284,10 +294,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     timeout_opt(m)
     release_opt(m)
     m.set_defaults(fn=cmd_minimize)
-    g = sub.add_parser("merge", help="corpus minimization: add to CORPUS what NEW adds (-merge=1)",
+    g = verb("merge", help="corpus minimization: add to CORPUS what NEW adds (-merge=1)",
                        description="Add to CORPUS the inputs of the NEW directories that add "
-                                   "coverage (libFuzzer -merge=1). Arguments starting with '-' "
-                                   "(other than -v and -h) go to libFuzzer untouched.")
+                                   "coverage (libFuzzer -merge=1). Arguments starting with a "
+                                   "single '-' (other than -v and -h) go to libFuzzer untouched; "
+                                   "an unknown '--option' is an error.")
     g.add_argument("-v", "--verbose", action="store_true", help="show libFuzzer's log")
     target_arg(g)
     g.add_argument("corpus", metavar="CORPUS", help="the corpus directory to add to")
@@ -295,14 +306,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                    help="directories to merge from, and libFuzzer flags")
     release_opt(g)
     g.set_defaults(fn=cmd_merge)
-    t = sub.add_parser("triage", help="group crash files by finding signature")
+    t = verb("triage", help="group crash files by finding signature")
     t.add_argument("paths", nargs="+", metavar="DIR|FILE", help="crash files, or directories of them")
     t.add_argument("--target", help="target the files belong to (default: the target named in "
                                     "the path, as in artifacts/TARGET/, or the only target)")
     timeout_opt(t)
     release_opt(t)
     t.set_defaults(fn=cmd_triage)
-    w = sub.add_parser("sweep", help="run inputs on many wasmtime releases: one table",
+    w = verb("sweep", help="run inputs on many wasmtime releases: one table",
                        description="Run each input on each wasmtime-py release (each in its own "
                                    "virtualenv and child processes, releases in parallel): a "
                                    "table of outcomes, then per input the first release that "
@@ -317,7 +328,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     w.add_argument("--json", action="store_true", help="print JSON instead of the table")
     timeout_opt(w)
     w.set_defaults(fn=cmd_sweep)
-    gs = sub.add_parser("gen-static", help="generate the component_static target's typed cases")
+    gs = verb("gen-static", help="generate the component_static target's typed cases")
     gs.add_argument("--seed", type=int, default=None, metavar="S", help="default: the committed seed")
     gs.add_argument("--count", type=int, default=None, metavar="N",
                     help="number of cases (default 1000)")
@@ -327,7 +338,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     gs.add_argument("--if-stale", action="store_true",
                     help="do nothing when the default package is current (what ./run does)")
     gs.set_defaults(fn=cmd_gen_static)
-    st = sub.add_parser("spec-test", help="run .wast files on the OCaml spec interpreter",
+    st = verb("spec-test", help="run .wast files on the OCaml spec interpreter",
                         description=spec_test.__doc__)
     spec_test.add_arguments(st)
     st.set_defaults(fn=cmd_spec_test, parser=st)
@@ -373,6 +384,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     sp = verbs[verb]
     if verb in PASSTHROUGH:
         mine, theirs = split_passthrough(sp, PASSTHROUGH[verb], rest)
+        unknown = next((a for a in theirs if a.startswith("--")), None)
+        if unknown is not None:
+            name = unknown.lstrip("-").split("=", 1)[0]
+            sp.error(f"unknown option {unknown} (libFuzzer's flags take one dash: "
+                     f"-{name}=VALUE; `itfuzz {verb} --help` lists the verb's own options)")
         args = sp.parse_intermixed_args(mine)
         args.flags = theirs
     else:
@@ -382,7 +398,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def take_release(argv: list[str]) -> tuple[str | None, list[str]]:
-    """(the `--wasmtime` release, the other arguments), in any position."""
+    """(the `--wasmtime` release, the other arguments), in any position, for the verbs that
+    have the option (`RELEASE_VERBS`); for any other, (None, `argv`): the verb's parser rejects
+    it."""
+    if not argv or argv[0] not in RELEASE_VERBS:
+        return None, list(argv)
     release, rest = None, []
     it = iter(argv)
     for a in it:

@@ -185,11 +185,83 @@ def test_options_anywhere_in_every_verb():
 
 
 def test_fuzz_passes_libfuzzer_flags_through_untouched():
-    argv = ["-runs=5", "T", "dir1", "-jobs=2", "-dict=x.dict", "dir2", "-help=1", "--weird"]
+    argv = ["-runs=5", "T", "dir1", "-jobs=2", "-dict=x.dict", "dir2", "-help=1"]
     a = cli.parse(["fuzz", *argv])
     assert a.target == "T"
-    assert a.flags == ["-runs=5", "dir1", "-jobs=2", "-dict=x.dict", "dir2", "-help=1", "--weird"]
+    assert a.flags == ["-runs=5", "dir1", "-jobs=2", "-dict=x.dict", "dir2", "-help=1"]
     assert cli.parse(["fuzz", "T"]).flags == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["fuzz", "T", "-runs=10", "--timeout", "5"],  # `5` would become a corpus dir
+    ["fuzz", "T", "--weird"],
+    ["merge", "T", "C", "N", "--max_len=9"],
+])
+def test_pass_through_verbs_reject_an_unknown_double_dash_option(capsys, argv):
+    with pytest.raises(SystemExit) as e:
+        cli.parse(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    bad = next(a for a in argv if a.startswith("--"))
+    name = bad.lstrip("-").split("=")[0]
+    assert f"unknown option {bad}" in err and f"-{name}=VALUE" in err
+
+
+@pytest.mark.parametrize("argv, bad", [
+    (["repro", "--wasm", "41.0.0", "T", "f"], "--wasm"),
+    (["repro", "T", "f", "--quie"], "--quie"),
+    (["triage", "d", "--tar", "X"], "--tar"),
+    (["minimize", "T", "f", "--max", "5"], "--max"),
+    (["sweep", "T", "f", "--vers", "41.0.0..42.0.0"], "--vers"),
+    (["merge", "T", "C", "N", "--verb"], "--verb"),
+    (["fuzz", "T", "--wasm=41.0.0"], "--wasm=41.0.0"),
+])
+def test_no_option_is_abbreviated(capsys, argv, bad):
+    with pytest.raises(SystemExit) as e:
+        cli.parse(argv)
+    assert e.value.code == 2
+    assert bad in capsys.readouterr().err
+
+
+def test_every_parser_refuses_abbreviations():
+    top, parsers = cli.build_parser()
+    assert top.allow_abbrev is False
+    assert {v: p.allow_abbrev for v, p in parsers.items()} == {v: False for v in parsers}
+
+
+@pytest.fixture
+def releases_faked(monkeypatch):
+    """`run_in_release` recorded instead of run (no environment is made): the calls list."""
+    from itfuzz.ops import releases
+    calls: list = []
+    monkeypatch.setattr(releases, "same_as_running", lambda r: False)
+    monkeypatch.setattr(releases, "run_in_release", lambda r, argv: calls.append((r, argv)) or 0)
+    return calls
+
+
+def test_an_abbreviated_wasmtime_does_not_run_on_the_pinned_release(capsys, corpus_file,
+                                                                    releases_faked):
+    rc, out, err = run(capsys, "repro", "--wasm", "41.0.0", TARGET, str(corpus_file))
+    assert rc == 2 and "--wasm" in err and out == ""
+    assert releases_faked == []
+
+
+@pytest.mark.parametrize("verb", ["sweep", "gen-static", "spec-test"])
+def test_wasmtime_is_refused_by_verbs_without_it(capsys, corpus_file, releases_faked, verb):
+    argv = {"sweep": [verb, TARGET, str(corpus_file)], "gen-static": [verb, "--count", "1"],
+            "spec-test": [verb, str(corpus_file)]}[verb]
+    rc, out, err = run(capsys, *argv, "--wasmtime", "41.0.0")
+    assert rc == 2 and "--wasmtime" in err
+    assert releases_faked == []
+
+
+def test_wasmtime_is_taken_by_the_verbs_with_it(capsys, corpus_file, releases_faked):
+    assert set(cli.RELEASE_VERBS) == {
+        v for v, p in cli.build_parser()[1].items()
+        if any("--wasmtime" in a.option_strings for a in p._actions)}
+    rc, _, _ = run(capsys, "repro", TARGET, "--wasmtime", "41.0.0", str(corpus_file))
+    assert rc == 0
+    assert releases_faked == [("41.0.0", ["repro", TARGET, str(corpus_file)])]
 
 
 def test_merge_keeps_its_verbose_flag_and_passes_the_rest():
