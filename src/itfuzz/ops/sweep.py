@@ -2,8 +2,10 @@
 
 Each release runs in its own environment (`releases.release_python`) and child processes
 (`isolate.run_isolated`), releases in parallel up to the core count. A cell is ``ok``, the
-finding's signature, ``abort|…``, ``timeout`` or ``unsupported``; per input the summary names the
-first release that shows a bug and the first later release that no longer does.
+finding's signature, ``abort|…``, ``timeout``, ``error|…`` (``error|child-start``: the release's
+Python ran no input, e.g. it cannot import itfuzz) or ``unsupported``; per input the summary
+names the first release that shows a bug (an error counts: a harness problem must be seen) and
+the first later release that no longer does.
 """
 from __future__ import annotations
 
