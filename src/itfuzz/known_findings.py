@@ -136,7 +136,7 @@ KNOWN += (
           "pointer not aligned to 2')",
           "findings/K16-string-misaligned-accepted.bin", seen_in="39.0.0..43.0.0",
           fixed_in="44.0.0", also=("abi-missing-trap|lift-args:string-misaligned",)),
-    Known("K17", "abi-missing-trap|adapter:realloc-oob", "component_hostile",
+    Known("K17", "abi-missing-trap|adapter:realloc-oob:grow", "component_hostile",
           "Wasmtime <= 43: the fused adapter's utf8 -> latin1+utf16 transcoder does not check "
           "the callee realloc's answer when it grows the buffer (realloc(0xffd0, 48, 2, 96) -> "
           "0xffd0 ends past a 64 KiB memory): it writes out of bounds and the process segfaults "
@@ -144,6 +144,13 @@ KNOWN += (
           "traps ('string content out-of-bounds')",
           "findings/K17-adapter-transcode-realloc-oob.bin", seen_in="39.0.0..43.0.0",
           fixed_in="44.0.0"),
+    Known("K19", "abi-missing-trap|adapter:realloc-oob:shrink", "component_hostile",
+          "Wasmtime <= 44: the fused adapter does not check the answer of the final, shrinking "
+          "realloc when it transcodes utf8 -> latin1+utf16 into UTF-16 (realloc(p, 8, 2, 4) -> "
+          "0xfffffff8 becomes the string's pointer in the callee); the spec traps; 45.0.0 traps. "
+          "Found by component_hostile on 44.0.0 (K17, the growing call, was fixed in 44)",
+          "findings/K19-adapter-shrink-realloc-unchecked.bin", seen_in="39.0.0..44.0.0",
+          fixed_in="45.0.0"),
     Known("K18", "abi-memory|adapter:released:utf8->latin1+utf16", "component_hostile",
           "Wasmtime: the fused adapter transcoding a utf8 string of 16 bytes or more into a "
           "latin1+utf16 callee leaves UTF-8 bytes of the source in the callee's buffer past the "
