@@ -151,6 +151,13 @@ KNOWN += (
           "Found by component_hostile on 44.0.0 (K17, the growing call, was fixed in 44)",
           "findings/K19-adapter-shrink-realloc-unchecked.bin", seen_in="39.0.0..44.0.0",
           fixed_in="45.0.0"),
+    Known("K20", "abi-missing-trap|adapter:realloc-oob:alloc", "component_hostile",
+          "Wasmtime <= 44: the fused adapter does not check the callee realloc's answer for the "
+          "spilled-parameters tuple (> 16 flat params): an answer whose tuple ends past the "
+          "callee's memory is passed on when the bytes written for the values happen to fit "
+          "(realloc(0, 0, 1, 19) -> 0xffef); the spec traps; 45.0.0 traps. Found on 44.0.0",
+          "findings/K20-adapter-spilled-params-realloc-unchecked.bin", seen_in="40.0.0..44.0.0",
+          fixed_in="45.0.0"),
     Known("K18", "abi-memory|adapter:released:utf8->latin1+utf16", "component_hostile",
           "Wasmtime: the fused adapter transcoding a utf8 string of 16 bytes or more into a "
           "latin1+utf16 callee leaves UTF-8 bytes of the source in the callee's buffer past the "
