@@ -158,6 +158,13 @@ KNOWN += (
           "(realloc(0, 0, 1, 19) -> 0xffef); the spec traps; 45.0.0 traps. Found on 44.0.0",
           "findings/K20-adapter-spilled-params-realloc-unchecked.bin", seen_in="40.0.0..44.0.0",
           fixed_in="45.0.0"),
+    Known("K21", "abi-memory|adapter:released:utf16->utf8", "component_hostile",
+          "Wasmtime <= 44: the fused adapter transcoding utf16 or latin1+utf16 into a utf8 callee "
+          "writes non-ASCII output into its first, optimistic buffer before the realloc that "
+          "grows it, so memory the callee got back holds bytes the spec never writes (the spec "
+          "writes only the prefix that fits); 45.0.0 writes what the spec writes. Found on 44.0.0",
+          "findings/K21-adapter-to-utf8-writes-released-memory.bin", seen_in="40.0.0..44.0.0",
+          fixed_in="45.0.0", also=("abi-memory|adapter:released:latin1+utf16->utf8",)),
     Known("K18", "abi-memory|adapter:released:utf8->latin1+utf16", "component_hostile",
           "Wasmtime: the fused adapter transcoding a utf8 string of 16 bytes or more into a "
           "latin1+utf16 callee leaves UTF-8 bytes of the source in the callee's buffer past the "
