@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from mutations import mutate  # noqa: E402
+
 from itfuzz import targets  # noqa: E402
 from itfuzz.abi.errors import REASONS  # noqa: E402
 from itfuzz.findings import Finding  # noqa: E402
@@ -38,26 +40,6 @@ def corpus() -> list[bytes]:
 def random_inputs(n: int, seed: int) -> list[bytes]:
     rng = random.Random(seed)
     return [rng.randbytes(rng.choice(SIZES)) for _ in range(n)]
-
-
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    """One libFuzzer-style mutation at a uniform position (change, flip, insert, erase, copy)."""
-    b = bytearray(data or b"\0")
-    i = rng.randrange(len(b))
-    op = rng.randrange(5)
-    if op == 0:
-        b[i] = rng.getrandbits(8)
-    elif op == 1:
-        b[i] ^= 1 << rng.randrange(8)
-    elif op == 2:
-        b[i:i] = bytes([rng.getrandbits(8)])
-    elif op == 3 and len(b) > 1:
-        del b[i]
-    else:
-        j = rng.randrange(len(b))
-        n = rng.randrange(1, 9)
-        b[i:i + n] = b[j:j + n]
-    return bytes(b)
 
 
 class Stream:
