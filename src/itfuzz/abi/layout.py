@@ -243,6 +243,8 @@ def flatten_variant(t: Type) -> list[str]:
 
 
 def join(a: str, b: str) -> str:
+    """The spec's `join` of two flat types. Written again on purpose (model.types has one): the
+    model computes layout from the spec alone, and tests/abi checks that both agree."""
     if a == b:
         return a
     if {a, b} == {"i32", "f32"}:

@@ -76,11 +76,26 @@ class HostileOracle:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_component_engine()
         self.cache: LRU = LRU(cache_size)  # component text → _Compiled
+        # (direction, signature input bytes) → (component text, discard reason or ""): the
+        # per-signature work of an input, done once (a mutated value keeps its signature bytes)
+        self.by_key: LRU = LRU(4 * cache_size)
         self.stats: Counter = Counter()
 
     # -- preparation -------------------------------------------------------------------------
-    def compiled(self, case: HostileCase) -> _Compiled:
-        wat = hostile_component_text(case.sig, case.direction)
+    def signature_work(self, case: HostileCase) -> tuple[str, str]:
+        """(component text, why wasmtime-py cannot take the types or ""), cached by the case's
+        signature input bytes when it has them."""
+        def make() -> tuple[str, str]:
+            types = case.types
+            reason = ("wasmtime-py-ambiguous" if ambiguities(types)  # K1/K2: not the ABI's
+                      else "wasmtime-py-slow" if max(wasmtime_py_work(t) for t in types) > SLOW_WORK
+                      else "")  # K12
+            return hostile_component_text(case.sig, case.direction), reason
+        if not case.sig.key:
+            return make()
+        return self.by_key.get_or_make((case.direction, case.sig.key), make)
+
+    def compiled(self, case: HostileCase, wat: str) -> _Compiled:
         return self.cache.get_or_make(wat, lambda: self._compile(case, wat))
 
     def _compile(self, case: HostileCase, wat: str) -> _Compiled:
@@ -109,14 +124,12 @@ class HostileOracle:
         self.stats["inputs"] += 1
         if case.note:
             raise self.discard("too-many-reallocs" if "realloc" in case.note else "too-large")
-        types = case.types
-        if ambiguities(types):
-            raise self.discard("wasmtime-py-ambiguous")  # K1/K2 live there: not the ABI's
-        if max(wasmtime_py_work(t) for t in types) > SLOW_WORK:
-            raise self.discard("wasmtime-py-slow")  # K12
+        wat, unconvertible = self.signature_work(case)
+        if unconvertible:
+            raise self.discard(unconvertible)
         self.stats[f"direction:{case.direction}"] += 1
         self.stats[f"verdict:{case.expected.name}"] += 1
-        entry = self.compiled(case)
+        entry = self.compiled(case, wat)
         store = wasmtime.Store(self.engine)
         try:
             instance = entry.linker.instantiate(store, entry.component)
