@@ -15,6 +15,7 @@ import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -89,8 +90,9 @@ def _point_at_this_checkout(root: Path, python: Path) -> None:
             return
     except OSError:
         pass
-    tmp = pth.with_name(f"{PTH}.{os.getpid()}.tmp")
-    tmp.write_text(want)
+    fd, tmp = tempfile.mkstemp(prefix=PTH, suffix=".tmp", dir=pth.parent)  # unique per writer
+    with os.fdopen(fd, "w") as f:
+        f.write(want)
     os.replace(tmp, pth)  # a process starting there now sees the old or the new file, whole
 
 
