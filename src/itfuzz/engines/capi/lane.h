@@ -1,0 +1,66 @@
+/* Types of the itfuzz C-API lane: Wasmtime's component value types as its C API documents them
+ * (wasmtime/component/val.h: a one-byte kind and a union; vectors are size + data), and the
+ * lane's per-component state. Checked against wasmtime-py's ctypes at start-up (layout.py). */
+#ifndef ITFUZZ_LANE_H
+#define ITFUZZ_LANE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct { size_t size; uint8_t *data; } itl_name;          /* wasm_name_t */
+typedef struct { size_t size; void *data; } itl_vec;              /* the *_vallist_t family */
+struct itl_val;
+typedef struct { itl_name discriminant; struct itl_val *val; } itl_variant;
+typedef struct { bool is_ok; struct itl_val *val; } itl_result;
+typedef union {
+    bool boolean; int8_t s8; uint8_t u8; int16_t s16; uint16_t u16; int32_t s32; uint32_t u32;
+    int64_t s64; uint64_t u64; float f32; double f64; uint32_t character;
+    itl_name string;      /* also enumeration */
+    itl_vec vec;          /* list, record, tuple, flags, map */
+    itl_variant variant;
+    struct itl_val *option;
+    itl_result result;
+    void *resource;
+} itl_valunion;
+typedef struct itl_val { uint8_t kind; itl_valunion of; } itl_val;
+typedef struct { itl_name name; itl_val val; } itl_entry;         /* record entry */
+/* wasmtime_component_func_t and _instance_t: only passed by pointer, sizes checked. */
+typedef struct { uint64_t store_id; uint32_t private1; } itl_store_ref;
+typedef struct { itl_store_ref ref; uint32_t private2; void *private3; } itl_func;
+typedef struct { uint64_t store_id; uint32_t private1; } itl_instance;
+
+typedef void *(*itl_host_fn)(void *, void *, const void *, itl_val *, size_t, itl_val *, size_t);
+
+/* statuses of itl_call and friends; the host's failures are kept in itl_state.failure */
+enum {
+    ITL_OK, ITL_ERROR, ITL_BAD_ENCODING, ITL_HOST_ARG, ITL_HOST_COUNTS, ITL_HOST_TWICE,
+    ITL_HOST_COUNT, ITL_RESULT, ITL_POST_RETURN_ERROR,
+};
+enum { ITL_FAULT_NONE, ITL_FAULT_TRUNCATE, ITL_FAULT_SWAP };
+enum { ITL_FAULT_IN_ARGS = 1, ITL_FAULT_IN_RESULT = 2 };
+
+typedef struct {
+    /* during a call: what the host must see and return */
+    const uint8_t *args; size_t args_len; size_t nargs;
+    const uint8_t *ret; size_t ret_len; size_t nresults;
+    int count;          /* host runs in this call */
+    int failure;        /* the host's failed check (ITL_HOST_*), or ITL_OK */
+    size_t fail_index;  /* which argument (or the count the host got) */
+    /* dumped values (args the host saw, results f gave) or an error message */
+    uint8_t *out; size_t out_len; size_t out_cap;
+    int fault; int fault_where;  /* planted faults (tests) */
+} itl_state;
+
+const char *itl_open(const char *path);
+void itl_layout(size_t *out);
+void *itl_linker(const void *engine, itl_state *st);
+void itl_linker_delete(void *linker);
+int itl_instantiate(const void *linker, void *ctx, const void *component, itl_instance *out,
+                    itl_state *st);
+int itl_get_func(const itl_instance *inst, void *ctx, const char *name, size_t len,
+                 itl_func *out);
+int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, size_t args_len,
+             size_t nargs, const uint8_t *ret, size_t ret_len, size_t nresults);
+int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st);
+void itl_state_free_out(itl_state *st);
+#endif

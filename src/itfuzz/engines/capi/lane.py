@@ -1,0 +1,137 @@
+"""Running a component through Wasmtime's C API: the loaded library, a component's linker with
+the checking host function `g` (in C), instances and calls.
+
+Components, engines and stores are wasmtime-py's: their pointers are handed to C, which uses the
+same copy of libwasmtime (see `itl_open` in lane.c).
+"""
+from __future__ import annotations
+
+import ctypes
+import weakref
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from itfuzz.engines.capi import layout
+
+# itl_call statuses (lane.h)
+OK, ERROR, BAD_ENCODING, HOST_ARG, HOST_COUNTS, HOST_TWICE, HOST_COUNT, RESULT, POST_RETURN = range(9)
+FAULTS = {"truncate": 1, "swap": 2}
+FAULT_WHERE = {"args": 1, "result": 2}
+
+
+class LaneError(Exception):
+    """Wasmtime returned an error (its message is the text)."""
+
+
+@dataclass
+class Lib:
+    ffi: Any
+    lib: Any
+
+
+@cache
+def load() -> tuple[Lib | None, str]:
+    """(the lane's library, "") or (None, why the lane is off)."""
+    try:
+        from itfuzz.engines.capi._capi_lane import ffi, lib  # type: ignore[import-not-found]
+    except ImportError as e:
+        return None, (f"C-API lane off: its extension is not built ({e}); reinstall "
+                      "(./run) or run python src/itfuzz/engines/capi/_build.py")
+    return open_library(ffi, lib)
+
+
+def open_library(ffi, lib, py_layout=None) -> tuple[Lib | None, str]:
+    """Check the layout, then find the library's functions (`py_layout`: a test's stand-in for
+    wasmtime-py's layout)."""
+    try:
+        layout.check(layout.c_layout(ffi, lib), py_layout or layout.python_layout())
+    except (layout.LayoutMismatch, AttributeError) as e:
+        return None, f"C-API lane off: {e}"
+    from wasmtime import _ffi
+    missing = lib.itl_open(_ffi.dll._name.encode())
+    if missing != ffi.NULL:
+        return None, f"C-API lane off: libwasmtime lacks {ffi.string(missing).decode()}"
+    return Lib(ffi, lib), ""
+
+
+def address(ptr) -> int:
+    """The address behind a wasmtime-py ctypes pointer."""
+    return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+
+
+@dataclass
+class Outcome:
+    """What one call gave: a status, the host's failed argument, and the dump or message."""
+
+    status: int
+    fail_index: int
+    count: int  # host runs
+    out: bytes
+
+    @property
+    def message(self) -> str:
+        return self.out.decode("utf-8", "replace")
+
+
+class Linker:
+    """A C component linker defining `g` as the lane's checking host function."""
+
+    def __init__(self, lane: Lib, engine, fault: str = "", fault_where: str = "") -> None:
+        self.ffi, self.lib = lane.ffi, lane.lib
+        self.state = self.ffi.new("itl_state *")
+        self.state.fault = FAULTS.get(fault, 0)
+        self.state.fault_where = FAULT_WHERE.get(fault_where, 0)
+        ptr = self.lib.itl_linker(self.ffi.cast("void *", address(engine.ptr())), self.state)
+        if ptr == self.ffi.NULL:
+            raise LaneError(self._out().decode("utf-8", "replace"))
+        self.ptr = ptr
+        weakref.finalize(self, _release, self.lib, ptr, self.state)
+
+    def _out(self) -> bytes:
+        return bytes(self.ffi.buffer(self.state.out, self.state.out_len)) if self.state.out_len else b""
+
+    def instantiate(self, store, component) -> Instance:
+        inst = self.ffi.new("itl_instance *")
+        ctx = self.ffi.cast("void *", address(store._context()))
+        status = self.lib.itl_instantiate(self.ptr, ctx, self.ffi.cast("void *", address(component.ptr())),
+                                          inst, self.state)
+        if status != OK:
+            raise LaneError(self._out().decode("utf-8", "replace"))
+        return Instance(self, store, ctx, inst)
+
+
+def _release(lib, ptr, state) -> None:
+    lib.itl_linker_delete(ptr)
+    lib.itl_state_free_out(state)
+
+
+class Instance:
+    """An instance in a wasmtime-py store (kept alive here)."""
+
+    def __init__(self, linker: Linker, store, ctx, inst) -> None:
+        self.linker, self.store, self.ctx, self.inst = linker, store, ctx, inst
+
+    def func(self, name: str):
+        """The export's itl_func, or None."""
+        f = self.linker.ffi.new("itl_func *")
+        raw = name.encode()
+        if self.linker.lib.itl_get_func(self.inst, self.ctx, raw, len(raw), f) != OK:
+            return None
+        return f
+
+    def call(self, f, args: bytes, nargs: int, ret: bytes, nresults: int) -> Outcome:
+        """Call `f` with the encoded `args`; the host `g` checks its arguments against them and
+        returns `ret`; `f`'s results are compared with `ret` (see itl_call)."""
+        lk = self.linker
+        status = lk.lib.itl_call(lk.state, f, self.ctx, args, len(args), nargs, ret, len(ret),
+                                 nresults)
+        out = lk._out() if status != OK else b""
+        return Outcome(status, lk.state.fail_index, lk.state.count, out)
+
+    def counter(self, f) -> int:
+        out = self.linker.ffi.new("uint32_t *")
+        status = self.linker.lib.itl_counter(f, self.ctx, out, self.linker.state)
+        if status != OK:
+            raise LaneError(self.linker._out().decode("utf-8", "replace") or f"status {status}")
+        return int(out[0])

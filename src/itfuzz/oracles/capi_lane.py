@@ -1,0 +1,170 @@
+"""The round-trip oracle's C-API lane: the same case and checks, through Wasmtime's C API.
+
+The component is compiled by the oracle (wasmtime-py) and instantiated through a C linker whose
+host function `g` (in C, `lane.c`) compares the arguments it gets with the encoded originals
+and returns the encoded result; `f`'s result is compared in C too. Only on a failed check are
+C values read back into model values, so the finding is the wasmtime-py lane's (same checks,
+same signatures, strict `diff`), with the lane named in its engine line.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import wasmtime
+
+from itfuzz.engines.capi import encoding, lane
+from itfuzz.findings import Finding
+from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
+from itfuzz.model.case import Signature, TestCase
+from itfuzz.model.types import Type, walk
+from itfuzz.model.values import diff
+
+_noted: list[str] = []  # the start-up note is printed once per process
+
+
+def supported(sig: Signature) -> bool:
+    """The lane builds every kind but resources."""
+    host = getattr(sig, "host_type", None)
+    types = [host(t) if host else t for t in sig.types()]
+    return all(n.kind in encoding.KIND and n.kind != "resource" for t in types for n in walk(t))
+
+
+def host_types(sig: Signature) -> tuple[list[Type], Type | None]:
+    """The parameter and result types the host sees (maps may despecialize, see Signature)."""
+    host = getattr(sig, "host_type", lambda t: t)
+    return ([host(t) for _, t in sig.params],
+            host(sig.result) if sig.result is not None else None)
+
+
+class _Counter:
+    """A post-return counter export called through C, shaped like a wasmtime-py Func for
+    `RoundTripOracle.check_post_return` (`call_func` calls it, then `post_return`)."""
+
+    def __init__(self, inst: lane.Instance, f) -> None:
+        self.inst, self.f = inst, f
+
+    def __call__(self, store) -> int:
+        return self.inst.counter(self.f)
+
+    def post_return(self, store) -> None:
+        """`itl_counter` has completed the call already."""
+
+
+class CLaneRunner:
+    """Runs test cases whose `lane` is "c" on the C API; counts calls per lane (`counts`)."""
+
+    def __init__(self, oracle, fault: str = "", fault_where: str = "") -> None:
+        self.oracle = oracle
+        self.lib, self.note = lane.load()
+        if self.note and not _noted:
+            _noted.append(self.note)
+            print(f"itfuzz: {self.note}", file=sys.stderr)
+        self.fault, self.fault_where = fault, fault_where  # planted faults (tests)
+        self.force: str | None = None  # run every case on this lane (tests, benchmarks)
+        self.counts = {"c": 0, "py": 0}
+
+    def takes(self, tc: TestCase, entry) -> bool:
+        """Whether this case runs on the C lane (else it is counted for wasmtime-py)."""
+        want = self.force or getattr(tc, "lane", "py")
+        # `transform` plants faults in wasmtime-py's converters: such an oracle stays there.
+        if (want == "c" and self.lib is not None and entry.params_model is None
+                and self.oracle.transform is None and supported(entry.sig)):
+            return True
+        self.counts["py"] += len(tc.calls)
+        return False
+
+    def linker(self, entry) -> lane.Linker:
+        """The entry's C linker (made once per compiled component)."""
+        linker = getattr(entry, "capi_linker", None)
+        if linker is None:
+            assert self.lib is not None
+            engine = getattr(entry, "engine", None) or self.oracle.engine
+            linker = lane.Linker(self.lib, engine, self.fault, self.fault_where)
+            entry.capi_linker = linker
+        return linker
+
+    def run(self, tc: TestCase, entry) -> None:
+        try:
+            self._run(tc, entry)
+        except Finding as f:
+            f.engine = f"{f.engine}, C-API lane" if f.engine else "C-API lane"
+            raise
+
+    def _run(self, tc: TestCase, entry) -> None:
+        o, sig = self.oracle, entry.sig
+        linker = self.linker(entry)
+        if not entry.reflected:
+            store, _, f = o.instantiate(entry)
+            o.check_reflection(store, f, entry)
+        store = wasmtime.Store(getattr(entry, "engine", None) or o.engine)
+        try:
+            inst = linker.instantiate(store, entry.component)
+        except lane.LaneError as e:
+            o._raise_error("instantiate", wasmtime.WasmtimeError(str(e)), entry)
+        f = inst.func("f")
+        counters: list[tuple[str, Any]] = []
+        if sig.count_post_return:
+            names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
+            counters = [(n, _Counter(inst, inst.func(n))) for n in names]
+        ptypes, rtype = host_types(sig)
+        encs = [encoding.encoder(t) for t in ptypes]
+        renc = encoding.encoder(rtype) if rtype is not None else None
+        for n, call in enumerate(tc.calls, 1):
+            self.call(inst, f, entry, call.args, call.ret, encs, renc, ptypes, rtype)
+            try:
+                o.check_post_return(store, counters, n, entry, call)
+            except lane.LaneError as e:
+                o._raise_error("post-return-count", wasmtime.WasmtimeError(str(e)), entry,
+                               call.args, call.ret)
+
+    def call(self, inst: lane.Instance, f, entry, args: tuple, ret: Any, encs, renc,
+             ptypes: list[Type], rtype: Type | None) -> None:
+        self.oracle.stats["calls"] += 1
+        self.counts["c"] += 1
+        a = bytearray()
+        for enc, v in zip(encs, args):
+            enc(a, v)
+        r = bytearray()
+        if renc is not None:
+            renc(r, ret)
+        out = inst.call(f, bytes(a), len(ptypes), bytes(r), int(rtype is not None))
+        if out.status == lane.OK:
+            return
+        self.report(out, entry, args, ret, ptypes, rtype)
+
+    def report(self, out: lane.Outcome, entry, args: tuple, ret: Any, ptypes: list[Type],
+               rtype: Type | None) -> None:
+        """Raises the finding (or Discard) of a failed call, as the wasmtime-py lane would
+        (but a case confusion is never put down to wasmtime-py's untagged variants here)."""
+        o, sig, wat = self.oracle, entry.sig, entry.wat
+        if out.status in (lane.ERROR, lane.POST_RETURN):
+            where = "call" if out.status == lane.ERROR else "post-return"
+            o._raise_error(where, wasmtime.WasmtimeError(out.message), entry, args, ret)
+        if out.status == lane.HOST_TWICE:
+            raise o.finding("host-call-count", "more-than-once",
+                            "host function ran more than once", sig, wat)
+        if out.status == lane.HOST_COUNTS:
+            raise o.finding("host-arg-count", "", f"{out.fail_index} args", sig, wat, args, ret)
+        if out.status == lane.HOST_COUNT:
+            raise o.finding("host-call-count", f"count={out.count}",
+                            f"host function ran {out.count} times, expected once", sig, wat,
+                            args, ret)
+        if out.status == lane.HOST_ARG:
+            got = encoding.decode(ptypes, out.out)
+            for (name, _), t, want, have in zip(sig.params, ptypes, args, got):
+                m = diff(t, want, have, f"arg {name}")
+                if m:
+                    raise o.finding("host-arg-mismatch", m.detail, f"host saw a different argument: {m}", sig,
+                                    wat, args, ret)
+        if out.status == lane.RESULT and rtype is not None:
+            (got,) = encoding.decode([rtype], out.out)
+            m = diff(rtype, ret, got, "result")
+            if m:
+                raise o.finding("result-mismatch", m.detail,
+                                f"f returned a different value than the host: {m}", sig, wat,
+                                args)
+        # The C comparison and the model's strict equality disagree, or our encoding is bad:
+        # a harness bug, never a finding.
+        raise RuntimeError(f"C lane status {out.status} without a model difference "
+                           f"(dump {out.out[:200]!r})")

@@ -1,0 +1,89 @@
+"""The round-trip oracle's C-API lane: agreement with the wasmtime-py lane, planted faults in
+the C values reported, lanes chosen by the input and counted."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from itfuzz.findings import Discard, Finding
+from itfuzz.generators.signatures import decode_roundtrip
+from itfuzz.known_findings import known
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS, List, Record
+from itfuzz.oracles.capi_lane import CLaneRunner
+from itfuzz.oracles.roundtrip import RoundTripOracle
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "component_roundtrip"
+
+
+def _outcome(oracle, tc) -> str:
+    try:
+        oracle.run(tc)
+        return "ok"
+    except Finding as f:
+        return f.signature
+    except Discard:
+        return "discard"
+
+
+def _oracle(lane: str, **faults) -> RoundTripOracle:
+    o = RoundTripOracle(cache_size=16)
+    if faults:
+        o.c_lane = CLaneRunner(o, **faults)
+        o.stats["lanes"] = o.c_lane.counts
+    o.c_lane.force = lane
+    return o
+
+
+def test_agrees_with_wasmtime_py_on_the_shipped_corpus():
+    c, py = _oracle("c"), _oracle("py")
+    files = sorted(CORPUS.iterdir())
+    assert files
+    differ = []
+    for path in files:
+        tc = decode_roundtrip(path.read_bytes())
+        a, b = _outcome(c, tc), _outcome(py, tc)
+        if a != b and not known(b, "component_roundtrip"):
+            differ.append((path.name, a, b))
+    assert not differ
+    assert c.stats["lanes"]["c"] > 0 and py.stats["lanes"]["c"] == 0
+
+
+def _echo(t, value) -> Case:
+    sig = Signature((("x", t),), t, echo=True, count_post_return=True)
+    return Case(sig, (Call((value,), value),), lane="c")
+
+
+STRINGS = _echo(Record((("s", PRIMS["string"]), ("n", PRIMS["u8"]))), ("héllo", 3))
+LISTS = _echo(List(PRIMS["u32"]), [1, 2, 3])
+
+
+def test_clean_cases_pass():
+    o = _oracle("c")
+    o.run(STRINGS)
+    o.run(LISTS)
+    assert o.stats["lanes"]["c"] == 2
+
+
+@pytest.mark.parametrize("fault,where,case,check", [
+    ("truncate", "result", STRINGS, "result-mismatch|string:value:str->str"),
+    ("truncate", "args", STRINGS, "host-arg-mismatch|string:value:str->str"),
+    ("swap", "result", LISTS, "result-mismatch|u32:value:int->int"),
+    ("swap", "args", LISTS, "host-arg-mismatch|u32:value:int->int"),
+])
+def test_planted_faults_in_c_values_are_reported(fault, where, case, check):
+    o = _oracle("c", fault=fault, fault_where=where)
+    with pytest.raises(Finding) as e:
+        o.run(case)
+    assert e.value.signature == check
+    assert "C-API lane" in e.value.engine
+    assert "C-API lane" in e.value.report()
+
+
+def test_the_input_chooses_the_lane():
+    lanes = [decode_roundtrip(hashlib.sha256(bytes([i, j])).digest() * 4).lane
+             for i in range(16) for j in range(16)]
+    assert lanes.count("py") > 30 and lanes.count("c") > 2 * lanes.count("py")
