@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Record, Tuple, _VariantLike
+from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Map, Record, Tuple, _VariantLike
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,7 +133,7 @@ def _conforms(t, v) -> bool:
         return type(v) is str and len(v) == 1 and not 0xD800 <= ord(v) <= 0xDFFF
     if k == "string":
         return type(v) is str and not any(0xD800 <= ord(c) <= 0xDFFF for c in v)
-    if isinstance(t, List):
+    if isinstance(t, (List, Map)):  # a map: a list of (key, value) tuples
         return type(v) is list and all(_conforms(t.elem, x) for x in v)
     if isinstance(t, (Record, Tuple)):
         kids = t.children()

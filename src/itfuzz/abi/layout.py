@@ -50,10 +50,13 @@ def align_to(ptr: int, alignment: int) -> int:
 
 def despecialize(t: Type) -> str:
     """The spec kind a type is handled as: tuple → record; enum, option, result → variant
-    (their cases come from `cases()`, fields from `children()`); others keep their kind."""
+    (their cases come from `cases()`, fields from `children()`); map → list (of its `elem`,
+    `tuple<K, V>`); others keep their kind."""
     k = t.kind
     if k == "tuple":
         return "record"
+    if k == "map":
+        return "list"
     if k in VARIANT_KINDS:
         return "variant"
     return k

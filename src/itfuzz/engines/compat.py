@@ -14,6 +14,9 @@ through `compile_component` and `call_func`.
   ``Func.post_return`` (without it, the next entry fails with "cannot enter component instance"
   or a Wasmtime assertion panics); on newer releases the call is a harmless no-op, so it is
   always made after a call that returned.
+- Maps (`map<K, V>`): the binary reader knows them from 43, the C API can enable them from 44
+  (`wasm_component_model_map`, a Config property from wasmtime-py 45); no release's wasmtime-py
+  can convert a map value or reflect a map type (K22).
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from itfuzz.versions import OLDEST, parse_version, release
 
 __all__ = ["OLDEST", "parse_version", "release", "unsupported_reason", "component_bytes",
            "compile_component", "call_func", "release_limitation", "set_target",
-           "set_nan_canonicalization"]
+           "set_nan_canonicalization", "enable_maps"]
 
 TEXT_SINCE = (48, 0, 0)   # the first release whose text parser takes our components
 
@@ -42,7 +45,12 @@ def unsupported_reason() -> str | None:
 # release without the rule): such a component is a limit of that release, not a finding.
 RELEASE_LIMITS = {
     "is not in kebab case": (40, 0, 0),  # 39 rejects a kebab word starting with a digit (`q-0-z`)
+    # map<K, V>: unknown to the binary reader before 43; known but impossible to enable on 43
+    "invalid leading byte (0x63) for component defined type": (44, 0, 0),
+    "Maps require the component model map feature": (44, 0, 0),
 }
+MAPS_SINCE = (44, 0, 0)  # `wasmtime_config_wasm_component_model_map_set` (the setter: 45)
+
 
 
 def release_limitation(error: BaseException) -> str | None:
@@ -91,6 +99,19 @@ def set_target(cfg, triple: str) -> None:
     error = ffi.wasmtime_config_target_set(cfg.ptr(), ctypes.c_char_p(triple.encode()))
     if error:
         raise wasmtime.WasmtimeError._from_ptr(error)
+
+
+def enable_maps(cfg) -> bool:
+    """Turn on `map<K, V>` (`Config.wasm_component_model_map`, through the C API on 44); False
+    on a release that cannot (its components with maps are a release limit)."""
+    if release() < MAPS_SINCE:
+        return False
+    if _has_setter(cfg, "wasm_component_model_map"):
+        cfg.wasm_component_model_map = True
+        return True
+    from wasmtime import _ffi as ffi
+    ffi.wasmtime_config_wasm_component_model_map_set(cfg.ptr(), True)
+    return True
 
 
 def set_nan_canonicalization(cfg, enable: bool) -> None:

@@ -28,7 +28,7 @@ except ImportError:
         pass
 
 
-from itfuzz.model.types import Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
+from itfuzz.model.types import Enum, Flags, List, Map, Prim, Record, Tuple, Type, _VariantLike
 
 
 class ShapeError(Exception):
@@ -62,7 +62,7 @@ def py_classes(t: Type) -> frozenset:
         return frozenset({str})
     if isinstance(t, Prim):
         return frozenset({int})
-    if isinstance(t, List):
+    if isinstance(t, (List, Map)):
         return frozenset({bytes if t.elem.kind == "u8" else list})
     if isinstance(t, Record):
         return frozenset({WRecord})
@@ -145,6 +145,8 @@ def to_wasmtime(t: Type) -> Conv:
     """A converter from model values of `t` to wasmtime-py values."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda v: v
+    if isinstance(t, Map):  # wasmtime-py has no map values: the host sees list<tuple<K, V>>
+        return to_wasmtime(List(t.elem))
     if isinstance(t, List):
         if t.elem.kind == "u8":
             return bytes
@@ -186,6 +188,8 @@ def from_wasmtime(t: Type, path: str = "value") -> Conv:
     """A converter from wasmtime-py values back to the model; raises `ShapeError`."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda x: x
+    if isinstance(t, Map):
+        return from_wasmtime(List(t.elem), path)
     if isinstance(t, List):
         if t.elem.kind == "u8":
             def byte_list(x):

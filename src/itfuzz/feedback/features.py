@@ -3,7 +3,7 @@
 One function per kind of case; each target names its own (`itfuzz.targets`)."""
 from __future__ import annotations
 
-from itfuzz.model.types import Enum, Flags, Variant, walk
+from itfuzz.model.types import Enum, Flags, Map, Variant, walk
 
 
 def signature_case_features(sig) -> set[str]:
@@ -29,6 +29,8 @@ def signature_case_features(sig) -> set[str]:
                     out.add(f"{node.kind}-cases:{c}")
             if isinstance(node, Flags) and len(node.labels) in (1, 8, 9, 16, 17, 32):
                 out.add(f"flags:{len(node.labels)}")
+            if isinstance(node, Map):  # every key kind, through the adapter or to the host
+                out.add(f"map-key:{node.key.kind}:{sig.shape}")
         out.add(f"depth:{min(t.depth, 8)}")
     return out
 

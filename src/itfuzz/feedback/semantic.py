@@ -25,6 +25,7 @@ from itfuzz.model.types import (
     Enum,
     Flags,
     List,
+    Map,
     Record,
     Tuple,
     Type,
@@ -67,6 +68,8 @@ def type_features(types: Iterable[Type]) -> set[str]:
                 out.add(f"flags-count:{bucket(len(node.labels))}")
             elif isinstance(node, (Record, Tuple)):
                 out.add(f"{node.kind}-fields:{bucket(len(node.children()))}")
+            elif isinstance(node, Map):
+                out.add(f"map:{node.key.kind}->{node.value.kind}")
     return out
 
 
@@ -148,6 +151,15 @@ def value_features(t: Type, v: Any, encoding: str, out: set[str], budget: list[i
             if budget[0] <= 0:
                 return
             value_features(t.elem, x, encoding, out, budget)
+    elif isinstance(t, Map):
+        n, keys = len(v), len({k for k, _ in v})
+        out.add(f"edge:map:{'empty' if n == 0 else n if n in (1, 256) else bucket(n)}")
+        if keys < n:  # duplicate keys: all kept, in order (the spec's list<tuple<K, V>>)
+            out.add(f"edge:map:dup-keys:{t.key.kind}:{bucket(n - keys)}")
+        for entry in v:
+            if budget[0] <= 0:
+                return
+            value_features(t.elem, entry, encoding, out, budget)
     elif isinstance(t, (Record, Tuple)):
         for c, x in zip(t.children(), v):
             value_features(c, x, encoding, out, budget)

@@ -98,11 +98,13 @@ def main_module(sig: Signature) -> str:
       {' '.join(body)}))"""
 
 
-def func_type(sig: Signature) -> str:
+def func_type(sig: Signature, host: bool = False) -> str:
+    """The type of `f` and `g`; `host`: the host-facing form (`Signature.host_type`)."""
     names = sig.names
-    parts = [f'(param "{n}" {t.comp(names)})' for n, t in sig.params]
+    form = sig.host_type if host else (lambda t: t)
+    parts = [f'(param "{n}" {form(t).comp(names)})' for n, t in sig.params]
     if sig.result is not None:
-        parts.append(f"(result {sig.result.comp(names)})")
+        parts.append(f"(result {form(sig.result).comp(names)})")
     return " ".join(parts)
 
 
@@ -111,18 +113,20 @@ def options(sig: Signature, encoding: str | None = None) -> str:
             f"string-encoding={encoding or sig.encoding}")
 
 
-def forwarder(sig: Signature, encoding: str) -> list[str]:
-    """The body of a component that imports `g` and exports `f` forwarding to it."""
+def forwarder(sig: Signature, encoding: str, host_import: bool = False,
+              host_export: bool = False) -> list[str]:
+    """The body of a component that imports `g` and exports `f` forwarding to it; `host_import`
+    / `host_export`: that side has the host-facing type (maps as lists; same canonical ABI)."""
     lines = [
         sig.names.component_decls(),
-        f'  (import "g" (func $g {func_type(sig)}))',
+        f'  (import "g" (func $g {func_type(sig, host_import)}))',
         libc_module(sig),
         f"  (core func $g_low (canon lower (func $g) {options(sig, encoding)}))",
         main_module(sig),
         """  (core instance $main (instantiate $Main
       (with "libc" (instance $libc))
       (with "host" (instance (export "g" (func $g_low))))))""",
-        f'  (func $f {func_type(sig)}\n'
+        f'  (func $f {func_type(sig, host_export)}\n'
         f'    (canon lift (core func $main "f") {options(sig, encoding)}\n'
         f'      (post-return (core func $libc "reset"))))',
         '  (export "f" (func $f))',
@@ -138,9 +142,12 @@ def composed(sig: Signature) -> list[str]:
     caller, callee = sig.encoding_pair
     types = "".join(f' (with "{n}" (type ${n}))'
                     for n in (sig.names.ref(t) for t in sig.names.order))
-    lines = [sig.names.component_decls(), f'  (import "g" (func $g {func_type(sig)}))']
-    for name, enc in (("$Callee", callee), ("$Caller", caller)):
-        body = "\n".join(filter(None, forwarder(sig, enc)))
+    lines = [sig.names.component_decls(), f'  (import "g" (func $g {func_type(sig, True)}))']
+    # The callee lowers the host's `g` and lifts `f` with the inner types; the caller lowers
+    # those and lifts the host-facing `f`: maps cross the fused adapter only.
+    for name, enc, host_side in (("$Callee", callee, (True, False)),
+                                 ("$Caller", caller, (False, True))):
+        body = "\n".join(filter(None, forwarder(sig, enc, *host_side)))
         lines += [f"  (component {name}", textwrap.indent(body, "  "), "  )"]
     lines += [f'  (instance $callee (instantiate $Callee{types} (with "g" (func $g))))',
               f'  (instance $caller (instantiate $Caller{types} (with "g" (func $callee "f"))))',

@@ -26,22 +26,25 @@ from itfuzz.model.case import (
 )
 
 
-def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES) -> Signature:
+def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES,
+                     maps: bool = False) -> Signature:
     """The signature at the front of `u`; `shapes` limits the component shapes (one shape costs
-    no input byte)."""
+    no input byte). `maps`: types may hold `map<K, V>` — always in the composed shape (the host
+    sees `list<tuple<K, V>>`), in one single-shape input of 8 (the host sees the map)."""
     start = u.front
     component_shape = u.choose(shapes)
-    sig = _signature(u, component_shape == "composed")
+    composed = component_shape == "composed"
+    sig = _signature(u, composed, maps and (composed or not u.ratio(7, 8)))
     exhausted = b"\1" if u.is_empty() else b"\0"
     return replace(sig, key=exhausted + u.data[start:u.front], count_post_return=True)
 
 
-def _signature(u: Unstructured, composed: bool) -> Signature:
+def _signature(u: Unstructured, composed: bool, maps: bool) -> Signature:
     shape = u.choose(SHAPES)
     encoding = u.choose(ENCODINGS)
     form = "composed" if composed else "single"
     callee_encoding = u.choose(ENCODINGS) if composed else None
-    tg = TypeGen(u, fuel=TYPE_FUEL)
+    tg = TypeGen(u, fuel=TYPE_FUEL, maps=maps)
     if shape == "echo":
         t = tg.gen()
         return Signature((("x", t),), t, encoding, echo=True, shape=form,
@@ -63,7 +66,7 @@ def _signature(u: Unstructured, composed: bool) -> Signature:
 def decode_roundtrip(data: bytes) -> TestCase:
     """The test case these bytes stand for; total and deterministic."""
     u = Unstructured(data)
-    sig = decode_signature(u)
+    sig = decode_signature(u, maps=True)
     n_calls = u.int_in_range(1, MAX_CALLS)
     vg = ValueGen(u, fuel=VALUE_FUEL)
     calls = []

@@ -7,11 +7,25 @@ made. Case counts and flag counts lean toward the ABI boundaries (discriminant w
 from __future__ import annotations
 
 from itfuzz.generators.unstructured import Unstructured
-from itfuzz.model.types import PRIMS, Enum, Flags, List, Option, Record, Result, Tuple, Type, Variant
+from itfuzz.model.types import (
+    MAP_KEY_KINDS,
+    PRIMS,
+    Enum,
+    Flags,
+    List,
+    Map,
+    Option,
+    Record,
+    Result,
+    Tuple,
+    Type,
+    Variant,
+)
 
 MAX_DEPTH = 98  # deepest type (leaf = 1) that Wasmtime 50's validator accepts ("type nesting is too deep")
 PRIM_NAMES = tuple(PRIMS)
 COMPOUND_KINDS = ("list", "record", "tuple", "variant", "enum", "option", "result", "flags")
+MAP_KINDS = COMPOUND_KINDS + ("map",)  # with `TypeGen(maps=True)`
 CASE_COUNT_EDGES = (1, 2, 3, 255, 256, 257)
 FLAG_COUNT_EDGES = (1, 8, 9, 16, 17, 32)
 LABEL_STYLES = ("f{}", "a-{}", "x{}-y", "ABC{}", "case{}-b", "q-{}-z")
@@ -30,10 +44,12 @@ def labels(u: Unstructured, n: int) -> tuple[str, ...]:
 class TypeGen:
     """Draws types while spending a shared fuel budget."""
 
-    def __init__(self, u: Unstructured, fuel: int = 200, max_depth: int = MAX_DEPTH) -> None:
+    def __init__(self, u: Unstructured, fuel: int = 200, max_depth: int = MAX_DEPTH,
+                 maps: bool = False) -> None:
         self.u = u
         self.fuel = fuel
         self.max_depth = max_depth
+        self.kinds: tuple[str, ...] = MAP_KINDS if maps else COMPOUND_KINDS
 
     def prim(self) -> Type:
         return PRIMS[self.u.choose(PRIM_NAMES)]
@@ -52,9 +68,12 @@ class TypeGen:
             self.fuel -= 1
             return self.prim()
         self.fuel -= 1
-        kind = u.choose(COMPOUND_KINDS)
+        kind = u.choose(self.kinds)
         if kind == "list":
             return List(self.gen(depth + 1))
+        if kind == "map":
+            # Children two levels down: the `list<tuple<K, V>>` a host sees stays in MAX_DEPTH.
+            return Map(PRIMS[u.choose(MAP_KEY_KINDS)], self.gen(depth + 2))
         if kind == "option":
             return Option(self.gen(depth + 1))
         if kind == "result":

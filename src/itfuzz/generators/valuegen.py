@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from itfuzz.generators.unstructured import Unstructured
-from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Prim, Record, Tuple, Type, _VariantLike
+from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Map, Prim, Record, Tuple, Type, _VariantLike
 from itfuzz.model.values import f32_bits_to_float, f64_bits_to_float
 
 F32_EDGE_BITS = (0x00000000, 0x80000000, 0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000,
@@ -76,6 +76,8 @@ class ValueGen:
             return self.prim(k)
         if isinstance(t, List):
             return [self.gen(t.elem) for _ in range(self.list_len(t.elem.size))]
+        if isinstance(t, Map):
+            return self.map_entries(t)
         if isinstance(t, (Record, Tuple)):
             return tuple(self.gen(c) for c in t.children())
         if isinstance(t, Enum):
@@ -87,6 +89,19 @@ class ValueGen:
             mask = flag_mask(u, len(t.labels))
             return frozenset(lab for i, lab in enumerate(t.labels) if mask >> i & 1)
         raise TypeError(f"unknown type {t!r}")
+
+    def map_entries(self, t: Map) -> list[tuple[Any, Any]]:
+        """A map's (key, value) entries in order; now and then a key repeats an earlier one (the
+        spec keeps duplicates: a map's values are those of `list<tuple<K, V>>`)."""
+        u = self.u
+        entries: list[tuple[Any, Any]] = []
+        for _ in range(self.list_len(t.elem.size)):
+            if entries and u.ratio(1, 4):
+                key = entries[u.int_in_range(0, len(entries) - 1)][0]
+            else:
+                key = self.gen(t.key)
+            entries.append((key, self.gen(t.value)))
+        return entries
 
     def list_len(self, elem_size: int) -> int:
         """A list length (from the back), now and then the long-list edge."""

@@ -6,7 +6,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from itfuzz.model.types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, PRIMS, Names, Option, Tuple, Type
+from itfuzz.model.types import (
+    MAX_FLAT_PARAMS,
+    MAX_FLAT_RESULTS,
+    PRIMS,
+    Names,
+    Option,
+    Tuple,
+    Type,
+    walk,
+    without_maps,
+)
 
 ENCODINGS = ("utf8", "utf16", "latin1+utf16")
 COMPONENT_SHAPES = ("single", "composed")  # one component, or Wasmtime's caller + callee
@@ -75,8 +85,19 @@ class Signature:
 
     @cached_property
     def names(self) -> Names:
+        """Names of the named types, those of the host-facing forms (`host_type`) included."""
         roots = [t for _, t in self.params] + ([self.result] if self.result is not None else [])
-        return Names(roots)
+        return Names(roots + [self.host_type(t) for t in roots])
+
+    @cached_property
+    def has_maps(self) -> bool:
+        return any(n.kind == "map" for t in self.types() for n in walk(t))
+
+    def host_type(self, t: Type) -> Type:
+        """The type the host sees for `t`: in the composed shape maps cross only between caller
+        and callee, the host-facing `f` and `g` take `list<tuple<K, V>>` instead."""
+        return without_maps(t) if self.shape == "composed" else t
+
 
     def types(self) -> list[Type]:
         return [t for _, t in self.params] + ([self.result] if self.result is not None else [])

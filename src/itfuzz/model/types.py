@@ -54,7 +54,7 @@ class Type:
 
     @cached_property
     def has_pointer(self) -> bool:
-        return self.kind in ("string", "list") or any(c.has_pointer for c in self.children())
+        return self.kind in ("string", "list", "map") or any(c.has_pointer for c in self.children())
 
     if TYPE_CHECKING:  # ABI, per kind: a cached property or a class attribute
         @property
@@ -155,6 +155,40 @@ class List(Type):
 
     def wit(self, names):
         return f"list<{self.elem.wit(names)}>"
+
+
+# The key types a map allows (Explainer.md `keytype`: no floats, no compound types).
+MAP_KEY_KINDS = ("bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "char", "string")
+
+
+@dataclass(frozen=True)
+class Map(Type):
+    """`map<K, V>`: a specialization of `list<tuple<K, V>>` (Explainer.md: same values, same
+    canonical ABI, a distinct type). Duplicate keys and their order are part of the value."""
+
+    key: Type
+    value: Type
+    kind = "map"
+
+    def __post_init__(self) -> None:
+        if self.key.kind not in MAP_KEY_KINDS:
+            raise ValueError(f"{self.key.kind} is not a map key type")
+
+    def children(self):
+        return (self.key, self.value)
+
+    @cached_property
+    def elem(self) -> Tuple:
+        """The element type of the list this map despecializes to."""
+        return Tuple((self.key, self.value))
+
+    size, align, flat = 8, 4, ("i32", "i32")
+
+    def inline(self, names):
+        return f"(map {self.key.comp(names)} {self.value.comp(names)})"
+
+    def wit(self, names):
+        return f"map<{self.key.wit(names)}, {self.value.wit(names)}>"
 
 
 @dataclass(frozen=True)
@@ -453,3 +487,29 @@ def kind_path(t: Type, limit: int = 4) -> str:
         kids = node.children()
         node = kids[0] if kids else None
     return ">".join(parts)
+
+
+def without_maps(t: Type) -> Type:
+    """`t` with every `map<K, V>` replaced by the `list<tuple<K, V>>` it despecializes to (the
+    type a host sees where it cannot take maps); `t` itself when it holds no map."""
+    if not any(n.kind == "map" for n in walk(t)):
+        return t
+    return _without_maps(t)
+
+
+def _without_maps(t: Type) -> Type:
+    if isinstance(t, Map):
+        return List(Tuple((_without_maps(t.key), _without_maps(t.value))))
+    if isinstance(t, (List, Option)):
+        return type(t)(_without_maps(t.elem))
+    if isinstance(t, Record):
+        return Record(tuple((n, _without_maps(c)) for n, c in t.fields))
+    if isinstance(t, Tuple):
+        return Tuple(tuple(_without_maps(c) for c in t.elems))
+    if isinstance(t, Variant):
+        return Variant(tuple((n, None if c is None else _without_maps(c))
+                             for n, c in t.variant_cases))
+    if isinstance(t, Result):
+        return Result(None if t.ok is None else _without_maps(t.ok),
+                      None if t.err is None else _without_maps(t.err))
+    return t

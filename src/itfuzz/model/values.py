@@ -1,7 +1,9 @@
 """The one value model: plain Python data tied to `itfuzz.model.types`, and its one strict equality.
 
 Model: bool → bool; integers → int; f32/f64 → float (f32 values exactly representable); char →
-1-char str; string → str; list → list; record and tuple → tuple in field order; variant, option
+1-char str; string → str; list → list; map → list of (key, value)
+tuples, in order, duplicate keys kept (the spec gives maps the values of `list<tuple<K, V>>`);
+record and tuple → tuple in field order; variant, option
 and result → (case name, payload or None); enum → case name; flags → frozenset of labels.
 
 Equality is strict: `True` is not `1`, -0.0 is not 0.0, and any NaN equals any NaN.
@@ -12,7 +14,7 @@ import math
 import struct
 from typing import Any
 
-from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Record, Tuple, Type, _VariantLike
+from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Map, Record, Tuple, Type, _VariantLike
 
 
 def f32_bits_to_float(bits: int) -> float:
@@ -65,7 +67,7 @@ def diff(t: Type, expected: Any, actual: Any, path: str = "value") -> ValueMisma
         return None if type(actual) is type(expected) is float and _same_float(expected, actual) else bad()
     if k in ("char", "string"):
         return None if type(actual) is type(expected) is str and actual == expected else bad()
-    if isinstance(t, List):
+    if isinstance(t, (List, Map)):
         if type(actual) is not list or len(actual) != len(expected):
             return bad("length")
         for i, (e, a) in enumerate(zip(expected, actual)):

@@ -11,14 +11,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from itfuzz.model.types import Enum, Flags, List, Option, Prim, Record, Result, Tuple, Type, Variant
+from itfuzz.model.types import (
+    Enum,
+    Flags,
+    List,
+    Map,
+    Option,
+    Prim,
+    Record,
+    Result,
+    Tuple,
+    Type,
+    Variant,
+)
 
 # wasmtime-py's class name of each kind (primitives are bare dataclasses, e.g. `U64()`).
 CLASS_KIND = {"Bool": "bool", "S8": "s8", "S16": "s16", "S32": "s32", "S64": "s64", "U8": "u8",
               "U16": "u16", "U32": "u32", "U64": "u64", "F32": "f32", "F64": "f64",
               "Char": "char", "String": "string", "ListType": "list", "RecordType": "record",
               "TupleType": "tuple", "VariantType": "variant", "EnumType": "enum",
-              "OptionType": "option", "ResultType": "result", "FlagsType": "flags"}
+              "OptionType": "option", "ResultType": "result", "FlagsType": "flags",
+              "MapType": "map"}  # no release has MapType yet (K22); expected `.key`, `.value`
 
 
 class Mismatch:
@@ -40,7 +53,7 @@ def reflected_kind(vt: Any) -> str:
 def mismatch(sig, fty: Any) -> Mismatch | None:
     """The first difference between `fty` (a reflected `FuncType`) and `sig`, or None."""
     got = list(fty.params)
-    want = list(sig.params)
+    want = [(n, sig.host_type(t)) for n, t in sig.params]  # what the host-facing `f` takes
     if [n for n, _ in got] != [n for n, _ in want]:
         return Mismatch("params", "func:param-names",
                         f"parameters {[n for n, _ in got]} != {[n for n, _ in want]}")
@@ -53,7 +66,7 @@ def mismatch(sig, fty: Any) -> Mismatch | None:
         return Mismatch("result", "func:result-presence",
                         f"result {'absent' if res is None else reflected_kind(res)}, "
                         f"expected {'none' if sig.result is None else sig.result.kind}")
-    return type_mismatch(sig.result, res, "result") if res is not None else None
+    return type_mismatch(sig.host_type(sig.result), res, "result") if res is not None else None
 
 
 def type_mismatch(t: Type, vt: Any, path: str) -> Mismatch | None:
@@ -65,6 +78,9 @@ def type_mismatch(t: Type, vt: Any, path: str) -> Mismatch | None:
         return None
     if isinstance(t, List):
         return type_mismatch(t.elem, vt.element, path + "[]")
+    if isinstance(t, Map):
+        return (type_mismatch(t.key, vt.key, path + "<key>")
+                or type_mismatch(t.value, vt.value, path + "<value>"))
     if isinstance(t, Record):
         return _named_parts("record:field", t.fields, vt.fields, path)
     if isinstance(t, Tuple):

@@ -195,7 +195,12 @@ class RoundTripOracle:
 
     def check_reflection(self, store, f, entry: Prepared) -> None:
         """The type Wasmtime reflects for `f` is exactly the generated one (once per entry)."""
-        m = reflection.mismatch(entry.sig, f.type(store))
+        try:  # wasmtime-py reflects parts lazily: walking the type can fail too
+            m = reflection.mismatch(entry.sig, f.type(store))
+        except (TypeError, ValueError, wasmtime.WasmtimeError) as e:  # e.g. a map type (K22)
+            raise self.finding("type-reflection", f"{type(e).__name__}:{normalize_error(first_line(e))}",
+                               f"Func.type(store) failed: {type(e).__name__}: {first_line(e, 500)}",
+                               entry.sig, entry.wat) from None
         if m:
             raise self.finding("type-reflection", m.detail,
                                f"Func.type(store) differs from the generated type at {m}",
