@@ -31,6 +31,11 @@ __all__ = ["OLDEST", "parse_version", "release", "unsupported_reason", "componen
            "set_nan_canonicalization", "enable_maps"]
 
 TEXT_SINCE = (48, 0, 0)   # the first release whose text parser takes our components
+# Engine configurations (`engines.configs`): the C API's strategy enum has WINCH from 45 on
+# (before, the value 2 silently compiles with Cranelift), and the wheels have concurrency support
+# compiled in from 45 on (before, requesting it aborts the process; off is what they are).
+WINCH_SINCE = (45, 0, 0)
+CONCURRENCY_SINCE = (45, 0, 0)
 
 
 def unsupported_reason() -> str | None:
@@ -50,7 +55,6 @@ RELEASE_LIMITS = {
     "Maps require the component model map feature": (44, 0, 0),
 }
 MAPS_SINCE = (44, 0, 0)  # `wasmtime_config_wasm_component_model_map_set` (the setter: 45)
-
 
 
 def release_limitation(error: BaseException) -> str | None:
