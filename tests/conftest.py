@@ -14,6 +14,9 @@ import pytest
 from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Map, Record, Tuple, _VariantLike
 
 ROOT = Path(__file__).resolve().parents[1]
+# The on-disk caches stay off in tests (`itfuzz fuzz` would turn them on); a test that wants
+# them sets ITFUZZ_DISK_CACHE=1 and ITFUZZ_CACHE itself.
+os.environ["ITFUZZ_DISK_CACHE"] = "0"
 
 
 def _wasm_tools() -> str | None:

@@ -5,11 +5,11 @@ Layers, lowest first (a module may import from its own package and from lower la
 
     model < abi < generators < engines < static < oracles < feedback < targets < ops < cli
 
-`findings`, `known_findings`, `lru`, `versions` and `spec` (the OCaml interpreter's binding) sit at the
-bottom and may be used from any layer (so they import nothing above themselves); `fuzzing` is at
-the ops level. Every import counts: absolute and relative, at module level or inside a function.
-wasmtime-py's private internals (`wasmtime._…`, `from wasmtime import _ffi`) are used only under
-engines/; model/, abi/ and generators/ import no wasmtime at all.
+`diskcache`, `findings`, `known_findings`, `lru`, `versions` and `spec` (the OCaml interpreter's
+binding) sit at the bottom and may be used from any layer (so they import nothing above
+themselves); `fuzzing` is at the ops level. Every import counts: absolute and relative, at module
+level or inside a function. wasmtime-py's private internals (`wasmtime._…`, `from wasmtime import
+_ffi`) are used only under engines/; model/, abi/ and generators/ import no wasmtime at all.
 
 The checks are functions of a graph, also run on synthetic graphs below, so they can fail.
 """
@@ -27,7 +27,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS = ("model", "abi", "generators", "engines", "static", "oracles", "feedback", "targets",
           "ops", "cli")
-BOTTOM = frozenset({"", "findings", "known_findings", "lru", "spec", "versions"})  # "": itfuzz/__init__.py
+BOTTOM = frozenset({"", "diskcache", "findings", "known_findings", "lru", "spec",
+                    "versions"})  # "": itfuzz/__init__.py
 SAME_LEVEL = {"fuzzing": "ops"}
 NO_WASMTIME = ("model", "abi", "generators")
 PRIVATE_WASMTIME_OK = ("engines",)

@@ -56,7 +56,7 @@ def cmd_fuzz(args) -> int:
     if any(libfuzzer.flag_name(a) in ("-jobs", "-workers") for a in args.flags):
         print(f"itfuzz: with -jobs, each job logs to fuzz-N.log in {os.getcwd()}", flush=True)
     print("itfuzz: " + " ".join(cmd), flush=True)
-    return subprocess.call(cmd, env=libfuzzer.env())
+    return subprocess.call(cmd, env=libfuzzer.env(disk_cache=not args.no_component_cache))
 
 
 def cmd_repro(args) -> int:
@@ -265,6 +265,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                         + ", -artifact_prefix=artifacts/TARGET/) and corpus directories "
                           "(default: work-corpus/TARGET and corpus/TARGET)")
     release_opt(f)
+    f.add_argument("--no-component-cache", action="store_true",
+                   help="do not keep compiled components (and wasm-smith modules) on disk "
+                        "across runs and workers (default: kept under ~/.cache/itfuzz)")
     f.set_defaults(fn=cmd_fuzz)
     r = verb("repro", help="run inputs through a target; exit 1 on a finding")
     target_arg(r)

@@ -9,6 +9,10 @@ any crash, keeps the one `itfuzz minimize` is shrinking).
 
 Semantic features of every case and its outcome are reported as extra coverage counters
 (`itfuzz.feedback.semantic`); `ITFUZZ_SEMANTIC=0` turns them off.
+
+`ITFUZZ_DISK_CACHE=1` (set by `itfuzz fuzz` unless `--no-component-cache`) keeps compiled
+components (`engines.component_cache`) and wasm-smith modules (`generators.core_modules`) on disk
+under ``$ITFUZZ_CACHE``, shared by restarts and by `-fork`/`-jobs` workers.
 """
 from __future__ import annotations
 
@@ -19,16 +23,37 @@ from collections import Counter
 
 REPORT_KNOWN_ENV = "ITFUZZ_REPORT_KNOWN"
 ONLY_SIGNATURE_ENV = "ITFUZZ_ONLY_SIGNATURE"
+DISK_CACHE_ENV = "ITFUZZ_DISK_CACHE"
 
 _known: Counter = Counter()
 _stats_done = [False]
+_oracle_stats: list = []  # the running target's oracle stats (a mapping), once built
 
 
 def final_stats() -> str:
-    """The `stat::` lines for known findings skipped in this process."""
+    """The `stat::` lines for known findings skipped in this process, then the oracle's counters
+    (`stat::itfuzz_oracle_inputs`, `…_calls`, `…_compiles`, …)."""
     lines = [f"stat::itfuzz_known_findings_skipped: {sum(_known.values())}"]
     lines += [f"stat::itfuzz_known_{k}: {n}" for k, n in sorted(_known.items())]
+    for stats in _oracle_stats:
+        lines += [f"stat::itfuzz_oracle_{_stat_name(k)}: {n}" for k, n in _flat_stats(stats)]
     return "\n".join(lines) + "\n"
+
+
+def _stat_name(key: str) -> str:
+    return key.replace(':', '_').replace('-', '_')
+
+
+def _flat_stats(stats, prefix: str = "") -> list[tuple[str, int]]:
+    """(name, count) of the integer counters in `stats`, nested mappings (e.g. the calls per
+    lane, `stats["lanes"]`) as `NAME_SUBNAME`."""
+    out: list[tuple[str, int]] = []
+    for k, n in sorted(stats.items(), key=lambda kv: str(kv[0])):
+        if isinstance(n, dict):
+            out += _flat_stats(n, f"{prefix}{k}_")
+        elif isinstance(n, int):
+            out.append((f"{prefix}{k}", n))
+    return out
 
 
 def _print_final_stats(*_ignored) -> None:
@@ -54,6 +79,14 @@ def _register_final_stats() -> None:
         pass
 
 
+def enable_disk_caches() -> None:
+    """Compiled components and wasm-smith output on disk in this process."""
+    from itfuzz.engines import component_cache
+    from itfuzz.generators.core_modules import smith
+    component_cache.enable()
+    smith.use_disk()
+
+
 def main(target_name: str) -> None:
     """Instrument itfuzz, build the target once, and hand `TestOneInput` to libFuzzer."""
     import atheris
@@ -64,6 +97,11 @@ def main(target_name: str) -> None:
 
         target = targets.get(target_name)
         _ = target.oracle  # imports the target's modules (instrumented) and builds its engine
+    if isinstance(getattr(target.oracle, "stats", None), dict):
+        _oracle_stats.append(target.oracle.stats)
+
+    if os.environ.get(DISK_CACHE_ENV, "") not in ("", "0"):
+        enable_disk_caches()
 
     from itfuzz.feedback import semantic  # not instrumented: its counters are the feedback
     reporter = semantic.install()

@@ -6,7 +6,9 @@ Two sources, both deterministic functions of input bytes:
   constants), with guaranteed termination, canonical NaNs, bounded memory (≤ 10 pages) and
   tables (≤ 100 elements, maximum required), no imports and every item exported; optionally
   without reference types (for Winch) or with traps disallowed. One process per module, so
-  results are cached (LRU) by seed and options.
+  results are cached (LRU) by seed and options, and, once `smith.use_disk()` is called (the
+  fuzzing process does, see `itfuzz.fuzzing`), on disk across runs and workers too (keyed also
+  by the wasm-tools version, under ``$ITFUZZ_CACHE/smith``).
 - `component_modules(wasm)`: the core modules nested in a component binary (the round-trip
   target's components); these do import (memory, realloc, lowered host functions).
   `bound_memories` gives their memories a maximum.
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
+from itfuzz.diskcache import DiskCache, cache_dir
 from itfuzz.lru import LRU
 from itfuzz.spec.tools import wasm_tools
 
@@ -72,6 +76,13 @@ class SmithCache:
     def __init__(self, size: int = 16384) -> None:  # ~1 KB a module: every smith-id module fits
         self.entries: LRU = LRU(size)  # (seed, options) → module bytes, or smith's error text
         self.runs = 0
+        self.disk: DiskCache | None = None
+        self.tool: str | None = None  # the wasm-tools version line (part of the disk key)
+
+    def use_disk(self, directory: str | Path | None = None, max_bytes: int = 64 << 20) -> None:
+        """Keep smith's output on disk too (``$ITFUZZ_CACHE/smith`` unless `directory`)."""
+        self.disk = DiskCache(directory if directory is not None else cache_dir() / "smith",
+                              max_bytes)
 
     def __call__(self, seed: bytes, reference_types: bool = True,
                  disallow_traps: bool = False) -> bytes:
@@ -86,6 +97,20 @@ class SmithCache:
         return out
 
     def _run(self, seed: bytes, flags: tuple[str, ...]) -> bytes | str:
+        if self.disk is None:
+            return self._smith(seed, flags)
+        if self.tool is None:
+            proc = subprocess.run([wasm_tools(), "--version"], capture_output=True)
+            self.tool = proc.stdout.decode(errors="replace").strip()
+        key = "\0".join(("smith", self.tool, *flags)).encode() + b"\0" + seed
+        stored = self.disk.get(key)
+        if stored is not None:  # b"M" + module, or b"F" + the failure
+            return stored[1:] if stored[:1] == b"M" else stored[1:].decode()
+        out = self._smith(seed, flags)
+        self.disk.put(key, b"M" + out if isinstance(out, bytes) else b"F" + out.encode())
+        return out
+
+    def _smith(self, seed: bytes, flags: tuple[str, ...]) -> bytes | str:
         self.runs += 1
         proc = subprocess.run([wasm_tools(), "smith", *flags], input=seed, capture_output=True)
         if proc.returncode != 0:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from itfuzz import targets
+from itfuzz.fuzzing import DISK_CACHE_ENV
 
 DEFAULT_FLAGS = ("-timeout=30", "-rss_limit_mb=4096", "-print_final_stats=1")
 
@@ -66,10 +67,14 @@ def fuzz_command(target: str, extra: list[str], root: Path) -> list[str]:
     return [str(path), *with_defaults(flags, defaults), *dirs]
 
 
-def env() -> dict:
+def env(disk_cache: bool = False) -> dict:
     """The environment for the script: this Python's bin directory first on PATH (the shebang
-    is `/usr/bin/env python3`), a fixed hash seed, and this package importable."""
+    is `/usr/bin/env python3`), a fixed hash seed, and this package importable; with
+    `disk_cache`, the on-disk caches on (`fuzzing.DISK_CACHE_ENV`) unless the environment
+    already says."""
     e = dict(os.environ)
+    if disk_cache:
+        e.setdefault(DISK_CACHE_ENV, "1")
     e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
     e.setdefault("PYTHONHASHSEED", "0")
     src = str(Path(__file__).resolve().parents[2])

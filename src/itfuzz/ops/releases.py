@@ -19,6 +19,7 @@ import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from itfuzz.diskcache import cache_dir
 from itfuzz.versions import OLDEST, parse_version
 
 SRC = Path(__file__).resolve().parents[2]
@@ -28,10 +29,6 @@ PTH = "itfuzz-checkout.pth"
 
 class ReleaseError(Exception):
     """A release environment cannot be made (unknown version, no network, pip failed)."""
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("ITFUZZ_CACHE") or Path.home() / ".cache" / "itfuzz")
 
 
 def check_version(text: str) -> str:

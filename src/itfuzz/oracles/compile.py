@@ -1,5 +1,6 @@
 """Compiling a generated component, as every component oracle does: a documented limit of the
-release under test is a discard (`compat.RELEASE_LIMITS`), any other rejection a finding."""
+release under test is a discard (`compat.RELEASE_LIMITS`), any other rejection a finding. Compiles
+go through the on-disk component cache when it is on (`engines.component_cache`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
@@ -7,17 +8,20 @@ from collections.abc import Callable, MutableMapping
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz.engines.compat import compile_component, release_limitation
+from itfuzz.engines.compat import release_limitation
+from itfuzz.engines.component_cache import DEFAULT_CONFIG, compile_cached
 from itfuzz.findings import Discard, Finding, first_line, normalize_error
 
 
 def compile_checked(engine, wat: str, stats: MutableMapping[str, int],
-                    finding: Callable[[str, str, str], Finding]) -> wc.Component:
+                    finding: Callable[[str, str, str], Finding],
+                    config_key: str = DEFAULT_CONFIG) -> wc.Component:
     """The compiled component; `Discard` on a release limit; `finding(check, detail, message)`
-    raised when Wasmtime rejects a valid component."""
+    raised when Wasmtime rejects a valid component. `config_key` names `engine`'s configuration
+    (the disk cache's key; "default" for Wasmtime's default engine)."""
     stats["compiles"] = stats.get("compiles", 0) + 1
     try:
-        return compile_component(engine, wat)
+        return compile_cached(engine, wat, stats, config_key)
     except wasmtime.WasmtimeError as e:
         limit = release_limitation(e)
         if limit:

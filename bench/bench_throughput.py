@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Throughput of a REAL libFuzzer run of a target, as `itfuzz fuzz` runs it (the executable
+`fuzz_targets/TARGET.py` with `itfuzz fuzz`'s defaults and environment), from a fresh temporary
+working corpus seeded from `corpus/TARGET`, with a fresh compiled-component cache directory.
+
+Usage: bench/bench_throughput.py [--seconds N] [--target T] [--json] [--no-component-cache]
+                                 [--restart] [--fork-compare]
+
+Prints (from the fuzzing process's `stat::` lines at exit and the wall/CPU time it took):
+round_trips_per_s (checked calls/s), exec_per_s, cache_hit_rate (inputs that needed no compile:
+1 - compiles/inputs), disk_hit_rate (compiles served by the on-disk cache), signatures_per_min
+(distinct components compiled per minute), lanes (calls per lane: the oracle's `stats["lanes"]`,
+else all "py"), exec_per_cpu_s and seconds_to_inited (libFuzzer's replay of the corpus).
+`--restart`: then two more runs of the same grown corpus (each on its own copy), with the disk
+cache the first run filled and without it: what the cache does to a restart.
+`--fork-compare`: then the same run with `-fork=2`; exec per CPU-second next to one process.
+With `--json`: one JSON object (the first run's numbers at the top level, the others nested).
+Not a test: numbers for the issue, run on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from itfuzz.fuzzing import DISK_CACHE_ENV  # noqa: E402
+from itfuzz.ops import libfuzzer  # noqa: E402
+
+STAT = re.compile(r"^stat::(\w+):\s*(\d+)\s*$", re.M)
+FORK_LINE = re.compile(r"^#(\d+): cov: .* exec/s:? \d+", re.M)
+INITED = re.compile(r"^#\d+\s+INITED\s")
+
+
+def cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
+         extra: tuple[str, ...] = ()) -> dict:
+    """One libFuzzer run; its numbers."""
+    artifacts = corpus.parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    flags = [f"-max_total_time={seconds}", f"-artifact_prefix={artifacts}/", *extra,
+             str(corpus), str(ROOT / "corpus" / target)]
+    cmd = libfuzzer.fuzz_command(target, flags, ROOT)
+    env = libfuzzer.env(disk_cache=disk_cache)
+    env["ITFUZZ_CACHE"] = str(cache)
+    env[DISK_CACHE_ENV] = "1" if disk_cache else "0"
+    cpu0, start = cpu_children(), time.monotonic()
+    inited = None
+    lines = []
+    files = sum(1 for _ in corpus.iterdir())
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, errors="replace", cwd=corpus.parent)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if inited is None and INITED.search(line):
+            inited = time.monotonic() - start
+        lines.append(line)
+    proc.wait()
+    wall, cpu = time.monotonic() - start, cpu_children() - cpu0
+    log = "".join(lines)
+    stats = {k: int(v) for k, v in STAT.findall(log)}
+    execs = stats.get("number_of_executed_units", 0)
+    forked = FORK_LINE.findall(log)
+    if forked:  # -fork: the parent's progress lines count every job's executions
+        execs = int(forked[-1])
+    o = {k[len("itfuzz_oracle_"):]: v for k, v in stats.items() if k.startswith("itfuzz_oracle_")}
+    inputs, calls, compiles = o.get("inputs", 0), o.get("calls", 0), o.get("compiles", 0)
+    lanes = {k[len("lanes_"):]: v for k, v in o.items() if k.startswith("lanes_")} or (
+        {"py": calls} if o else {})
+    return {
+        "target": target, "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+        "exit_code": proc.returncode, "executions": execs,
+        "exec_per_s": round(execs / wall, 1),
+        "exec_per_cpu_s": round(execs / cpu, 1) if cpu else None,
+        "round_trips_per_s": round(calls / wall, 1),
+        "calls_per_input": round(calls / inputs, 2) if inputs else None,
+        "cache_hit_rate": round(1 - compiles / inputs, 4) if inputs else None,
+        "disk_hit_rate": round(o.get("compile_disk_hits", 0) / compiles, 4) if compiles else None,
+        "signatures_per_min": round(o.get("distinct", compiles) * 60 / wall, 1),
+        "lanes": lanes,
+        "seconds_to_inited": round(inited, 1) if inited is not None else None,
+        "corpus_files_at_start": files,
+        "disk_cache": disk_cache,
+        "oracle_stats": o,
+        "log_tail": "" if proc.returncode == 0 else log[-3000:],
+    }
+
+
+def show(name: str, r: dict) -> None:
+    keys = ("seconds", "cpu_seconds", "executions", "exec_per_s", "exec_per_cpu_s",
+            "round_trips_per_s", "calls_per_input", "cache_hit_rate", "disk_hit_rate",
+            "signatures_per_min", "lanes", "corpus_files_at_start", "seconds_to_inited",
+            "exit_code")
+    print(f"-- {name} (disk cache {'on' if r['disk_cache'] else 'off'})")
+    for k in keys:
+        print(f"  {k:20} {r[k]}")
+    if r["log_tail"]:
+        print("  libFuzzer did not exit cleanly; end of its log:\n" + r["log_tail"])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=int, default=120)
+    ap.add_argument("--target", default="component_roundtrip")
+    ap.add_argument("--json", action="store_true", help="one JSON object")
+    ap.add_argument("--no-component-cache", action="store_true",
+                    help="the first run without the on-disk caches")
+    ap.add_argument("--restart", action="store_true",
+                    help="then rerun the grown corpus with and without the filled disk cache")
+    ap.add_argument("--fork-compare", action="store_true",
+                    help="then the same run with -fork=2 (exec per CPU-second vs one process)")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
+    say = (lambda *a: None) if args.json else show
+    try:
+        cache = work / "cache"
+        corpus = work / "first" / "corpus"
+        corpus.mkdir(parents=True)
+        out = fuzz(args.target, args.seconds, corpus, cache, not args.no_component_cache)
+        say("fresh working corpus", out)
+        if args.restart:
+            for name, on in (("restart_with_disk_cache", True),
+                             ("restart_without_disk_cache", False)):
+                copy = work / name / "corpus"
+                shutil.copytree(corpus, copy)
+                out[name] = r = fuzz(args.target, args.seconds, copy, cache, on)
+                say("restart on the grown corpus", r)
+        if args.fork_compare:
+            fork_corpus = work / "fork" / "corpus"
+            fork_corpus.mkdir(parents=True)
+            fork_cache = work / "fork-cache"
+            out["fork2"] = r = fuzz(args.target, args.seconds, fork_corpus, fork_cache,
+                                    not args.no_component_cache, ("-fork=2",))
+            one = out["exec_per_cpu_s"] or 0
+            r["exec_per_cpu_s_vs_one_process"] = (
+                round(r["exec_per_cpu_s"] / one, 3) if one and r["exec_per_cpu_s"] else None)
+            say("-fork=2 from a fresh working corpus", r)
+            if not args.json:
+                print(f"  fork2 exec per CPU-second / one process: "
+                      f"{r['exec_per_cpu_s_vs_one_process']}")
+        if args.json:
+            print(json.dumps(out, indent=1, sort_keys=True))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
