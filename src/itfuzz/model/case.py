@@ -123,3 +123,4 @@ class Call:
 class TestCase:
     sig: Signature
     calls: tuple[Call, ...]
+    lane: str = "py"  # "c": through Wasmtime's C API (itfuzz.engines.capi), "py": wasmtime-py

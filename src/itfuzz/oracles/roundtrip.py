@@ -31,6 +31,7 @@ from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.values import diff
 from itfuzz.oracles import reflection
+from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
 
@@ -91,7 +92,9 @@ class RoundTripOracle:
         self.cache: LRU = LRU(cache_size)  # component text → Prepared entry
         self.by_key: dict[bytes, str] = {}  # signature input bytes → component text
         self.transform = transform  # test hook: fault injection into a prepared entry
-        self.stats = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
+        self.stats: dict[str, Any] = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
+        self.c_lane = CLaneRunner(self)  # cases whose `lane` is "c" (if it can run here)
+        self.stats["lanes"] = self.c_lane.counts  # calls per lane
 
     # -- preparation -------------------------------------------------------------------------
     def prepare(self, sig: Signature) -> Prepared:
@@ -185,6 +188,8 @@ class RoundTripOracle:
     def run(self, tc: TestCase) -> None:
         self.stats["inputs"] += 1
         entry = self.prepare_case(tc)
+        if self.c_lane.takes(tc, entry):
+            return self.c_lane.run(tc, entry)
         store, instance, f = self.instantiate(entry)
         if not entry.reflected:
             self.check_reflection(store, f, entry)

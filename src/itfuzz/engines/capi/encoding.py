@@ -176,6 +176,7 @@ class Odd:
 class _Reader:
     def __init__(self, data: bytes) -> None:
         self.data, self.pos = data, 0
+        self.spans: list[tuple[int, int, Type | None]] | None = None  # see `spans`
 
     def take(self, fmt: str) -> Any:
         s = struct.Struct("<" + fmt)
@@ -201,7 +202,24 @@ def decode(types: list[Type], data: bytes) -> list[Any]:
         raise ValueError(f"truncated value dump: {e}") from None
 
 
+def spans(t: Type, data: bytes) -> list[tuple[int, int, Type | None]]:
+    """(start, end, type) of every value node in the encoding of one value of `t`, children
+    before their parents."""
+    r = _Reader(data)
+    r.spans = []
+    _read(t, r)
+    return r.spans
+
+
 def _read(t: Type | None, r: _Reader) -> Any:
+    start = r.pos
+    v = _read_node(t, r)
+    if r.spans is not None:
+        r.spans.append((start, r.pos, t))
+    return v
+
+
+def _read_node(t: Type | None, r: _Reader) -> Any:
     k = r.take("B")
     if k >= len(KINDS):
         raise ValueError(f"unknown value kind {k} in a dump")
