@@ -12,7 +12,8 @@ class Finding(Exception):
     """An oracle check failed. `signature` groups it; `report()` tells a person what happened."""
 
     def __init__(self, check: str, detail: str, message: str, *, target: str = "",
-                 wit: str = "", wat: str = "", values: str = "", engine: str = "") -> None:
+                 wit: str = "", wat: str = "", values: str = "", engine: str = "",
+                 config: str = "") -> None:
         super().__init__(f"{check}: {message}")
         self.check = check
         self.detail = detail
@@ -22,6 +23,7 @@ class Finding(Exception):
         self.wat = wat
         self.values = values
         self.engine = engine
+        self.config = config  # the engine configuration's short form ("" for the default)
 
     @property
     def signature(self) -> str:
@@ -31,6 +33,8 @@ class Finding(Exception):
         parts = [f"FINDING [{self.signature}] in target {self.target or '?'}"
                  + (f" on {self.engine}" if self.engine else ""),
                  f"what: {self.message}"]
+        if self.config:
+            parts.append(f"engine configuration: {self.config}")
         if self.wit:
             parts += ["-- signature (WIT) --", self.wit]
         if self.values:

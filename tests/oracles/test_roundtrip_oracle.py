@@ -79,16 +79,23 @@ def test_cache_hits_by_text_and_by_key():
     while True:  # an input whose signature ends well before its values
         data = rng.randbytes(64)
         case = decode(data)
-        if case.sig.key[:1] == b"\0" and len(case.sig.key) < 40:
+        if case.sig.key[:1] == b"\0" and len(case.sig.key) < 40 and case.config is not None:
             break
     o.run(case)
     compiles = o.stats["compiles"]
-    prefix = data[:len(case.sig.key) - 1]
+    prefix = data[:len(case.sig.key) - 1 + 10]  # signature, engine configuration (≤ 9), lane
     case2 = decode(prefix + bytes(255 - b for b in data[len(prefix):]))
     assert case2.sig == case.sig and case2.sig.key == case.sig.key
+    assert case2.config == case.config
     o.run(case2)
     assert o.stats["compiles"] == compiles
-    assert o.by_key[case.sig.key] == component_text(case.sig)
+    assert o.by_key[(case.config, case.sig.key)] == entry_key(case)
+
+
+def entry_key(case):
+    """The oracle's cache key of a case's component: its text, per engine configuration."""
+    wat = component_text(case.sig)
+    return wat if case.config is None else (case.config, wat)
 
 
 def test_cache_is_lru_and_bounded():
@@ -113,7 +120,7 @@ def _live_components_after(oracle, sigs_or_cases):
             oracle.run(case)
         except Finding:
             pass
-        refs.append(weakref.ref(oracle.cache[component_text(case.sig)].component))
+        refs.append(weakref.ref(oracle.cache[entry_key(case)].component))
     gc.collect()
     return [i for i, r in enumerate(refs) if r() is not None]
 

@@ -273,6 +273,7 @@ class MisuseCase:
     where: str
     index: int
     misuse: Misuse | None
+    config: Any = None  # model.engine_config.EngineConfig | None: the engine it runs on
 
     def describe(self) -> str:
         names = self.sig.names
@@ -289,13 +290,15 @@ class MisuseCase:
 
 def decode_misuse(data: bytes) -> MisuseCase:
     """The misuse case these bytes stand for; total and deterministic. Layout: signature (single
-    component shape), site, valid values, then the misuse."""
+    component shape), engine configuration, site, valid values, then the misuse."""
+    from itfuzz.generators.engine_configs import decode_config
     from itfuzz.generators.signatures import decode_signature
     from itfuzz.generators.valuegen import ValueGen
     from itfuzz.model.case import VALUE_FUEL, Call
 
     u = Unstructured(data)
     sig = decode_signature(u, shapes=("single",))
+    config = decode_config(u)
     sites = [("arg", i) for i in range(len(sig.params))] + [("ret", 0)]
     where, index = u.choose(sites) if not u.ratio(1, 16) else ("arity", 0)
     vg = ValueGen(u, fuel=VALUE_FUEL)
@@ -312,4 +315,4 @@ def decode_misuse(data: bytes) -> MisuseCase:
         misuse = Misuse(bad, "result", "unexpected-result", None, bad)
     if misuse is None and where != "arity":
         where, index = "arity", 0
-    return MisuseCase(sig, call, where, index, misuse)
+    return MisuseCase(sig, call, where, index, misuse, config)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from itfuzz.generators.engine_configs import decode_config
 from itfuzz.generators.typegen import TypeGen, label
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.generators.valuegen import ValueGen
@@ -71,6 +72,7 @@ def decode_roundtrip(data: bytes) -> TestCase:
     """The test case these bytes stand for; total and deterministic."""
     u = Unstructured(data)
     sig = decode_signature(u, maps=True)
+    config = decode_config(u)
     lane = u.choose(LANES)
     n_calls = u.int_in_range(1, MAX_CALLS)
     vg = ValueGen(u, fuel=VALUE_FUEL)
@@ -82,4 +84,4 @@ def decode_roundtrip(data: bytes) -> TestCase:
         else:
             ret = vg.gen(sig.result) if sig.result is not None else None
         calls.append(Call(args, ret))
-    return TestCase(sig, tuple(calls), lane=lane)
+    return TestCase(sig, tuple(calls), config, lane=lane)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from itfuzz.model.engine_config import EngineConfig
 from itfuzz.model.types import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -123,4 +124,5 @@ class Call:
 class TestCase:
     sig: Signature
     calls: tuple[Call, ...]
+    config: EngineConfig | None = None  # the engine it runs on (None: Wasmtime's default)
     lane: str = "py"  # "c": through Wasmtime's C API (itfuzz.engines.capi), "py": wasmtime-py

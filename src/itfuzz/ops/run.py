@@ -95,4 +95,4 @@ def run_one(target, data: bytes, timeout: float = DEFAULT_TIMEOUT) -> Result:
 def finding_fields(f: Finding) -> dict:
     """A finding as plain data (to cross a process boundary); `Finding(**fields)` rebuilds it."""
     return {k: getattr(f, k) for k in ("check", "detail", "message", "target", "wit", "wat",
-                                       "values", "engine")}
+                                       "values", "engine", "config")}

@@ -86,7 +86,7 @@ class MisuseOracle(RoundTripOracle):
     # -- running -----------------------------------------------------------------------------
     def run(self, case: MisuseCase) -> None:  # type: ignore[override]
         self.stats["inputs"] += 1
-        entry = self.prepare(case.sig)
+        entry = self.prepare(case.sig, case.config)
         kind = case.misuse.kind if case.misuse is not None else ""
         if kind in PREDICTED_ABORTS and not self.run_aborts \
                 and known(f"misuse-abort|{kind}", self.target) is not None:

@@ -8,7 +8,7 @@ component text (bounded LRU); every input gets a fresh `Store`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,8 @@ import wasmtime
 from wasmtime import component as wc
 
 from itfuzz.engines.compat import call_func
-from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
+from itfuzz.engines.component_engine import make_component_engine
+from itfuzz.engines.configs import Engines, StrategyMismatch, engine_name
 from itfuzz.engines.wasmtime_values import (
     ShapeError,
     ambiguities,
@@ -29,9 +30,9 @@ from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
 from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
+from itfuzz.model.engine_config import EngineConfig, engine_text
 from itfuzz.model.values import diff
 from itfuzz.oracles import reflection
-from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
 
@@ -78,6 +79,13 @@ class Prepared:
     params_model: list[Callable] | None = None
     result_model: Callable | None = None
     reflected: bool = False  # the export's reflected type has been checked
+    engine: Any = None  # the wasmtime.Engine it is compiled for (its config's)
+    config: EngineConfig | None = None
+
+    @property
+    def key(self) -> Hashable:
+        """Its cache key: the component text, per engine configuration."""
+        return self.wat if self.config is None else (self.config, self.wat)
 
 
 class RoundTripOracle:
@@ -90,33 +98,44 @@ class RoundTripOracle:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_component_engine()
         self.cache: LRU = LRU(cache_size)  # component text → Prepared entry
-        self.by_key: dict[bytes, str] = {}  # signature input bytes → component text
+        self.by_key: dict[tuple, Hashable] = {}  # (config, signature input bytes) → entry key
+        self.engines = Engines(self.engine)  # one engine per configuration
+        self.config: EngineConfig | None = None  # the configuration of the case running now
         self.transform = transform  # test hook: fault injection into a prepared entry
-        self.stats: dict[str, Any] = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
-        self.c_lane = CLaneRunner(self)  # cases whose `lane` is "c" (if it can run here)
-        self.stats["lanes"] = self.c_lane.counts  # calls per lane
+        self.stats = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
 
     # -- preparation -------------------------------------------------------------------------
-    def prepare(self, sig: Signature) -> Prepared:
-        """The cached entry for `sig` (by its input key, then by component text), or a new one."""
-        entry = self.cache.get(self.by_key.get(sig.key, "")) if sig.key else None
+    def prepare(self, sig: Signature, config: EngineConfig | None = None) -> Prepared:
+        """The cached entry for `sig` on `config`'s engine (by its input key, then by component
+        text), or a new one."""
+        self.use_config(config)
+        entry = self.cache.get(self.by_key.get((config, sig.key), "")) if sig.key else None
         if entry is not None:
-            self.cache.move_to_end(entry.wat)
+            self.cache.move_to_end(entry.key)
             return entry
-        entry = self.entry(component_text(sig), sig, lambda: dynamic_converters(sig))
-        self._alias(sig.key, entry)
+        entry = self.entry(component_text(sig), sig, lambda: dynamic_converters(sig), config)
+        self._alias((config, sig.key), entry)
         return entry
 
     def prepare_case(self, tc) -> Prepared:
         """The entry a test case runs on (targets with other cases override this)."""
-        return self.prepare(tc.sig)
+        return self.prepare(tc.sig, tc.config)
 
-    def entry(self, wat: str, sig: Signature, converters: Callable[[], dict]) -> Prepared:
-        """The cached entry of this component text, or a new one compiled with `converters()`
-        (the `Prepared` fields from `params_in` on)."""
-        return self.cache.get_or_make(wat, lambda: self._compile(wat, sig, converters))
+    def use_config(self, config: EngineConfig | None) -> None:
+        """The case about to run uses `config` (its findings name it; counted per engine)."""
+        self.config = config
+        name = f"engine:{config.strategy if config is not None else 'default'}"
+        self.stats[name] = self.stats.get(name, 0) + 1
 
-    def _compile(self, wat: str, sig: Signature, converters: Callable[[], dict]) -> Prepared:
+    def entry(self, wat: str, sig: Signature, converters: Callable[[], dict],
+              config: EngineConfig | None = None) -> Prepared:
+        """The cached entry of this component text on `config`'s engine, or a new one compiled
+        with `converters()` (the `Prepared` fields from `params_in` on)."""
+        key = wat if config is None else (config, wat)
+        return self.cache.get_or_make(key, lambda: self._compile(wat, sig, converters, config))
+
+    def _compile(self, wat: str, sig: Signature, converters: Callable[[], dict],
+                 config: EngineConfig | None = None) -> Prepared:
         """A new entry: the component compiled, its linker with the checking host function."""
         work = max((wasmtime_py_work(t) for t in sig.types()), default=0)
         if work > SLOW_WORK:
@@ -124,22 +143,29 @@ class RoundTripOracle:
             raise self.finding(SLOW, "variant-nesting",
                                f"wasmtime-py would make ~{work} uncached add_classes/_tagged "
                                f"calls per value (exponential in variant nesting)", sig, wat)
-        component = compile_checked(self.engine, wat, self.stats,
-                                    lambda c, d, m: self.finding(c, d, m, sig, wat))
+        try:
+            engine = self.engines.get(config)
+        except StrategyMismatch as e:
+            raise self.finding("engine-strategy", config.strategy if config else "", str(e),
+                               sig, wat) from None
+        component = compile_checked(engine, wat, self.stats,
+                                    lambda c, d, m: self.finding(c, d, m, sig, wat),
+                                    engine_text(config))
         state = _CallState()
-        entry = Prepared(sig, wat, component, wc.Linker(self.engine), state, **converters())
+        entry = Prepared(sig, wat, component, wc.Linker(engine), state, **converters(),
+                         engine=engine, config=config)
         if self.transform:
             self.transform(entry)
         entry.linker.root().add_func("g", self._host(entry))
         return entry
 
-    def _alias(self, key: bytes, entry: Prepared) -> None:
-        """Remember which component text an input key decodes to (bounded; holds no entry, so
+    def _alias(self, key: tuple, entry: Prepared) -> None:
+        """Remember which entry (config, input key) decodes to (bounded; holds no entry, so
         evicted components are freed)."""
-        if key:
+        if key[1]:
             if len(self.by_key) >= 4 * self.cache.size:
                 self.by_key.clear()
-            self.by_key[key] = entry.wat
+            self.by_key[key] = entry.key
 
     def _host(self, entry: Prepared) -> Callable:
         # The closure lives in wasmtime-py's global function table until the linker is freed, so
@@ -178,7 +204,9 @@ class RoundTripOracle:
     # -- running -----------------------------------------------------------------------------
     def instantiate(self, entry: Prepared):
         """A fresh store with an instance of the entry's component: (store, instance, f)."""
-        store = wasmtime.Store(self.engine)
+        # The store is made on the engine the case asks for, so a component compiled for
+        # another configuration cannot run unnoticed (Wasmtime refuses cross-engine use).
+        store = wasmtime.Store(self.engines.get(self.config))
         try:
             instance = entry.linker.instantiate(store, entry.component)
         except wasmtime.WasmtimeError as e:
@@ -188,8 +216,6 @@ class RoundTripOracle:
     def run(self, tc: TestCase) -> None:
         self.stats["inputs"] += 1
         entry = self.prepare_case(tc)
-        if self.c_lane.takes(tc, entry):
-            return self.c_lane.run(tc, entry)
         store, instance, f = self.instantiate(entry)
         if not entry.reflected:
             self.check_reflection(store, f, entry)
@@ -293,7 +319,8 @@ class RoundTripOracle:
             if sig.result is not None:
                 values += f"\nhost returns = {short(ret, 2000)}"
         return Finding(check, detail, message, target=self.target, wit=sig.wit(), wat=wat,
-                       values=values, engine=f"wasmtime {wasmtime_version()}")
+                       values=values, engine=engine_name(self.config),
+                       config=self.config.text() if self.config is not None else "")
 
 
 def dynamic_converters(sig: Signature) -> dict:

@@ -36,4 +36,5 @@ class StaticOracle(RoundTripOracle):
 
     def prepare_case(self, tc: StaticTestCase) -> Prepared:
         # A case's component text is one string object, hashed once: a cheap cache key.
-        return self.entry(tc.case.wat, tc.case.sig, lambda: static_converters(tc.case))
+        self.use_config(tc.config)
+        return self.entry(tc.case.wat, tc.case.sig, lambda: static_converters(tc.case), tc.config)

@@ -1,14 +1,16 @@
-"""Bytes → a static test case: one of the generated cases, then the call count and the typed
-values drawn by its straight-line `arb_N` functions."""
+"""Bytes → a static test case: one of the generated cases, the engine configuration, then the call
+count and the typed values drawn by its straight-line `arb_N` functions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from itfuzz.generators.engine_configs import decode_config
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.generators.valuegen import ValueGen
 from itfuzz.model.case import MAX_CALLS, VALUE_FUEL, Call
+from itfuzz.model.engine_config import EngineConfig
 from itfuzz.static.gen import require_fresh
 from itfuzz.static.runtime import StaticCase
 
@@ -17,6 +19,7 @@ from itfuzz.static.runtime import StaticCase
 class StaticTestCase:
     case: StaticCase
     calls: tuple[Call, ...]  # typed values
+    config: EngineConfig | None = None  # the engine it runs on (None: Wasmtime's default)
 
     @property
     def sig(self):
@@ -36,10 +39,12 @@ def default_cases() -> Sequence[StaticCase]:
 
 
 def decode_static_case(data: bytes, cases: Sequence[StaticCase] | None = None) -> StaticTestCase:
-    """The static test case these bytes stand for: case index, call count, then values."""
+    """The static test case these bytes stand for: case index, engine configuration, call
+    count, then values."""
     cases = default_cases() if cases is None else cases
     u = Unstructured(data)
     case = cases[u.int_in_range(0, len(cases) - 1)]
+    config = decode_config(u)
     n_calls = u.int_in_range(1, MAX_CALLS)
     g = ValueGen(u, fuel=VALUE_FUEL)
     calls = []
@@ -50,4 +55,4 @@ def decode_static_case(data: bytes, cases: Sequence[StaticCase] | None = None) -
         else:
             ret = case.result.arb(g) if case.result is not None else None
         calls.append(Call(args, ret))
-    return StaticTestCase(case, tuple(calls))
+    return StaticTestCase(case, tuple(calls), config)

@@ -1,0 +1,117 @@
+"""The round-trip oracles on configured engines: every strategy round-trips generated cases, a
+component is cached per configuration (a planted cache shared across configurations is caught),
+and findings name the configuration they were found on."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from itfuzz import targets
+from itfuzz.findings import Discard, Finding
+from itfuzz.generators.signatures import decode_roundtrip
+from itfuzz.known_findings import known
+from itfuzz.lru import LRU
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.engine_config import EngineConfig, GiB, MiB
+from itfuzz.model.types import PRIMS
+from itfuzz.oracles.roundtrip import RoundTripOracle
+
+u32, string = PRIMS["u32"], PRIMS["string"]
+CONFIGS = [
+    EngineConfig("cranelift", "none", True, 64 * MiB, 0, False, True, True, True),
+    EngineConfig("winch", None, True, 4 * GiB, 0, True, False, False, True),
+    EngineConfig("winch", None, False, 0, 64 * 1024),
+    EngineConfig("pulley", "speed", False, 64 * 1024, 0, False, True, True, False),
+    EngineConfig("pulley", None, True),
+]
+
+
+def echo(t):
+    return Signature((("x", t),), t, "utf8", echo=True)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_generated_cases_round_trip_on_each_engine(config):
+    oracle = RoundTripOracle()
+    rng = random.Random(1414)
+    ran = 0
+    for _ in range(40):
+        case = replace(decode_roundtrip(rng.randbytes(rng.choice((8, 32, 128, 512)))),
+                       config=config)
+        try:
+            oracle.run(case)
+            ran += 1
+        except Discard:
+            pass
+        except Finding as f:
+            assert known(f.signature, "component_roundtrip"), f.report(with_wat=False)
+            assert f.config == config.text()
+    assert ran >= 30
+    assert oracle.engines.made == {config.strategy: 1}
+    assert oracle.stats[f"engine:{config.strategy}"] == 40
+
+
+def test_a_component_is_compiled_per_configuration():
+    oracle = RoundTripOracle()
+    sig = echo(string)
+    calls = (Call(("héllo",), "héllo"),)
+    for config in (None, CONFIGS[1], CONFIGS[3], CONFIGS[1]):
+        oracle.run(Case(sig, calls, config))
+    entries = list(oracle.cache.values())
+    assert len(entries) == 3  # default, winch, pulley
+    assert len({id(e.engine) for e in entries}) == 3
+    assert {e.config for e in entries} == {None, CONFIGS[1], CONFIGS[3]}
+
+
+class SharedCache(LRU):
+    """Planted: a compiled-component cache that ignores the configuration part of its key."""
+
+    def get_or_make(self, key, make):
+        return super().get_or_make(key[-1] if isinstance(key, tuple) else key, make)
+
+
+def test_a_cache_shared_across_configurations_is_caught():
+    oracle = RoundTripOracle()
+    oracle.cache = SharedCache(16)
+    sig, calls = echo(u32), (Call((7,), 7),)
+    oracle.run(Case(sig, calls, CONFIGS[1]))
+    with pytest.raises(Finding) as e:
+        oracle.run(Case(sig, calls, CONFIGS[3]))
+    assert e.value.check == "instantiate-error" and "cross-`Engine`" in e.value.message
+    assert e.value.config == CONFIGS[3].text()
+
+
+def test_findings_name_the_configuration():
+    def corrupt(entry):  # planted: the host's result converter adds one
+        conv = entry.result_in
+        entry.result_in = lambda v: conv(v + 1)
+    oracle = RoundTripOracle(transform=corrupt)
+    with pytest.raises(Finding) as e:
+        oracle.run(Case(echo(u32), (Call((7,), 7),), CONFIGS[1]))
+    f = e.value
+    assert f.check == "result-mismatch" and f.config == CONFIGS[1].text()
+    assert "/winch" in f.engine
+    assert f"engine configuration: {CONFIGS[1].text()}" in f.report()
+    with pytest.raises(Finding) as e:  # the default engine: no configuration line
+        oracle.run(Case(echo(u32), (Call((7,), 7),)))
+    assert e.value.config == "" and "engine configuration" not in e.value.report()
+
+
+def test_misuse_cases_run_on_their_configuration():
+    target = targets.get("host_api_misuse")
+    rng = random.Random(3)
+    strategies = set()
+    for _ in range(60):
+        data = rng.randbytes(64)
+        case = target.decode(data)
+        try:
+            target.execute(data, skip_known=True)
+        except Finding:  # (wasmtime-py's own misuse findings are not this test's subject)
+            pass
+        if case.config is not None:
+            strategies.add(case.config.strategy)
+    assert strategies == {"cranelift", "winch", "pulley"}
+    assert set(target.oracle.engines.made) == strategies
