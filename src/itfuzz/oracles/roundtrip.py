@@ -33,6 +33,7 @@ from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.engine_config import EngineConfig, engine_text
 from itfuzz.model.values import diff
 from itfuzz.oracles import reflection
+from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
 
@@ -102,7 +103,9 @@ class RoundTripOracle:
         self.engines = Engines(self.engine)  # one engine per configuration
         self.config: EngineConfig | None = None  # the configuration of the case running now
         self.transform = transform  # test hook: fault injection into a prepared entry
-        self.stats = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
+        self.stats: dict[str, Any] = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
+        self.c_lane = CLaneRunner(self)  # cases whose `lane` is "c" (if it can run here)
+        self.stats["lanes"] = self.c_lane.counts  # calls per lane
 
     # -- preparation -------------------------------------------------------------------------
     def prepare(self, sig: Signature, config: EngineConfig | None = None) -> Prepared:
@@ -216,6 +219,8 @@ class RoundTripOracle:
     def run(self, tc: TestCase) -> None:
         self.stats["inputs"] += 1
         entry = self.prepare_case(tc)
+        if self.c_lane.takes(tc, entry):
+            return self.c_lane.run(tc, entry)
         store, instance, f = self.instantiate(entry)
         if not entry.reflected:
             self.check_reflection(store, f, entry)
