@@ -55,6 +55,9 @@ def cmd_fuzz(args) -> int:
     print(f"itfuzz: fuzzing {args.target}; crashes go to {prefix.split('=', 1)[1]}", flush=True)
     if any(libfuzzer.flag_name(a) in ("-jobs", "-workers") for a in args.flags):
         print(f"itfuzz: with -jobs, each job logs to fuzz-N.log in {os.getcwd()}", flush=True)
+    if args.target != "differential_spec":  # component targets: what the engines can do here
+        from itfuzz.engines.configs import probe
+        print("\n".join(f"itfuzz: feature {line}" for line in probe()), flush=True)
     print("itfuzz: " + " ".join(cmd), flush=True)
     return subprocess.call(cmd, env=libfuzzer.env(disk_cache=not args.no_component_cache))
 
@@ -148,6 +151,14 @@ def cmd_merge(args) -> int:
     return 0 if rep.returncode == 0 else 1
 
 
+def cmd_features(args) -> int:
+    from itfuzz.engines.configs import probe
+    from itfuzz.versions import wasmtime_version
+    print(f"wasmtime-py {wasmtime_version()}: engine features for the component targets")
+    print("\n".join(probe()))
+    return 0
+
+
 def cmd_triage(args) -> int:
     from itfuzz.ops.triage import triage
     target = targets.get(args.target or infer_target(args.paths))
@@ -222,7 +233,7 @@ def cmd_spec_test(args) -> int:
 # path. An unknown `--option` is an error, not a flag for libFuzzer.
 PASSTHROUGH = {"fuzz": ("target",), "merge": ("target", "corpus")}
 # Verbs that take `--wasmtime VERSION` (taken out of the arguments before they are parsed).
-RELEASE_VERBS = ("fuzz", "repro", "show", "minimize", "merge", "triage")
+RELEASE_VERBS = ("fuzz", "repro", "show", "minimize", "merge", "triage", "features")
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -316,6 +327,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     timeout_opt(t)
     release_opt(t)
     t.set_defaults(fn=cmd_triage)
+    e = verb("features", help="which engine features this wasmtime release supports",
+             description="The start-up feature probe `itfuzz fuzz` prints: strategies "
+                         "(Cranelift, Winch, Pulley), each engine setting the component "
+                         "targets vary, fixed-length lists, and the combinations never used.")
+    release_opt(e)
+    e.set_defaults(fn=cmd_features)
     w = verb("sweep", help="run inputs on many wasmtime releases: one table",
                        description="Run each input on each wasmtime-py release (each in its own "
                                    "virtualenv and child processes, releases in parallel): a "

@@ -26,6 +26,7 @@ from itfuzz.ops.script_parts import (
     _indent,
     _quote_block,
     docstring,
+    engine_source,
     wasmtime_release,
 )
 from itfuzz.oracles.misuse import ACCEPTED_ERRORS, POISONED
@@ -66,7 +67,7 @@ def machine_limit(e):
 
 
 def main():
-    engine = wasmtime.Engine()
+    engine = make_engine()
     component = compile_component(engine)
     if isinstance(component, int):
         return component
@@ -173,6 +174,8 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
     if finding is not None:
         head += ["", "Found by itfuzz (host_api_misuse" + (f", input {source}" if source else "")
                  + f"): {finding.message}"]
+    if case.config is not None:
+        head += ["", f"Engine configuration: {case.config.text()} (see make_engine)."]
     head += ["", "WIT of the function:", _indent(sig.wit())]
     description = case.describe().splitlines()[0]
     return "\n".join([
@@ -197,4 +200,4 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
         f"RET = {ret}",
         "# the invalid wasmtime-py value",
         f"MISUSE = {misuse}\n\n",
-        SAME + ROUNDTRIP_CHECKS + BODY])
+        SAME + ROUNDTRIP_CHECKS + engine_source(case.config) + BODY])

@@ -31,6 +31,7 @@ from itfuzz.ops.script_parts import (
     _indent,
     _quote_block,
     docstring,
+    engine_source,
     wasmtime_release,
 )
 from itfuzz.targets import MAX_INPUT
@@ -57,7 +58,7 @@ def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
     from itfuzz.oracles.roundtrip import dynamic_converters
     conv = dynamic_converters(case.sig)
     return roundtrip_text(case.sig, component_text(case.sig), case.calls, conv["params_in"],
-                          conv["result_in"], finding, source)
+                          conv["result_in"], finding, source, config=case.config)
 
 
 def static_script(case, finding: Finding | None, source: str = "") -> str:
@@ -67,11 +68,13 @@ def static_script(case, finding: Finding | None, source: str = "") -> str:
     conv = static_converters(case.case)
     return roundtrip_text(case.sig, case.case.wat, case.calls, conv["params_in"],
                           conv["result_in"], finding, source,
-                          note=f"static case {case.case.index} (typed values, generated converters)")
+                          note=f"static case {case.case.index} (typed values, generated converters)",
+                          config=case.config)
 
 
 def roundtrip_text(sig, wat: str, calls, params_in: list[Callable], result_in: Callable | None,
-                   finding: Finding | None, source: str = "", note: str = "") -> str:
+                   finding: Finding | None, source: str = "", note: str = "",
+                   config=None) -> str:
     """The round-trip script of a component exporting `f` that forwards to the host's `g`."""
     from itfuzz.generators import components as component
     # post-return counters the component exports (each must equal the number of calls so far)
@@ -96,6 +99,8 @@ def roundtrip_text(sig, wat: str, calls, params_in: list[Callable], result_in: C
                  + (f", input {source}" if source else "") + f"): {finding.message}"]
     if note:
         head += ["", f"Case: {note}."]
+    if config is not None:
+        head += ["", f"Engine configuration: {config.text()} (see make_engine)."]
     head += ["", "WIT of the function:", _indent(sig.wit())]
     params = [n for n, _ in sig.params]
     return f"""#!/usr/bin/env python3
@@ -125,7 +130,7 @@ CALLS = [
 ]
 
 
-{SAME}{ROUNDTRIP_CHECKS}{ROUNDTRIP_MAIN}"""
+{SAME}{ROUNDTRIP_CHECKS}{engine_source(config)}{ROUNDTRIP_MAIN}"""
 
 
 ROUNDTRIP_MAIN = """def fail(n, check, what):
@@ -134,7 +139,7 @@ ROUNDTRIP_MAIN = """def fail(n, check, what):
 
 
 def main():
-    engine = wasmtime.Engine()
+    engine = make_engine()
     component = compile_component(engine)
     if isinstance(component, int):
         return component

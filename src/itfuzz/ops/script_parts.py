@@ -216,3 +216,43 @@ def _quote_block(text: str) -> str:
 
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
+
+
+def engine_source(config) -> str:
+    """`make_engine()` of a script: the engine `config` (an `EngineConfig`, None for Wasmtime's
+    default) names, made by the same C API calls itfuzz makes (`engines.configs`), maps on where
+    the release has them, as itfuzz's engines."""
+    from itfuzz.engines.configs import pool_calls, setter_calls
+    what = "Wasmtime's default configuration" if config is None else config.text()
+    return f'''# The engine configuration itfuzz ran the case on ({what}), through wasmtime-py's
+# C API bindings (it has no property for Winch, pooling or concurrency support).
+CONFIG_CALLS = {setter_calls(config) if config is not None else []!r}
+POOL_CALLS = {pool_calls(config) if config is not None else []!r}
+
+
+def make_engine():
+    import ctypes
+    from wasmtime import _bindings as capi
+    cfg = wasmtime.Config()
+    if hasattr(capi, "wasmtime_config_wasm_component_model_map_set"):
+        capi.wasmtime_config_wasm_component_model_map_set(cfg.ptr(), True)  # map<K, V>
+    if ("wasmtime_config_strategy_set", 2) in CONFIG_CALLS \\
+            and "WASMTIME_STRATEGY_WINCH" not in capi.wasmtime_strategy_enum.__members__:
+        print("SKIP: this release's C API has no Winch (the value 2 would mean Cranelift)")
+        sys.exit(0)
+    for setter, value in CONFIG_CALLS:
+        if isinstance(value, bytes):
+            if getattr(capi, setter)(cfg.ptr(), ctypes.c_char_p(value)):  # an error
+                raise SystemExit(f"this release cannot make {{setter}}({{value!r}})")
+        elif hasattr(capi, setter) or value is not False:  # off: what a release without it is
+            getattr(capi, setter)(cfg.ptr(), value)
+    if POOL_CALLS:
+        pool = capi.wasmtime_pooling_allocation_config_new()
+        for setter, n in POOL_CALLS:
+            getattr(capi, setter)(pool, n)
+        capi.wasmtime_pooling_allocation_strategy_set(cfg.ptr(), pool)
+        capi.wasmtime_pooling_allocation_config_delete(pool)
+    return wasmtime.Engine(cfg)
+
+
+'''
