@@ -76,3 +76,15 @@ def test_probe_reports_strategies_settings_and_fixed_length_lists():
     # no wasmtime-py release up to 50.0.1 can enable list<T, N>: reported, not hidden
     assert "fixed-length lists list<T, N>: no" in text
     assert text.count("never combined:") == 3
+
+
+def test_core_engines_compile_with_their_strategy(monkeypatch):
+    """differential_spec's engines: Winch is not Cranelift, and a release whose C API has no
+    Winch (before 45, where the value 2 silently means Cranelift) discards Winch cases."""
+    from itfuzz.engines import core_engine
+    arts = {k: configs.artifact(core_engine.make_core_engine(k))
+            for k in ("cranelift", "winch", "pulley")}
+    assert len(set(arts.values())) == 3
+    monkeypatch.setattr(core_engine, "release", lambda: (44, 0, 0))
+    with pytest.raises(Discard, match="unsupported:winch"):
+        core_engine.make_core_engine("winch")

@@ -11,7 +11,8 @@ from wasmtime import WasmtimeError
 from wasmtime import _ffi as ffi
 from wasmtime._func import enter_wasm
 
-from itfuzz.engines.compat import set_nan_canonicalization, set_target
+from itfuzz.engines.compat import WINCH_SINCE, release, set_nan_canonicalization, set_target
+from itfuzz.findings import Discard
 from itfuzz.spec.values import Value, comparable
 
 # Wasmtime trap codes by name -> the spec interpreter's kinds ("undefined_element", a call_indirect
@@ -43,6 +44,9 @@ def make_core_engine(kind: str, nan_canonicalization: bool = False):
     the interpreter agree (tests/oracles/test_differential.py: test_nan_conversions_agree)."""
     cfg = wasmtime.Config()
     set_nan_canonicalization(cfg, nan_canonicalization)
+    if kind == "winch" and release() < WINCH_SINCE:
+        # the C API's strategy enum has no WINCH yet: the value 2 silently means Cranelift
+        raise Discard("unsupported:winch")
     if kind == "winch":
         # wasmtime-py's `strategy` knows "auto" and "cranelift" only; 2 is WASMTIME_WINCH
         ffi.wasmtime_config_strategy_set(cfg.ptr(), 2)
