@@ -87,3 +87,40 @@ def test_the_input_chooses_the_lane():
     lanes = [decode_roundtrip(hashlib.sha256(bytes([i, j])).digest() * 4).lane
              for i in range(16) for j in range(16)]
     assert lanes.count("py") > 30 and lanes.count("c") > 2 * lanes.count("py")
+
+
+@pytest.mark.parametrize("transform,detail", [
+    # reset counts twice per run / the count never grows: both checked in C after each call
+    (lambda wat, sig: wat.replace("(i32.add (global.get $count) (i32.const 1))",
+                                  "(i32.add (global.get $count) (i32.const 2))"),
+     "post-return-count:more"),
+    (lambda wat, sig: wat.replace("(i32.add (global.get $count) (i32.const 1))",
+                                  "(global.get $count)"),
+     "post-return-count:less"),
+])
+def test_post_return_counts_are_checked_in_c(monkeypatch, transform, detail):
+    from faults import plant_component_text
+
+    import itfuzz.oracles.roundtrip as rt
+    plant_component_text(monkeypatch, rt, transform)
+    o = _oracle("c")
+    with pytest.raises(Finding) as e:
+        o.run(LISTS)
+    assert e.value.signature == f"post-return-count|{detail}"
+    assert "C-API lane" in e.value.engine
+
+
+def test_a_guest_that_drops_a_list_element_is_reported_on_the_c_lane(monkeypatch):
+    """The guest forwards a list one element shorter: the host check in C sees it."""
+    from faults import plant_component_text
+
+    import itfuzz.oracles.roundtrip as rt
+
+    def shorter(wat, sig):
+        return wat.replace("(local.get 0) (local.get 1) (i32.const 16) (call $g)",
+                           "(local.get 0) (i32.sub (local.get 1) (i32.const 1)) (i32.const 16) "
+                           "(call $g)")
+    plant_component_text(monkeypatch, rt, shorter)
+    with pytest.raises(Finding) as e:
+        _oracle("c").run(LISTS)
+    assert e.value.signature == "host-arg-mismatch|list:length:list->list"

@@ -16,7 +16,7 @@ import wasmtime
 from itfuzz.engines.capi import encoding, lane
 from itfuzz.findings import Finding
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
-from itfuzz.model.case import Signature, TestCase
+from itfuzz.model.case import Call, Signature, TestCase
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
 
@@ -37,18 +37,30 @@ def host_types(sig: Signature) -> tuple[list[Type], Type | None]:
             host(sig.result) if sig.result is not None else None)
 
 
-class _Counter:
-    """A post-return counter export called through C, shaped like a wasmtime-py Func for
+class Plan:
+    """How one signature's calls are encoded (made once per input)."""
+
+    def __init__(self, sig: Signature, counters: list[str] | None = None) -> None:
+        self.counters = counters or []  # the post-return counter exports checked in C
+        self.ptypes, self.rtype = host_types(sig)
+        self.encs = [encoding.encoder(t) for t in self.ptypes]
+        self.renc = encoding.encoder(self.rtype) if self.rtype is not None else None
+        self.echo = sig.echo and len(self.ptypes) == 1 and self.ptypes[0] == self.rtype
+        self.nargs, self.nresults = len(self.ptypes), int(self.rtype is not None)
+
+
+class _Fixed:
+    """A counter value C read, shaped like a wasmtime-py Func for
     `RoundTripOracle.check_post_return` (`call_func` calls it, then `post_return`)."""
 
-    def __init__(self, inst: lane.Instance, f) -> None:
-        self.inst, self.f = inst, f
+    def __init__(self, value: int) -> None:
+        self.value = value
 
     def __call__(self, store) -> int:
-        return self.inst.counter(self.f)
+        return self.value
 
     def post_return(self, store) -> None:
-        """`itl_counter` has completed the call already."""
+        """Nothing to complete."""
 
 
 class CLaneRunner:
@@ -103,35 +115,40 @@ class CLaneRunner:
         except lane.LaneError as e:
             o._raise_error("instantiate", wasmtime.WasmtimeError(str(e)), entry)
         f = inst.func("f")
-        counters: list[tuple[str, Any]] = []
+        names: list[str] = []
         if sig.count_post_return:
             names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
-            counters = [(n, _Counter(inst, inst.func(n))) for n in names]
-        ptypes, rtype = host_types(sig)
-        encs = [encoding.encoder(t) for t in ptypes]
-        renc = encoding.encoder(rtype) if rtype is not None else None
+        inst.check_counters([inst.func(n) for n in names])  # in C, after every call
+        plan = Plan(sig, names)
         for n, call in enumerate(tc.calls, 1):
-            self.call(inst, f, entry, call.args, call.ret, encs, renc, ptypes, rtype)
-            try:
-                o.check_post_return(store, counters, n, entry, call)
-            except lane.LaneError as e:
-                o._raise_error("post-return-count", wasmtime.WasmtimeError(str(e)), entry,
-                               call.args, call.ret)
+            self.call(inst, f, entry, call.args, call.ret, plan, n)
 
-    def call(self, inst: lane.Instance, f, entry, args: tuple, ret: Any, encs, renc,
-             ptypes: list[Type], rtype: Type | None) -> None:
+    def call(self, inst: lane.Instance, f, entry, args: tuple, ret: Any, plan: Plan,
+             n: int = 0) -> None:
+        """Call number `n` of this instance (its post-return counters are checked in C)."""
         self.oracle.stats["calls"] += 1
         self.counts["c"] += 1
         a = bytearray()
-        for enc, v in zip(encs, args):
+        for enc, v in zip(plan.encs, args):
             enc(a, v)
-        r = bytearray()
-        if renc is not None:
-            renc(r, ret)
-        out = inst.call(f, bytes(a), len(ptypes), bytes(r), int(rtype is not None))
-        if out.status == lane.OK:
-            return
-        self.report(out, entry, args, ret, ptypes, rtype)
+        encoded = bytes(a)
+        if plan.renc is None:
+            result = b""
+        elif plan.echo:  # the host returns its argument: the same encoding
+            result = encoded
+        else:
+            r = bytearray()
+            plan.renc(r, ret)
+            result = bytes(r)
+        out = inst.call(f, encoded, plan.nargs, result, plan.nresults)
+        if out is not None:
+            if out.status == lane.COUNTER:
+                # the wasmtime-py lane's check and finding, on the value C read
+                name = plan.counters[out.fail_index]
+                self.oracle.check_post_return(None, [(name, _Fixed(out.count))], n, entry,
+                                              Call(args, ret))
+                raise RuntimeError(f"C lane: {name} is {out.count}, yet the check passed")
+            self.report(out, entry, args, ret, plan.ptypes, plan.rtype)
 
     def report(self, out: lane.Outcome, entry, args: tuple, ret: Any, ptypes: list[Type],
                rtype: Type | None) -> None:

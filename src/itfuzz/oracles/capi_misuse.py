@@ -54,6 +54,8 @@ def _run(oracle, case, entry) -> None:
     oracle.stats["calls"] += 1
     oracle.c_lane.counts["c"] += 1
     out = inst.call(inst.func("f"), cm.args, cm.nargs, cm.ret, cm.nresults)
+    if out is None:
+        out = lane.Outcome(lane.OK, 0, 1, b"")
     if out.status == lane.ERROR:
         if is_nondeterministic(out.message):
             oracle.stats["discarded"] += 1

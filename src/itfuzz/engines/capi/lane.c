@@ -96,6 +96,8 @@ void itl_layout(size_t *out) {
     memcpy(out, v, sizeof(v));
 }
 
+int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st);
+
 /* ---- reading the encoding ------------------------------------------------------------------ */
 typedef struct {
     const uint8_t *p, *end;
@@ -601,6 +603,20 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
             return ITL_POST_RETURN_ERROR;
         }
     }
+    if (status == ITL_OK) {
+        st->calls_done++;
+        for (size_t i = 0; i < st->ncounters; i++) {
+            uint32_t got;
+            int r = itl_counter(st->counter[i], ctx, &got, st);
+            if (r != ITL_OK)
+                return r == ITL_RESULT ? ITL_COUNTER : ITL_POST_RETURN_ERROR;
+            if (got != st->calls_done) {
+                st->fail_index = i;
+                st->count = (int)got;
+                return ITL_COUNTER;
+            }
+        }
+    }
     return status;
 }
 
@@ -626,4 +642,45 @@ void itl_state_free_out(itl_state *st) {
     free(st->out);
     st->out = NULL;
     st->out_len = st->out_cap = 0;
+}
+
+/* ---- the benchmark's baseline: a bare u32 echo (no encoding, no checks) ------------------- */
+static void *host_bare_echo(void *env, void *ctx, const void *ty, itl_val *args, size_t nargs,
+                            itl_val *results, size_t nresults) {
+    (void)env, (void)ctx, (void)ty;
+    if (nargs == 1 && nresults == 1)
+        results[0] = args[0]; /* a u32: nothing owned */
+    return NULL;
+}
+
+void *itl_bare_linker(const void *engine, itl_state *st) {
+    void *linker = W.linker_new(engine);
+    void *root = W.linker_root(linker);
+    void *err = W.linker_add_func(root, "g", 1, host_bare_echo, NULL, NULL);
+    W.linker_instance_delete(root);
+    if (err) {
+        take_error(st, err);
+        W.linker_delete(linker);
+        return NULL;
+    }
+    return linker;
+}
+
+int itl_bare_call(const itl_func *f, void *ctx, uint32_t v, uint32_t *out) {
+    itl_val arg, res;
+    memset(&arg, 0, sizeof(arg));
+    memset(&res, 0, sizeof(res));
+    arg.kind = K_U32;
+    arg.of.u32 = v;
+    void *err = W.func_call(f, ctx, &arg, 1, &res, 1);
+    if (err) {
+        W.error_delete(err);
+        return ITL_ERROR;
+    }
+    *out = res.of.u32;
+    if (W.func_post_return && (err = W.func_post_return(f, ctx))) {
+        W.error_delete(err);
+        return ITL_ERROR;
+    }
+    return ITL_OK;
 }

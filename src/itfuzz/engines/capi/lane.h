@@ -34,7 +34,7 @@ typedef void *(*itl_host_fn)(void *, void *, const void *, itl_val *, size_t, it
 /* statuses of itl_call and friends; the host's failures are kept in itl_state.failure */
 enum {
     ITL_OK, ITL_ERROR, ITL_BAD_ENCODING, ITL_HOST_ARG, ITL_HOST_COUNTS, ITL_HOST_TWICE,
-    ITL_HOST_COUNT, ITL_RESULT, ITL_POST_RETURN_ERROR,
+    ITL_HOST_COUNT, ITL_RESULT, ITL_POST_RETURN_ERROR, ITL_COUNTER,
 };
 enum { ITL_FAULT_NONE, ITL_FAULT_TRUNCATE, ITL_FAULT_SWAP };
 enum { ITL_FAULT_IN_ARGS = 1, ITL_FAULT_IN_RESULT = 2 };
@@ -49,6 +49,9 @@ typedef struct {
     /* dumped values (args the host saw, results f gave) or an error message */
     uint8_t *out; size_t out_len; size_t out_cap;
     int fault; int fault_where;  /* planted faults (tests) */
+    /* post-return counters checked after each completed call: counter i must equal calls_done
+       (ITL_COUNTER: fail_index is the counter, count its value) */
+    const itl_func *counter[2]; size_t ncounters; uint32_t calls_done;
 } itl_state;
 
 const char *itl_open(const char *path);
@@ -63,4 +66,7 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
              size_t nargs, const uint8_t *ret, size_t ret_len, size_t nresults);
 int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st);
 void itl_state_free_out(itl_state *st);
+/* the benchmark's baseline: `g` a bare u32 echo; one call with no encoding and no checks */
+void *itl_bare_linker(const void *engine, itl_state *st);
+int itl_bare_call(const itl_func *f, void *ctx, uint32_t v, uint32_t *out);
 #endif

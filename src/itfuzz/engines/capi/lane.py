@@ -15,7 +15,8 @@ from typing import Any
 from itfuzz.engines.capi import layout
 
 # itl_call statuses (lane.h)
-OK, ERROR, BAD_ENCODING, HOST_ARG, HOST_COUNTS, HOST_TWICE, HOST_COUNT, RESULT, POST_RETURN = range(9)
+(OK, ERROR, BAD_ENCODING, HOST_ARG, HOST_COUNTS, HOST_TWICE, HOST_COUNT, RESULT, POST_RETURN,
+ COUNTER) = range(10)
 FAULTS = {"truncate": 1, "swap": 2}
 FAULT_WHERE = {"args": 1, "result": 2}
 
@@ -77,12 +78,14 @@ class Outcome:
 class Linker:
     """A C component linker defining `g` as the lane's checking host function."""
 
-    def __init__(self, lane: Lib, engine, fault: str = "", fault_where: str = "") -> None:
+    def __init__(self, lane: Lib, engine, fault: str = "", fault_where: str = "",
+                 bare: bool = False) -> None:
         self.ffi, self.lib = lane.ffi, lane.lib
         self.state = self.ffi.new("itl_state *")
         self.state.fault = FAULTS.get(fault, 0)
         self.state.fault_where = FAULT_WHERE.get(fault_where, 0)
-        ptr = self.lib.itl_linker(self.ffi.cast("void *", address(engine.ptr())), self.state)
+        make = self.lib.itl_bare_linker if bare else self.lib.itl_linker  # bare: benchmarks
+        ptr = make(self.ffi.cast("void *", address(engine.ptr())), self.state)
         if ptr == self.ffi.NULL:
             raise LaneError(self._out().decode("utf-8", "replace"))
         self.ptr = ptr
@@ -111,6 +114,7 @@ class Instance:
 
     def __init__(self, linker: Linker, store, ctx, inst) -> None:
         self.linker, self.store, self.ctx, self.inst = linker, store, ctx, inst
+        self._itl_call = linker.lib.itl_call
 
     def func(self, name: str):
         """The export's itl_func, or None."""
@@ -120,14 +124,31 @@ class Instance:
             return None
         return f
 
-    def call(self, f, args: bytes, nargs: int, ret: bytes, nresults: int) -> Outcome:
+    def call(self, f, args: bytes, nargs: int, ret: bytes, nresults: int) -> Outcome | None:
         """Call `f` with the encoded `args`; the host `g` checks its arguments against them and
-        returns `ret`; `f`'s results are compared with `ret` (see itl_call)."""
+        returns `ret`; `f`'s results are compared with `ret` (see itl_call). None: all agreed."""
         lk = self.linker
-        status = lk.lib.itl_call(lk.state, f, self.ctx, args, len(args), nargs, ret, len(ret),
-                                 nresults)
-        out = lk._out() if status != OK else b""
-        return Outcome(status, lk.state.fail_index, lk.state.count, out)
+        status = self._itl_call(lk.state, f, self.ctx, args, len(args), nargs, ret, len(ret),
+                                nresults)
+        if status == OK:
+            return None
+        return Outcome(status, lk.state.fail_index, lk.state.count, lk._out())
+
+    def check_counters(self, funcs: list) -> None:
+        """After each completed call, C checks that every counter export in `funcs` (at most
+        2) equals the number of calls completed so far on this instance (status COUNTER)."""
+        st = self.linker.state
+        self._counters = funcs  # keeps the cdata alive
+        for i, cf in enumerate(funcs):
+            st.counter[i] = cf
+        st.ncounters, st.calls_done = len(funcs), 0
+
+    def bare_call(self, f, value: int) -> int:
+        """A u32 echo through a `bare` linker (the benchmarks' baseline)."""
+        out = self.linker.ffi.new("uint32_t *")
+        if self.linker.lib.itl_bare_call(f, self.ctx, value, out) != OK:
+            raise LaneError("bare call failed")
+        return int(out[0])
 
     def counter(self, f) -> int:
         out = self.linker.ffi.new("uint32_t *")
