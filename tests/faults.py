@@ -134,7 +134,12 @@ def plant_target(monkeypatch) -> None:
 
 
 def _kinds(target, data: bytes) -> set:
-    return {t.kind for _, t in target.decode(data).sig.params}
+    """The top-level param kinds of `data`'s case; empty for a case that hands a map to the host
+    (K22 on every release: no planted fault could show)."""
+    sig = target.decode(data).sig
+    if sig.has_maps and sig.shape == "single":
+        return set()
+    return {t.kind for _, t in sig.params}
 
 
 def planted_inputs(kind: str, n: int, min_len: int = 0, seed: int = 7,
@@ -160,7 +165,8 @@ def planted_clean_input(seed: int = 11) -> bytes:
     rng = random.Random(seed)
     while True:
         data = bytes(rng.getrandbits(8) for _ in range(rng.choice((24, 64, 200))))
-        if not _kinds(target, data) & {"string", "bool"}:
+        kinds = _kinds(target, data)
+        if kinds and not kinds & {"string", "bool"}:
             return data
 
 
