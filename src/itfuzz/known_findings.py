@@ -76,7 +76,9 @@ KNOWN = (
           "wasmtime-py's len()==1 check and aborts the process: crates/c-api/src/component/"
           "val.rs:304 char::from_u32(..).unwrap() panics (argument and host-result paths)",
           "findings/K8-misuse-char-surrogate-abort.bin", seen_in="39.0.0..50.0.1",
-          fixed_in="51.0.0"),
+          fixed_in="51.0.0",
+          # the C-level twin: the same unwrap for surrogates and values past U+10FFFF
+          also=("capi-misuse-abort|char-surrogate", "capi-misuse-abort|char-range")),
     Known("K9", "misuse-store-poisoned|arg:WasmtimeError", "host_api_misuse",
           "Wasmtime: an argument rejected by Wasmtime itself (unknown enum name, unknown flag) "
           "raises WasmtimeError before any guest code runs, yet the store is poisoned: every "
@@ -172,6 +174,14 @@ KNOWN += (
           "writes only the Latin-1 bytes. The callee sees its caller's encoding of the string "
           "in memory it did not get. Found on 50.0.1 by the layout-agreement run",
           "findings/K18-adapter-latin1-leftover-source-bytes.bin", seen_in="39.0.0..51.0.0"),
+    Known("K23", "capi-misuse-abort|string-bad-utf", "host_api_misuse",
+          "Wasmtime C API: a string, or an enum, variant-case, record-field or flag name, that "
+          "is not UTF-8 in a wasmtime_component_val_t (an argument of "
+          "wasmtime_component_func_call or a host function's result) aborts the process: "
+          "crates/c-api/src/component/val.rs String::from_utf8(..).unwrap() panics (50.0.1: "
+          "lines 306, 316, 124, 179, 214); 51.0.0 returns an error. Found by the C-level twin",
+          "findings/K23-capi-non-utf8-string-abort.bin", seen_in="40.0.0..50.0.1",
+          fixed_in="51.0.0", also=("capi-misuse-abort|name-bad-utf",)),
 )
 # Maps (map<K, V>, enabled from Wasmtime 44): component_roundtrip's single shape hands them to the host.
 KNOWN += (

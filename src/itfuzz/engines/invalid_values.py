@@ -274,8 +274,13 @@ class MisuseCase:
     index: int
     misuse: Misuse | None
     config: Any = None  # model.engine_config.EngineConfig | None: the engine it runs on
+    # "c": the C-level twin (`c_misuse`, an engines.capi.invalid.CMisuse) runs instead
+    lane: str = "py"
+    c_misuse: Any = None
 
     def describe(self) -> str:
+        if self.lane == "c":
+            return self.c_misuse.describe()
         names = self.sig.names
         if self.where == "arity":
             return f"f called with {len(self.sig.params) + 1} arguments instead of " \
@@ -315,4 +320,10 @@ def decode_misuse(data: bytes) -> MisuseCase:
         misuse = Misuse(bad, "result", "unexpected-result", None, bad)
     if misuse is None and where != "arity":
         where, index = "arity", 0
+    # One input in four: the C-level twin. Read last, so that inputs which ran out of bytes (and
+    # the K4-K11 reproducers) stay on wasmtime-py.
+    if u.int_in_range(0, 3) == 2:
+        from itfuzz.engines.capi.invalid import decode_c_misuse
+        c_misuse = decode_c_misuse(u, [t for _, t in sig.params], sig.result, args, ret)
+        return MisuseCase(sig, call, where, index, misuse, config, "c", c_misuse)
     return MisuseCase(sig, call, where, index, misuse, config)

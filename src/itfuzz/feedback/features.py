@@ -41,7 +41,11 @@ def roundtrip_case_features(case) -> set[str]:
 
 
 def misuse_only_features(case) -> set[str]:
-    """The misuse site, kind, type kind and depth of a host_api_misuse case."""
+    """The misuse site, kind, type kind and depth of a host_api_misuse case (for the C-level
+    twin: its site, kind and node kind)."""
+    cm = getattr(case, "c_misuse", None)
+    if getattr(case, "lane", "py") == "c" and cm is not None:
+        return {f"c-misuse-site:{cm.where}", f"c-misuse:{cm.where}:{cm.kind}:{cm.node or 'none'}"}
     misuse = case.misuse
     out = {f"misuse-site:{case.where}"}
     if misuse is not None:

@@ -36,6 +36,7 @@ from itfuzz.engines.invalid_values import MisuseCase, show
 from itfuzz.engines.wasmtime_values import from_wasmtime
 from itfuzz.findings import Discard, Finding, first_line, normalize_error
 from itfuzz.known_findings import known
+from itfuzz.oracles.capi_misuse import run_c_misuse
 from itfuzz.oracles.discard import is_nondeterministic
 from itfuzz.oracles.roundtrip import UNTAGGED, Prepared, RoundTripOracle
 
@@ -87,6 +88,8 @@ class MisuseOracle(RoundTripOracle):
     def run(self, case: MisuseCase) -> None:  # type: ignore[override]
         self.stats["inputs"] += 1
         entry = self.prepare(case.sig, case.config)
+        if case.lane == "c" and self.c_lane.lib is not None:
+            return run_c_misuse(self, case, entry)  # the C-level twin
         kind = case.misuse.kind if case.misuse is not None else ""
         if kind in PREDICTED_ABORTS and not self.run_aborts \
                 and known(f"misuse-abort|{kind}", self.target) is not None:
