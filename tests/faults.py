@@ -15,6 +15,9 @@ A fault is planted for one test and undone after it (by pytest's `monkeypatch`, 
 - `plant_target(monkeypatch)`: a whole planted target, `PLANTED` (the round-trip target with
   two host-side faults), for the operation tests (fuzz, repro, minimize, triage);
   `planted_inputs` and `planted_clean_input` pick inputs that show each fault or none.
+- `map_entry_fault(fault)`: a `RoundTripOracle(transform=...)` hook that drops, reorders or
+  merges (dict-style, last value wins) the entries of every top-level map argument and result
+  on their way to and from wasmtime-py.
 - `plant_bench_bug(name)`: one of the bug-finding benchmark's planted bugs (bench/planted.py,
   which keeps its own patching because the benchmark applies it inside child processes).
 
@@ -115,6 +118,29 @@ def _planted_fault(entry) -> None:
             entry.params_in[i] = lambda v: v + "!"
         elif t.kind == "bool":
             entry.params_in[i] = lambda v: not v
+
+
+MAP_FAULTS = {
+    "drop-last": lambda entries: entries[:-1],
+    "swap-first": lambda entries: entries[1:2] + entries[:1] + entries[2:],
+    "merge-duplicates": lambda entries: list(dict(entries).items()),
+}
+
+
+def map_entry_fault(fault: str) -> Callable[[Any], None]:
+    """A transform hook: top-level map values lose entries as `MAP_FAULTS[fault]` says, as
+    arguments (host side of the export) and as host results."""
+    change = MAP_FAULTS[fault]
+
+    def transform(entry) -> None:
+        for i, (_, t) in enumerate(entry.sig.params):
+            if t.kind == "map":
+                conv = entry.params_in[i]
+                entry.params_in[i] = lambda v, conv=conv: conv(change(v))
+        if entry.sig.result is not None and entry.sig.result.kind == "map":
+            conv = entry.result_in
+            entry.result_in = lambda v, conv=conv: conv(change(v))
+    return transform
 
 
 def planted_target():
