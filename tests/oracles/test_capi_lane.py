@@ -124,3 +124,25 @@ def test_a_guest_that_drops_a_list_element_is_reported_on_the_c_lane(monkeypatch
     with pytest.raises(Finding) as e:
         _oracle("c").run(LISTS)
     assert e.value.signature == "host-arg-mismatch|list:length:list->list"
+
+
+def test_maps_run_on_the_c_lane_past_wasmtime_py_k22():
+    """wasmtime-py cannot reflect or convert maps (K22, known); the C lane still checks them."""
+    from itfuzz.model.types import Map
+    t = Map(PRIMS["string"], PRIMS["u32"])
+    v = [("a", 1), ("b", 2), ("a", 3)]
+    case = _echo(t, v)
+    o = _oracle("c")
+    o.run(case)
+    assert o.stats["lanes"]["c"] == 1
+    with pytest.raises(Finding) as e:
+        _oracle("py").run(case)
+    assert known(e.value.signature, "component_roundtrip") is not None
+
+
+def test_without_the_lane_cases_run_on_wasmtime_py(monkeypatch):
+    from itfuzz.engines.capi import lane
+    monkeypatch.setattr(lane, "load", lambda: (None, "C-API lane off: planted"))
+    o = RoundTripOracle(cache_size=4)
+    o.run(LISTS)
+    assert o.stats["lanes"] == {"c": 0, "py": 1}

@@ -16,6 +16,7 @@ import wasmtime
 from itfuzz.engines.capi import encoding, lane
 from itfuzz.findings import Finding
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
+from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature, TestCase
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
@@ -106,9 +107,8 @@ class CLaneRunner:
     def _run(self, tc: TestCase, entry) -> None:
         o, sig = self.oracle, entry.sig
         linker = self.linker(entry)
-        if not entry.reflected:
-            store, _, f = o.instantiate(entry)
-            o.check_reflection(store, f, entry)
+        if not entry.reflected and not getattr(entry, "capi_reflection_done", False):
+            self.check_reflection(entry)
         store = wasmtime.Store(getattr(entry, "engine", None) or o.engine)
         try:
             inst = linker.instantiate(store, entry.component)
@@ -122,6 +122,18 @@ class CLaneRunner:
         plan = Plan(sig, names)
         for n, call in enumerate(tc.calls, 1):
             self.call(inst, f, entry, call.args, call.ret, plan, n)
+
+    def check_reflection(self, entry) -> None:
+        """The oracle's reflection check (through wasmtime-py), once per entry; a known
+        wasmtime-py failure there (K22: it cannot reflect maps) does not stop this lane."""
+        o = self.oracle
+        store, _, f = o.instantiate(entry)
+        try:
+            o.check_reflection(store, f, entry)
+        except Finding as e:
+            if known(e.signature, o.target) is None:
+                raise
+        entry.capi_reflection_done = True
 
     def call(self, inst: lane.Instance, f, entry, args: tuple, ret: Any, plan: Plan,
              n: int = 0) -> None:
