@@ -123,6 +123,9 @@ def _conforms(t, v) -> bool:
     k = t.kind
     if k == "bool":
         return type(v) is bool
+    if k in ("own", "borrow"):
+        from itfuzz.model.resources import Res
+        return type(v) is Res and 0 <= v.rep < 1 << 32
     if k in INT_RANGES:
         lo, hi = INT_RANGES[k]
         return type(v) is int and lo <= v <= hi

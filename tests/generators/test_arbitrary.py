@@ -160,6 +160,8 @@ def check_type(t) -> None:
             check_labels("record", [n for n, _ in node.fields])
         elif isinstance(node, Tuple):
             assert len(node.elems) >= 1
+        elif node.kind in ("own", "borrow"):
+            assert node.resource in (0, 1, 2)
 
 
 def max_list_len(t, v) -> int:

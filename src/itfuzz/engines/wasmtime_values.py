@@ -28,6 +28,7 @@ except ImportError:
         pass
 
 
+from itfuzz.model.resources import Handle
 from itfuzz.model.types import Enum, Flags, List, Map, Prim, Record, Tuple, Type, _VariantLike
 
 
@@ -64,6 +65,9 @@ def py_classes(t: Type) -> frozenset:
         return frozenset({int})
     if isinstance(t, (List, Map)):
         return frozenset({bytes if t.elem.kind == "u8" else list})
+    if isinstance(t, Handle):  # wasmtime-py's OwnType/BorrowType.add_classes
+        from wasmtime.component import ResourceAny, ResourceHost
+        return frozenset({ResourceAny, ResourceHost})
     if isinstance(t, Record):
         return frozenset({WRecord})
     if isinstance(t, Tuple):
@@ -145,6 +149,9 @@ def to_wasmtime(t: Type) -> Conv:
     """A converter from model values of `t` to wasmtime-py values."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda v: v
+    if isinstance(t, Handle):
+        from itfuzz.engines.resources import handle_to_wasmtime
+        return handle_to_wasmtime(t)
     if isinstance(t, Map):  # wasmtime-py has no map values: the host sees list<tuple<K, V>>
         return to_wasmtime(List(t.elem))
     if isinstance(t, List):
@@ -188,6 +195,16 @@ def from_wasmtime(t: Type, path: str = "value") -> Conv:
     """A converter from wasmtime-py values back to the model; raises `ShapeError`."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda x: x
+    if isinstance(t, Handle):
+        from itfuzz.engines.resources import ResourceShapeError, handle_from_wasmtime
+        conv = handle_from_wasmtime(t, path)
+
+        def handle(x):
+            try:
+                return conv(x)
+            except ResourceShapeError as e:
+                raise ShapeError(str(e)) from None
+        return handle
     if isinstance(t, Map):
         return from_wasmtime(List(t.elem), path)
     if isinstance(t, List):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import textwrap
 
+from itfuzz.generators import resource_code as rc
 from itfuzz.model.case import Signature
 from itfuzz.model.types import align_to
 
@@ -89,13 +90,15 @@ def main_module(sig: Signature) -> str:
     if sig.uses_retptr:
         body.append(f"(i32.const {RETBUF})")
     body.append("(call $g)")
+    drop_locals, drops = rc.borrow_drops(sig)  # `g`'s result stays on the stack meanwhile
+    body += drops
     if sig.uses_retptr:
         body.append(f"(i32.const {RETBUF})")
     return f"""  (core module $Main
     (import "libc" "memory" (memory 1))
-    (import "host" "g" (func $g{_core_sig(g_params, g_results)}))
-    (func (export "f"){_core_sig(params, core_results(sig))}
-      {' '.join(body)}))"""
+    (import "host" "g" (func $g{_core_sig(g_params, g_results)})){rc.drop_imports(sig)}
+    (func (export "f"){_core_sig(params, core_results(sig))}{drop_locals}
+      {' '.join(body)}){rc.consume_core_funcs(sig)})"""
 
 
 def func_type(sig: Signature, host: bool = False) -> str:
@@ -118,18 +121,21 @@ def forwarder(sig: Signature, encoding: str, host_import: bool = False,
     """The body of a component that imports `g` and exports `f` forwarding to it; `host_import`
     / `host_export`: that side has the host-facing type (maps as lists; same canonical ABI)."""
     lines = [
+        *rc.resource_imports(sig),
         sig.names.component_decls(),
         f'  (import "g" (func $g {func_type(sig, host_import)}))',
         libc_module(sig),
         f"  (core func $g_low (canon lower (func $g) {options(sig, encoding)}))",
+        *rc.drop_funcs(sig),
         main_module(sig),
-        """  (core instance $main (instantiate $Main
+        f"""  (core instance $main (instantiate $Main
       (with "libc" (instance $libc))
-      (with "host" (instance (export "g" (func $g_low))))))""",
+      (with "host" (instance (export "g" (func $g_low)){rc.drop_exports(sig)}))))""",
         f'  (func $f {func_type(sig, host_export)}\n'
         f'    (canon lift (core func $main "f") {options(sig, encoding)}\n'
         f'      (post-return (core func $libc "reset"))))',
         '  (export "f" (func $f))',
+        *rc.consume_exports(sig),
     ]
     if sig.count_post_return:
         lines += ['  (func $count (result u32) (canon lift (core func $libc "count")))',
@@ -140,9 +146,11 @@ def forwarder(sig: Signature, encoding: str, host_import: bool = False,
 def composed(sig: Signature) -> list[str]:
     """The outer component's body: callee and caller forwarders, linked and re-exported."""
     caller, callee = sig.encoding_pair
+    resources = [f"r{i}" for i in rc.resources(sig)]
     types = "".join(f' (with "{n}" (type ${n}))'
-                    for n in (sig.names.ref(t) for t in sig.names.order))
-    lines = [sig.names.component_decls(), f'  (import "g" (func $g {func_type(sig, True)}))']
+                    for n in resources + [sig.names.ref(t) for t in sig.names.order])
+    lines = [*rc.resource_imports(sig), sig.names.component_decls(),
+             f'  (import "g" (func $g {func_type(sig, True)}))']
     # The callee lowers the host's `g` and lifts `f` with the inner types; the caller lowers
     # those and lifts the host-facing `f`: maps cross the fused adapter only.
     for name, enc, host_side in (("$Callee", callee, (True, False)),
@@ -153,6 +161,9 @@ def composed(sig: Signature) -> list[str]:
               f'  (instance $caller (instantiate $Caller{types} (with "g" (func $callee "f"))))',
               '  (alias export $caller "f" (func $f))',
               '  (export "f" (func $f))']
+    for name in (rc.CONSUME.format(i) for i in rc.resources(sig)):
+        lines += [f'  (alias export $caller "{name}" (func ${name}))',
+                  f'  (export "{name}" (func ${name}))']
     if sig.count_post_return:
         lines += [f'  (alias export $caller "{COUNT_EXPORT}" (func $count))',
                   f'  (export "{COUNT_EXPORT}" (func $count))',

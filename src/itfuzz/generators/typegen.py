@@ -7,6 +7,7 @@ made. Case counts and flag counts lean toward the ABI boundaries (discriminant w
 from __future__ import annotations
 
 from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.resources import Handle
 from itfuzz.model.types import (
     MAP_KEY_KINDS,
     PRIMS,
@@ -26,6 +27,7 @@ MAX_DEPTH = 98  # deepest type (leaf = 1) that Wasmtime 50's validator accepts (
 PRIM_NAMES = tuple(PRIMS)
 COMPOUND_KINDS = ("list", "record", "tuple", "variant", "enum", "option", "result", "flags")
 MAP_KINDS = COMPOUND_KINDS + ("map",)  # with `TypeGen(maps=True)`
+HANDLE_KINDS = ("own", "own", "borrow")  # with `TypeGen(resources=N)`
 CASE_COUNT_EDGES = (1, 2, 3, 255, 256, 257)
 FLAG_COUNT_EDGES = (1, 8, 9, 16, 17, 32)
 LABEL_STYLES = ("f{}", "a-{}", "x{}-y", "ABC{}", "case{}-b", "q-{}-z")
@@ -45,11 +47,16 @@ class TypeGen:
     """Draws types while spending a shared fuel budget."""
 
     def __init__(self, u: Unstructured, fuel: int = 200, max_depth: int = MAX_DEPTH,
-                 maps: bool = False) -> None:
+                 maps: bool = False, resources: int = 0) -> None:
         self.u = u
         self.fuel = fuel
         self.max_depth = max_depth
         self.kinds: tuple[str, ...] = MAP_KINDS if maps else COMPOUND_KINDS
+        # Host resource types r0..r{resources-1}: handles to them become kinds too.
+        self.resources = resources
+        self.borrows = True  # whether `borrow` may be drawn (not in results)
+        if resources:
+            self.kinds = self.kinds + HANDLE_KINDS
 
     def prim(self) -> Type:
         return PRIMS[self.u.choose(PRIM_NAMES)]
@@ -69,6 +76,8 @@ class TypeGen:
             return self.prim()
         self.fuel -= 1
         kind = u.choose(self.kinds)
+        if kind in HANDLE_KINDS:
+            return Handle(u.int_in_range(0, self.resources - 1), kind == "own" or not self.borrows)
         if kind == "list":
             return List(self.gen(depth + 1))
         if kind == "map":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.resources import Handle, Res
 from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Map, Prim, Record, Tuple, Type, _VariantLike
 from itfuzz.model.values import f32_bits_to_float, f64_bits_to_float
 
@@ -19,6 +20,7 @@ F64_EDGE_BITS = (0x0, 0x8000000000000000, 0x7FF0000000000000, 0xFFF0000000000000
                  0x3FF0000000000000, 0xBFF0000000000000, 0x4340000000000001)
 CHAR_EDGES = ("a", "\0", "\x7f", "\x80", "\xe9", "\xff", "\u0100", "\u07ff", "\u0800", "\ud7ff",
               "\ue000", "\ufffd", "\uffff", "\U00010000", "\U0001f600", "\U0010ffff")
+REP_EDGES = (0, 1, 0x7FFFFFF0, 0xFFFFFF00)  # first resource rep of a case (a u32)
 # String classes: how the code points of a generated string are drawn.
 STRING_CLASSES = ("empty", "ascii", "latin1", "bmp", "astral", "mixed", "boundary", "long")
 
@@ -67,6 +69,7 @@ class ValueGen:
     def __init__(self, u: Unstructured, fuel: int = 1000) -> None:
         self.u = u
         self.fuel = fuel
+        self.next_rep: int | None = None  # set by the first resource value
 
     def gen(self, t: Type) -> Any:
         self.fuel -= 1
@@ -88,7 +91,19 @@ class ValueGen:
         if isinstance(t, Flags):
             mask = flag_mask(u, len(t.labels))
             return frozenset(lab for i, lab in enumerate(t.labels) if mask >> i & 1)
+        if isinstance(t, Handle):
+            return self.resource()
         raise TypeError(f"unknown type {t!r}")
+
+    def resource(self) -> Res:
+        """A resource handle's value: reps start at an edge and grow, so every handle of a
+        case names a different resource (a swapped handle shows)."""
+        u = self.u
+        if self.next_rep is None:
+            self.next_rep = u.choose(REP_EDGES)
+        rep = self.next_rep + u.int_in_range(0, 2)
+        self.next_rep = rep + 1
+        return Res(rep & 0xFFFFFFFF)
 
     def map_entries(self, t: Map) -> list[tuple[Any, Any]]:
         """A map's (key, value) entries in order; now and then a key repeats an earlier one (the

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from itfuzz.model.engine_config import EngineConfig
+from itfuzz.model.resources import resource_wit
 from itfuzz.model.types import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -111,6 +112,7 @@ class Signature:
         if self.shape == "composed":
             head = (f"// composed: caller string-encoding={self.encoding}, "
                     f"callee string-encoding={self.callee_encoding}\n")
+        head += resource_wit(self.types())
         return head + (decls + "\n" if decls else "") + f"f: func({params}){res};"
 
 

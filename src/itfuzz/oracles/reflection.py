@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from wasmtime.component import ResourceType
+
+from itfuzz.engines.resources import TYPE_BASE
+from itfuzz.model.resources import Handle
 from itfuzz.model.types import (
     Enum,
     Flags,
@@ -31,7 +35,8 @@ CLASS_KIND = {"Bool": "bool", "S8": "s8", "S16": "s16", "S32": "s32", "S64": "s6
               "Char": "char", "String": "string", "ListType": "list", "RecordType": "record",
               "TupleType": "tuple", "VariantType": "variant", "EnumType": "enum",
               "OptionType": "option", "ResultType": "result", "FlagsType": "flags",
-              "MapType": "map"}  # no release has MapType yet (K22); expected `.key`, `.value`
+              "MapType": "map",  # no release has MapType yet (K22); expected `.key`, `.value`
+              "OwnType": "own", "BorrowType": "borrow"}
 
 
 class Mismatch:
@@ -75,6 +80,10 @@ def type_mismatch(t: Type, vt: Any, path: str) -> Mismatch | None:
     if k != t.kind:
         return Mismatch(path, f"kind:{t.kind}->{k}", f"kind {k}, expected {t.kind}")
     if isinstance(t, Prim):
+        return None
+    if isinstance(t, Handle):  # the resource type: the host's `rN`
+        if vt.ty != ResourceType.host(TYPE_BASE + t.resource):
+            return Mismatch(path, f"{t.kind}:resource-type", f"another resource than {t.name}")
         return None
     if isinstance(t, List):
         return type_mismatch(t.elem, vt.element, path + "[]")

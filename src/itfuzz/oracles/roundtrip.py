@@ -18,6 +18,7 @@ from wasmtime import component as wc
 from itfuzz.engines.compat import call_func
 from itfuzz.engines.component_engine import make_component_engine
 from itfuzz.engines.configs import Engines, StrategyMismatch, engine_name
+from itfuzz.engines.resources import define_resources
 from itfuzz.engines.wasmtime_values import (
     ShapeError,
     ambiguities,
@@ -32,7 +33,7 @@ from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.engine_config import EngineConfig, engine_text
 from itfuzz.model.values import diff
-from itfuzz.oracles import reflection
+from itfuzz.oracles import reflection, resources
 from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
@@ -159,6 +160,7 @@ class RoundTripOracle:
                          engine=engine, config=config)
         if self.transform:
             self.transform(entry)
+        define_resources(entry.linker, sig.types())
         entry.linker.root().add_func("g", self._host(entry))
         return entry
 
@@ -202,7 +204,7 @@ class RoundTripOracle:
                                                  wat, state.args, state.ret)
                     raise _HostCheckFailed
             return result_in(state.ret) if result_in else None
-        return g
+        return resources.in_scope(g) if resources.uses_resources(sig) else g
 
     # -- running -----------------------------------------------------------------------------
     def instantiate(self, entry: Prepared):
@@ -226,8 +228,10 @@ class RoundTripOracle:
             self.check_reflection(store, f, entry)
         counters = self.post_return_counters(store, instance, entry.sig)
         for n, call in enumerate(tc.calls, 1):
+            resources.begin_call(store)
             self.run_call(store, f, entry, call.args, call.ret)
             self.check_post_return(store, counters, n, entry, call)
+            resources.check_call(self, store, instance, entry, call)
 
     def check_reflection(self, store, f, entry: Prepared) -> None:
         """The type Wasmtime reflects for `f` is exactly the generated one (once per entry)."""
