@@ -3,7 +3,7 @@
 One function per kind of case; each target names its own (`itfuzz.targets`)."""
 from __future__ import annotations
 
-from itfuzz.model.types import Enum, Flags, Map, Variant, walk
+from itfuzz.model.types import Enum, Flags, List, Map, Record, Tuple, Variant, _VariantLike, walk
 
 
 def signature_case_features(sig) -> set[str]:
@@ -31,13 +31,54 @@ def signature_case_features(sig) -> set[str]:
                 out.add(f"flags:{len(node.labels)}")
             if isinstance(node, Map):  # every key kind, through the adapter or to the host
                 out.add(f"map-key:{node.key.kind}:{sig.shape}")
+                out.add(f"map-of:{node.value.kind}")
+            out.update(f"map-in:{node.kind}" for c in node.children() if isinstance(c, Map))
         out.add(f"depth:{min(t.depth, 8)}")
     return out
 
 
 def roundtrip_case_features(case) -> set[str]:
-    """A round-trip (or static) case: its signature's features."""
-    return signature_case_features(case.sig)
+    """A round-trip (or static) case: its signature's features (and its maps' entry shapes)."""
+    return signature_case_features(case.sig) | map_value_features(case)
+
+
+def map_value_features(case) -> set[str]:
+    """The shapes of the map values a case sends and returns: empty, large (64+ entries), with
+    duplicate keys (all kept, in order: the spec's list<tuple<K, V>>)."""
+    out: set[str] = set()
+    if not case.sig.has_maps:  # (a static case's values are not model values)
+        return out
+    for call in case.calls:
+        pairs = list(zip((t for _, t in case.sig.params), call.args))
+        if case.sig.result is not None:
+            pairs.append((case.sig.result, call.ret))
+        budget = [2000]
+        for t, v in pairs:
+            _map_shapes(t, v, out, budget)
+    return out
+
+
+def _map_shapes(t, v, out: set[str], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0 or not t.has_pointer and t.kind != "map":
+        return
+    if isinstance(t, Map):
+        keys = [k for k, _ in v]
+        out.add("map-entries:" + ("empty" if not v else "large" if len(v) >= 64 else "some"))
+        if len(set(keys)) < len(keys):
+            out.add(f"map-entries:dup-keys:{t.key.kind}")
+        pairs = [(t.elem, e) for e in v]
+    elif isinstance(t, List):
+        pairs = [(t.elem, e) for e in v]
+    elif isinstance(t, (Record, Tuple)):
+        pairs = list(zip(t.children(), v))
+    elif isinstance(t, _VariantLike) and not isinstance(t, Enum):
+        payload = dict(t.cases()).get(v[0])
+        pairs = [(payload, v[1])] if payload is not None else []
+    else:
+        return
+    for ct, cv in pairs:
+        _map_shapes(ct, cv, out, budget)
 
 
 def misuse_only_features(case) -> set[str]:
