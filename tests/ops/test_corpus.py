@@ -8,6 +8,7 @@ import pytest
 from itfuzz import targets
 from itfuzz.generators.typegen import COMPOUND_KINDS, PRIM_NAMES
 from itfuzz.model.case import ENCODINGS
+from itfuzz.model.types import MAP_KEY_KINDS
 
 TARGET = "component_roundtrip"
 
@@ -76,6 +77,18 @@ def test_corpus_covers_flat_count_boundaries(features, feature):
 
 def test_corpus_covers_calls_with_and_without_echo(features):
     assert {"echo:True", "echo:False"} <= features
+
+
+@pytest.mark.parametrize("key", MAP_KEY_KINDS)
+def test_corpus_covers_maps_of_every_key_kind(features, key):
+    assert f"map-key:{key}:composed" in features  # through the fused adapter
+    assert f"map-entries:dup-keys:{key}" in features
+
+
+def test_corpus_covers_map_shapes(features):
+    assert {"kind:map", "map-entries:empty", "map-entries:large", "map-in:map", "map-of:map",
+            "map-in:list", "map-in:record", "map-in:variant", "map-in:option",
+            "map-in:result", "map-in:tuple"} <= features
 
 
 # -- component_hostile: every trap reason per direction, every adapter encoding pair -------------
