@@ -16,6 +16,7 @@ from faults import plant_abi_model, plant_hostile_component_text, plant_verdict
 
 from itfuzz.abi import Context, lower_flat_values
 from itfuzz.findings import Discard, Finding
+from itfuzz.generators.engine_configs import decode_config
 from itfuzz.generators.hostile import (
     DIRECTIONS,
     MEMORY_SIZE,
@@ -77,7 +78,7 @@ def run_all(oracle: HostileOracle, cases: list[tuple[bytes, HostileCase]]) -> tu
 SCRATCH = "utf8-to-latin1-scratch"
 # 25 bytes: adapter, caller utf8, callee latin1+utf16, f(f0: string), f0 = "é" * 16 (32 UTF-8
 # bytes, 16 Latin-1); Wasmtime leaves c3a9c3a9c3a9c3a9 at 0x410..0x418 of the callee's memory.
-SCRATCH_INPUT = bytes.fromhex("0300020000000c02" + "e9" * 16 + "10")
+SCRATCH_INPUT = bytes.fromhex("0300020000000c" "00" "02" + "e9" * 16 + "10")  # 00: default engine
 
 
 def callee_memory(oracle: HostileOracle, case: HostileCase) -> bytes:
@@ -162,12 +163,15 @@ LAYOUT_VALUES = 3     # value tails per prefix: the compiled component is reused
 
 
 def layout_inputs() -> list[bytes]:
-    """Inputs in groups sharing their type bytes (`Signature.key`), so each compiled component
+    """Inputs in groups sharing their type and engine bytes, so each compiled component
     serves LAYOUT_VALUES cases, while the signatures stay as varied as random inputs give."""
     rng = random.Random(20261201)
     out = []
     for data in random_inputs(LAYOUT_TYPES, seed=20261200, sizes=(32, 128, 512, 1024)):
-        k = len(decode_hostile_case(data, hostile=False).sig.key) - 1  # type bytes
+        u = Unstructured(data)  # the type bytes (`Signature.key`), then the engine configuration
+        u.front = len(decode_hostile_case(data, hostile=False).sig.key) - 1
+        decode_config(u)
+        k = u.front
         if k >= len(data) - 1:
             out.append(data)
             continue
@@ -237,7 +241,7 @@ def test_utf8_to_latin1_scratch_bytes_are_only_in_released_memory():
     assert is_transcoder_scratch(oracle, case, f)
     # host lowering of the same string into a latin1+utf16 guest (lower-args, the same two
     # realloc calls) writes only the Latin-1 bytes
-    host = decode_hostile_case(bytes.fromhex("02020000000c02" + "e9" * 16 + "10"))
+    host = decode_hostile_case(bytes.fromhex("02020000000c" "00" "02" + "e9" * 16 + "10"))
     assert host.direction == "lower-args" and host.values == case.values
     assert host.expected.reallocs == case.expected.reallocs
     oracle.run(host)

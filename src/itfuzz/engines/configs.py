@@ -36,10 +36,12 @@ SETTERS = {
     "exceptions": "wasmtime_config_wasm_exceptions_set",
     "custom_page_sizes": "wasmtime_config_wasm_custom_page_sizes_set",
 }
-# Pool sizes: an input's store holds at most 2 memories and 4 core instances and is freed before
-# the next input, so a few slots suffice; small totals keep the reserved address space small.
-POOL_LIMITS = {"total_component_instances": 32, "total_core_instances": 128,
-               "total_memories": 64, "total_tables": 64, "total_stacks": 32}
+# Pool sizes: an input's store holds at most 4 memories (hostile guests: 2 per module) and 6 core
+# instances and is freed before the next input, so a few slots suffice; small totals keep the
+# reserved address space small (cached components keep their engines, and so their pools, alive).
+POOL_LIMITS = {"total_component_instances": 8, "total_core_instances": 32,
+               "total_memories": 16, "total_tables": 8, "total_stacks": 8,
+               "max_memories_per_module": 2}
 PROBE_VALUES = {"opt_level": "speed", "pooling": True, "memory_reservation": 1 << 32,
                 "guard_size": 0, "signals_based_traps": True, "concurrency": True,
                 "exceptions": True, "custom_page_sizes": True}  # a setting each, for `probe`
@@ -154,8 +156,9 @@ def check_strategy(engine: wasmtime.Engine, config: EngineConfig) -> None:
 
 
 class Engines:
-    """One engine per configuration (LRU; compiled components keep theirs alive), the default
-    engine for None. Each new engine's strategy is checked once (`check_strategy`)."""
+    """One engine per configuration (LRU; compiled components keep theirs alive, so after an
+    eviction two engines of one configuration may coexist: an entry runs on its own), the
+    default engine for None. Each new engine's strategy is checked once (`check_strategy`)."""
 
     def __init__(self, default: wasmtime.Engine, size: int = 32) -> None:
         self.default = default

@@ -31,10 +31,12 @@ from typing import Any
 from itfuzz.abi.context import Context, ReallocCall
 from itfuzz.abi.errors import Trap
 from itfuzz.abi.flat import lift_flat_values, lower_flat_values
+from itfuzz.generators.engine_configs import decode_config
 from itfuzz.generators.typegen import TypeGen, label
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.generators.valuegen import ValueGen
 from itfuzz.model.case import ENCODINGS, Signature
+from itfuzz.model.engine_config import EngineConfig
 from itfuzz.model.types import MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, Type, walk
 
 DIRECTIONS = ("lift-result", "lift-args", "lower-args", "adapter")
@@ -99,6 +101,7 @@ class HostileCase:
     answer_kinds: tuple[str, ...]
     expected: Verdict
     note: str = ""             # why there is no runnable case ("" when there is)
+    config: EngineConfig | None = None  # the engine it runs on (None: Wasmtime's default)
 
     @property
     def types(self) -> list[Type]:
@@ -318,6 +321,7 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
     encoding = u.choose(ENCODINGS)
     sig = _signature(u, direction, encoding)
     sig = replace(sig, key=(b"\1" if u.is_empty() else b"\0") + data[start:u.front])
+    config = decode_config(u)
     vg = ValueGen(u, fuel=VALUE_FUEL)
     values = tuple(vg.gen(t) for t in sig.types())
     empty = Verdict(None, None)
@@ -327,7 +331,7 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
         expected = _lower_verdict(sig, values, realloc, encoding)
         note = "too many realloc calls" if expected.trap == "realloc-trap" else ""
         return HostileCase(direction, sig, values, (), b"", (), tuple(realloc.answers),
-                           tuple(realloc.kinds), expected, note)
+                           tuple(realloc.kinds), expected, note, config)
     max_flat = MAX_FLAT_RESULTS if direction == "lift-result" else MAX_FLAT_PARAMS
     if direction == "adapter":
         values = tuple(_canonical_nans(t, v) for t, v in zip(sig.types(), values))
@@ -335,7 +339,7 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
         flat, memory, top = _lower_valid(sig, values, max_flat)
     except (_TooLarge, Trap):
         return HostileCase(direction, sig, values, (), b"", (), (), (), empty,
-                           note="the valid lowering does not fit one page")
+                           note="the valid lowering does not fit one page", config=config)
     flat_types = list(handed_types(sig, direction))
     mutations = _mutations(u, flat, flat_types, memory, top) if hostile else []
     _apply(mutations, flat, memory)
@@ -352,4 +356,4 @@ def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
     end = max([top] + [m.at + (1 if m.where == "byte" else 4) for m in mutations
                        if m.where != "flat"])
     return HostileCase(direction, sig, values, tuple(flat), bytes(memory[BASE:end]),
-                       tuple(mutations), answers, kinds, expected, note)
+                       tuple(mutations), answers, kinds, expected, note, config)

@@ -20,7 +20,16 @@ from itfuzz.generators.hostile_components import (
     REPORT_START,
     hostile_component_text,
 )
-from itfuzz.ops.script_parts import HELPERS, SAME, Literal, Unsupported, _b64, _indent, _quote_block
+from itfuzz.ops.script_parts import (
+    HELPERS,
+    SAME,
+    Literal,
+    Unsupported,
+    _b64,
+    _indent,
+    _quote_block,
+    engine_source,
+)
 from itfuzz.oracles.hostile import _hex_answers, _hex_flat, describe_case
 
 BODY = '''
@@ -37,7 +46,7 @@ def fail(check, what):
 
 
 def main():
-    engine = wasmtime.Engine()
+    engine = make_engine()
     store = wasmtime.Store(engine)
     linker = Linker(engine)
     host = {"calls": [], "entered": 0}
@@ -127,6 +136,8 @@ def hostile_script(case, finding: Finding | None, source: str = "") -> str:
     if finding is not None:
         head += ["Found by itfuzz (component_hostile" + (f", input {source}" if source else "")
                  + f"): {finding.message}", ""]
+    if case.config is not None:
+        head += [f"Engine configuration: {case.config.text()} (see make_engine).", ""]
     head += ["WIT:", _indent(case.sig.wit()), "", describe_case(case)]
     doc = "\n".join(head).replace("\\", "\\\\").replace('"""', "'''")
     return "\n".join([
@@ -149,4 +160,4 @@ def hostile_script(case, finding: Finding | None, source: str = "") -> str:
         f"EXPECTED_FLAT = {list(want.values) if judged else []!r}",
         f"EXPECTED_MEMORY_SHA256 = {hashlib.sha256(want.memory).hexdigest() if judged else ''!r}"
         "\n\n",
-        SAME.rstrip() + BODY])
+        SAME + engine_source(case.config).rstrip() + BODY])

@@ -28,7 +28,8 @@ import wasmtime
 from wasmtime import component as wc
 
 from itfuzz.engines.compat import call_func
-from itfuzz.engines.component_engine import make_component_engine, wasmtime_version
+from itfuzz.engines.component_engine import make_component_engine
+from itfuzz.engines.configs import Engines, StrategyMismatch, engine_name
 from itfuzz.engines.wasmtime_values import ambiguities, from_wasmtime, to_wasmtime, wasmtime_py_work
 from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
 from itfuzz.generators.hostile import HostileCase, Verdict, handed_types
@@ -41,6 +42,7 @@ from itfuzz.generators.hostile_components import (
     hostile_component_text,
 )
 from itfuzz.lru import LRU
+from itfuzz.model.engine_config import engine_text
 from itfuzz.model.values import diff
 from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
@@ -64,6 +66,7 @@ class _Compiled:
     component: wc.Component
     linker: wc.Linker
     host: _HostState
+    engine: Any = None  # the wasmtime.Engine it was compiled on
 
 
 class HostileOracle:
@@ -75,7 +78,8 @@ class HostileOracle:
     def __init__(self, cache_size: int = 256, engine: wasmtime.Engine | None = None) -> None:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_component_engine()
-        self.cache: LRU = LRU(cache_size)  # component text → _Compiled
+        self.engines = Engines(self.engine)  # one engine per configuration
+        self.cache: LRU = LRU(cache_size)  # (configuration, component text) → _Compiled
         # (direction, signature input bytes) → (component text, discard reason or ""): the
         # per-signature work of an input, done once (a mutated value keeps its signature bytes)
         self.by_key: LRU = LRU(4 * cache_size)
@@ -96,12 +100,18 @@ class HostileOracle:
         return self.by_key.get_or_make((case.direction, case.sig.key), make)
 
     def compiled(self, case: HostileCase, wat: str) -> _Compiled:
-        return self.cache.get_or_make(wat, lambda: self._compile(case, wat))
+        return self.cache.get_or_make((case.config, wat), lambda: self._compile(case, wat))
 
     def _compile(self, case: HostileCase, wat: str) -> _Compiled:
-        component = compile_checked(self.engine, wat, self.stats,
-                                    lambda c, d, m: self.finding(c, d, m, case, wat))
-        linker = wc.Linker(self.engine)
+        try:
+            engine = self.engines.get(case.config)
+        except StrategyMismatch as e:
+            raise self.finding("engine-strategy", case.config.strategy if case.config else "",
+                               str(e), case, wat) from None
+        component = compile_checked(engine, wat, self.stats,
+                                    lambda c, d, m: self.finding(c, d, m, case, wat),
+                                    engine_text(case.config))
+        linker = wc.Linker(engine)
         host = _HostState()
         if case.direction == "lift-args":
             convs = [from_wasmtime(t, f"arg {n}") for n, t in case.sig.params]
@@ -117,7 +127,7 @@ class HostileOracle:
             def entered(store):
                 host.entered += 1
             linker.root().add_func("entered", entered)
-        return _Compiled(wat, component, linker, host)
+        return _Compiled(wat, component, linker, host, engine)
 
     # -- running -----------------------------------------------------------------------------
     def run(self, case: HostileCase) -> None:
@@ -129,8 +139,9 @@ class HostileOracle:
             raise self.discard(unconvertible)
         self.stats[f"direction:{case.direction}"] += 1
         self.stats[f"verdict:{case.expected.name}"] += 1
+        self.stats[f"engine:{case.config.strategy if case.config else 'default'}"] += 1
         entry = self.compiled(case, wat)
-        store = wasmtime.Store(self.engine)
+        store = wasmtime.Store(entry.engine)
         try:
             instance = entry.linker.instantiate(store, entry.component)
             image, flat, answers = case.image.hex(), _hex_flat(case), _hex_answers(case)
@@ -313,7 +324,8 @@ class HostileOracle:
         if check.startswith("abi-"):
             detail = f"{case.direction}:{detail}"
         return Finding(check, detail, message, target=self.target, wit=case.sig.wit(), wat=wat,
-                       values=describe_case(case), engine=f"wasmtime {wasmtime_version()}")
+                       values=describe_case(case), engine=engine_name(case.config),
+                       config=case.config.text() if case.config is not None else "")
 
 
 def trap_class(want: Verdict) -> str:

@@ -209,9 +209,12 @@ class RoundTripOracle:
     # -- running -----------------------------------------------------------------------------
     def instantiate(self, entry: Prepared):
         """A fresh store with an instance of the entry's component: (store, instance, f)."""
-        # The store is made on the engine the case asks for, so a component compiled for
-        # another configuration cannot run unnoticed (Wasmtime refuses cross-engine use).
-        store = wasmtime.Store(self.engines.get(self.config))
+        if entry.config != self.config:  # the cache handed out another configuration's entry
+            raise self.finding("engine-mismatch", "cache",
+                               f"the case asks for {engine_text(self.config)}, the cached "
+                               f"component was compiled for {engine_text(entry.config)}",
+                               entry.sig, entry.wat)
+        store = wasmtime.Store(entry.engine)  # the engine it was compiled on (alive with it)
         try:
             instance = entry.linker.instantiate(store, entry.component)
         except wasmtime.WasmtimeError as e:
