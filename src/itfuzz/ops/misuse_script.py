@@ -152,6 +152,9 @@ if __name__ == "__main__":
 
 
 def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -> str:
+    if case.lane == "c":  # the C-level twin: a script calling the C API through ctypes
+        from itfuzz.ops.capi_script import capi_misuse_script
+        return capi_misuse_script(case, finding, source)
     sig = case.sig
     wat = component_text(sig)
     conv = dynamic_converters(sig)
