@@ -64,9 +64,15 @@ class Target:
         return self.show_case(self.decode(data[:MAX_INPUT]))
 
 
+def _engine_line(case) -> str:
+    """The engine a case runs on (`TestCase.config`: Wasmtime's default or a configuration)."""
+    from itfuzz.model.engine_config import engine_text
+    return f"-- engine: {engine_text(case.config)} --"
+
+
 def _show_roundtrip(case, wat: str | None = None) -> str:
     from itfuzz.generators.components import component_text
-    lines = ["-- signature (WIT) --", case.sig.wit(), "-- calls --"]
+    lines = [_engine_line(case), "-- signature (WIT) --", case.sig.wit(), "-- calls --"]
     for i, call in enumerate(case.calls):
         args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, call.args))
         ret = f" -> host returns {short(call.ret, 400)}" if case.sig.result is not None else ""
@@ -88,7 +94,8 @@ def _show_misuse(case) -> str:
     from itfuzz.generators.components import component_text
     args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, case.call.args))
     ret = f" -> host returns {short(case.call.ret, 400)}" if case.sig.result is not None else ""
-    return "\n".join(["-- signature (WIT) --", case.sig.wit(), "-- misuse --", case.describe(),
+    return "\n".join([_engine_line(case), "-- signature (WIT) --", case.sig.wit(),
+                      "-- misuse --", case.describe(),
                       "-- valid call (after the misuse) --", f"f({args}){ret}",
                       "-- component (WAT) --", component_text(case.sig)])
 
@@ -131,8 +138,10 @@ def _show_hostile(case) -> str:
     from itfuzz.generators.hostile_components import hostile_component_text
     from itfuzz.oracles.hostile import describe_case
     if case.note:
-        return f"-- no runnable case: {case.note}\n-- signature (WIT) --\n{case.sig.wit()}"
-    return "\n".join(["-- signature (WIT) --", case.sig.wit(), "-- case --", describe_case(case),
+        return (f"-- no runnable case: {case.note}\n{_engine_line(case)}\n"
+                f"-- signature (WIT) --\n{case.sig.wit()}")
+    return "\n".join([_engine_line(case), "-- signature (WIT) --", case.sig.wit(),
+                      "-- case --", describe_case(case),
                       "-- component (WAT) --", hostile_component_text(case.sig, case.direction)])
 
 
