@@ -112,6 +112,8 @@ class Signature:
         if self.shape == "composed":
             head = (f"// composed: caller string-encoding={self.encoding}, "
                     f"callee string-encoding={self.callee_encoding}\n")
+            if self.has_maps:
+                head += "// maps cross the caller-callee adapter; the host sees list<tuple<K, V>>\n"
         head += resource_wit(self.types())
         return head + (decls + "\n" if decls else "") + f"f: func({params}){res};"
 
