@@ -11,11 +11,14 @@ round_trips_per_s (checked calls/s), exec_per_s, cache_hit_rate (inputs that nee
 1 - compiles/inputs), disk_hit_rate (compiles served by the on-disk cache), signatures_per_min
 (distinct components compiled per minute), lanes (calls per lane: the oracle's `stats["lanes"]`,
 else all "py"), exec_per_cpu_s and seconds_to_inited (libFuzzer's replay of the corpus).
-`--restart`: then two more runs of the same grown corpus (each on its own copy), with the disk
-cache the first run filled and without it: what the cache does to a restart.
+`--restart`: then replays of the grown corpus (`-runs=0`, twice each, alternating) with the disk
+cache the first run filled and without it (CPU and wall seconds of the replay: what the cache
+does to a restart), and two more full runs of the grown corpus (each on its own copy), with and
+without the cache.
 `--fork-compare`: then the same run with `-fork=2`; exec per CPU-second next to one process.
 With `--json`: one JSON object (the first run's numbers at the top level, the others nested).
-Not a test: numbers for the issue, run on a quiet machine.
+Findings do not stop the run (the fuzzing process's ITFUZZ_ONLY_SIGNATURE matches none of them;
+reproduce with `itfuzz fuzz`). Not a test: numbers for the issue, run on a quiet machine.
 """
 from __future__ import annotations
 
@@ -33,12 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from itfuzz.fuzzing import DISK_CACHE_ENV  # noqa: E402
+from itfuzz.fuzzing import DISK_CACHE_ENV, ONLY_SIGNATURE_ENV  # noqa: E402
 from itfuzz.ops import libfuzzer  # noqa: E402
 
 STAT = re.compile(r"^stat::(\w+):\s*(\d+)\s*$", re.M)
 FORK_LINE = re.compile(r"^#(\d+): cov: .* exec/s:? \d+", re.M)
 INITED = re.compile(r"^#\d+\s+INITED\s")
+NO_SIGNATURE = "bench-throughput|none"  # matches no finding
 
 
 def cpu_children() -> float:
@@ -57,6 +61,7 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     env = libfuzzer.env(disk_cache=disk_cache)
     env["ITFUZZ_CACHE"] = str(cache)
     env[DISK_CACHE_ENV] = "1" if disk_cache else "0"
+    env[ONLY_SIGNATURE_ENV] = NO_SIGNATURE  # findings do not end the run (counted, not shown)
     cpu0, start = cpu_children(), time.monotonic()
     inited = None
     lines = []
@@ -99,6 +104,35 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     }
 
 
+def replays(target: str, corpus: Path, cache: Path, rounds: int = 2) -> dict:
+    """CPU and wall seconds of replaying `corpus` (libFuzzer `-runs=0`) with and without the
+    filled disk cache, `rounds` times each, alternating; the means and the ratio."""
+    runs: dict = {"with_disk_cache": [], "without_disk_cache": []}
+    for _ in range(rounds):
+        for name, on in (("with_disk_cache", True), ("without_disk_cache", False)):
+            r = fuzz(target, 0, corpus, cache, on, ("-runs=0",))
+            runs[name].append((r["cpu_seconds"], r["seconds"], r["oracle_stats"]))
+    out: dict = {"inputs": runs["with_disk_cache"][0][2].get("inputs", 0)}
+    for name, rs in runs.items():
+        out[name] = {"cpu_seconds": round(sum(c for c, _, _ in rs) / len(rs), 2),
+                     "seconds": round(sum(w for _, w, _ in rs) / len(rs), 2),
+                     "compiles": rs[0][2].get("compiles", 0),
+                     "disk_hits": rs[0][2].get("compile_disk_hits", 0)}
+    without = out["without_disk_cache"]["cpu_seconds"]
+    out["cpu_ratio_with_to_without"] = (
+        round(out["with_disk_cache"]["cpu_seconds"] / without, 3) if without else None)
+    return out
+
+
+def say_replays(r: dict, quiet: bool) -> None:
+    if quiet:
+        return
+    print(f"-- replay of the grown corpus ({r['inputs']} inputs, -runs=0)")
+    for name in ("with_disk_cache", "without_disk_cache"):
+        print(f"  {name:20} {r[name]}")
+    print(f"  CPU with / without   {r['cpu_ratio_with_to_without']}")
+
+
 def show(name: str, r: dict) -> None:
     keys = ("seconds", "cpu_seconds", "executions", "exec_per_s", "exec_per_cpu_s",
             "round_trips_per_s", "calls_per_input", "cache_hit_rate", "disk_hit_rate",
@@ -132,6 +166,8 @@ def main() -> int:
         out = fuzz(args.target, args.seconds, corpus, cache, not args.no_component_cache)
         say("fresh working corpus", out)
         if args.restart:
+            out["replay"] = replays(args.target, corpus, cache)
+            say_replays(out["replay"], args.json)
             for name, on in (("restart_with_disk_cache", True),
                              ("restart_without_disk_cache", False)):
                 copy = work / name / "corpus"
