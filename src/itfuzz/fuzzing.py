@@ -8,7 +8,8 @@ crash only on findings with that signature (so that libFuzzer's `-minimize_crash
 any crash, keeps the one `itfuzz minimize` is shrinking).
 
 Semantic features of every case and its outcome are reported as extra coverage counters
-(`itfuzz.feedback.semantic`); `ITFUZZ_SEMANTIC=0` turns them off.
+(`itfuzz.feedback.semantic`); `ITFUZZ_SEMANTIC=0` turns them off. Targets that split inputs
+into structure and values mutate with `generators.mutator`; `ITFUZZ_MUTATOR=0` turns it off.
 
 `ITFUZZ_DISK_CACHE=1` (set by `itfuzz fuzz` unless `--no-component-cache`) keeps compiled
 components (`engines.component_cache`) and wasm-smith modules (`generators.core_modules`) on disk
@@ -23,6 +24,7 @@ from collections import Counter
 
 REPORT_KNOWN_ENV = "ITFUZZ_REPORT_KNOWN"
 ONLY_SIGNATURE_ENV = "ITFUZZ_ONLY_SIGNATURE"
+MUTATOR_ENV = "ITFUZZ_MUTATOR"
 DISK_CACHE_ENV = "ITFUZZ_DISK_CACHE"
 
 _known: Counter = Counter()
@@ -130,5 +132,17 @@ def main(target_name: str) -> None:
             if n & (n - 1) == 0:  # 1, 2, 4, 8…: visible without flooding the log
                 sys.stderr.write(f"#itfuzz skipped known findings: {n} (last {outcome.detail})\n")
 
-    atheris.Setup(sys.argv, test_one_input)
+    atheris.Setup(sys.argv, test_one_input, **mutator_hooks(target))
     atheris.Fuzz()
+
+
+def mutator_hooks(target) -> dict:
+    """`atheris.Setup`'s custom mutator and crossover for a target that splits its inputs into
+    structure and values (`generators.mutator`: values change far more often than the types, so
+    the compiled component is reused); none when `ITFUZZ_MUTATOR=0` (libFuzzer's own)."""
+    end = target.structure_end
+    if end is None or os.environ.get(MUTATOR_ENV, "") == "0":
+        return {}
+    from itfuzz.generators import mutator  # not instrumented: its branches are not coverage
+    return {"custom_mutator": lambda data, size, seed: mutator.mutate(data, size, seed, end),
+            "custom_crossover": lambda a, b, size, seed: mutator.crossover(a, b, size, seed, end)}

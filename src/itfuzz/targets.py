@@ -25,7 +25,9 @@ class Outcome:
 class Target:
     """A fuzz target: how bytes become a case (`decode`), the oracle that runs it, how a case is
     shown, and its feature functions: `corpus_features(case)` (value-free, what the seed corpus
-    must cover) and `features(case, outcome)` (semantic coverage reported to libFuzzer)."""
+    must cover) and `features(case, outcome)` (semantic coverage reported to libFuzzer).
+    `structure_end(data)`: where an input's values start (None: no such split), for the
+    structure-keeping mutator (`generators.mutator`)."""
 
     name: str
     decode: Callable[[bytes], Any]
@@ -33,6 +35,7 @@ class Target:
     show_case: Callable[[Any], str]
     corpus_features: Callable[[Any], set]
     features: Callable[[Any, str], set]
+    structure_end: Callable[[bytes], int] | None = None
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})
     last_case: Any = field(default=None, repr=False)  # the case `execute` decoded last
@@ -84,10 +87,10 @@ def _show_roundtrip(case, wat: str | None = None) -> str:
 def _roundtrip() -> Target:
     from itfuzz.feedback.features import roundtrip_case_features
     from itfuzz.feedback.semantic import roundtrip_features
-    from itfuzz.generators.signatures import decode_roundtrip
+    from itfuzz.generators.signatures import decode_roundtrip, values_start
     from itfuzz.oracles.roundtrip import RoundTripOracle
     return Target("component_roundtrip", decode_roundtrip, RoundTripOracle, _show_roundtrip,
-                  roundtrip_case_features, roundtrip_features)
+                  roundtrip_case_features, roundtrip_features, values_start)
 
 
 def _show_misuse(case) -> str:
@@ -119,9 +122,9 @@ def _static() -> Target:
     from itfuzz.feedback.features import roundtrip_case_features
     from itfuzz.feedback.semantic import static_case_features
     from itfuzz.oracles.static import StaticOracle
-    from itfuzz.static.decode import decode_static_case
+    from itfuzz.static.decode import decode_static_case, static_values_start
     return Target("component_static", decode_static_case, StaticOracle, _show_static,
-                  roundtrip_case_features, static_case_features)
+                  roundtrip_case_features, static_case_features, static_values_start)
 
 
 def _differential() -> Target:

@@ -2,26 +2,26 @@
 
 Input layout (structure first, values last, so byte mutations mostly change values and keep
 hitting the compiled-component cache): component shape (single or composed), call shape, string
-encoding (and the callee's, when composed), types, call count, then values.
+encoding (and the callee's, when composed), types, engine configuration, lane (together: the
+structure, `decode_head`), then the values of as many calls as the bytes pay for
+(`generators.calls`).
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
+from itfuzz.generators.calls import decode_calls, model_call
 from itfuzz.generators.engine_configs import decode_config
+from itfuzz.generators.heads import HeadCache
 from itfuzz.generators.typegen import TypeGen, label
 from itfuzz.generators.unstructured import Unstructured
-from itfuzz.generators.valuegen import ValueGen
 from itfuzz.model.case import (
     COMPONENT_SHAPES,
     ENCODINGS,
-    MAX_CALLS,
     ONE_FLAT,
     SHAPES,
     TWO_FLAT,
     TYPE_FUEL,
-    VALUE_FUEL,
-    Call,
     Signature,
     TestCase,
 )
@@ -78,20 +78,27 @@ def _signature(u: Unstructured, composed: bool, maps: bool, resources: int = 0) 
 LANES = ("c", "c", "c", "py")
 
 
-def decode_roundtrip(data: bytes) -> TestCase:
-    """The test case these bytes stand for; total and deterministic."""
-    u = Unstructured(data)
+def decode_head(u: Unstructured) -> TestCase:
+    """The structure at the front of `u`, a case without calls: signature, engine configuration,
+    lane (add a step here, in that order). Every step reads from the front only (no
+    `arbitrary_len`), so the structure is a prefix of the input (`values_start`), which the
+    custom mutator keeps and the compiled-component cache relies on."""
     sig = decode_signature(u, maps=True, resources=True)
     config = decode_config(u)
-    lane = u.choose(LANES)
-    n_calls = u.int_in_range(1, MAX_CALLS)
-    vg = ValueGen(u, fuel=VALUE_FUEL)
-    calls = []
-    for _ in range(n_calls):
-        args = tuple(vg.gen(t) for _, t in sig.params)
-        if sig.echo:
-            ret = args[0]
-        else:
-            ret = vg.gen(sig.result) if sig.result is not None else None
-        calls.append(Call(args, ret))
-    return TestCase(sig, tuple(calls), config, lane=lane)
+    return TestCase(sig, (), config, lane=u.choose(LANES))
+
+
+HEADS: HeadCache[TestCase] = HeadCache(decode_head)
+
+
+def values_start(data: bytes) -> int:
+    """Where the values of a round-trip input start: the length of its structure prefix."""
+    return HEADS.end(data)
+
+
+def decode_roundtrip(data: bytes) -> TestCase:
+    """The test case these bytes stand for; total and deterministic."""
+    head, u = HEADS.decode(data)
+    sig = head.sig
+    calls = decode_calls(u, model_call([t for _, t in sig.params], sig.result, sig.echo))
+    return replace(head, calls=calls)

@@ -23,9 +23,10 @@ from itfuzz.model.types import (
 ENCODINGS = ("utf8", "utf16", "latin1+utf16")
 COMPONENT_SHAPES = ("single", "composed")  # one component, or Wasmtime's caller + callee
 SHAPES = ("echo", "echo", "multi", "boundary")
-MAX_CALLS = 4
+MAX_CALLS = 256  # per input, on one compiled component (`generators.calls`)
 TYPE_FUEL = 200
-VALUE_FUEL = 1500
+VALUE_FUEL = 1500  # value nodes per call
+VALUE_BUDGET = 12000  # value nodes (+ a few per call) per input
 ONE_FLAT = tuple(PRIMS[n] for n in ("u32", "s64", "f32", "f64", "bool", "char", "u8"))
 TWO_FLAT = (PRIMS["string"], Option(PRIMS["u8"]), Tuple((PRIMS["f32"], PRIMS["u64"])))
 
@@ -122,6 +123,7 @@ class Signature:
 class Call:
     args: tuple
     ret: Any  # what the host returns (the argument itself for an echo)
+    nodes: int = field(default=0, compare=False)  # value fuel its decoding spent (a cost bound)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,17 @@
-"""Bytes → a static test case: one of the generated cases, the engine configuration, then the call
-count and the typed values drawn by its straight-line `arb_N` functions."""
+"""Bytes → a static test case: one of the generated cases and the engine configuration (the
+structure), then the typed values of as many calls as the bytes pay for (`generators.calls`),
+drawn by the case's straight-line `arb_N` functions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from itfuzz.generators.calls import decode_calls
 from itfuzz.generators.engine_configs import decode_config
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.generators.valuegen import ValueGen
-from itfuzz.model.case import MAX_CALLS, VALUE_FUEL, Call
+from itfuzz.model.case import Call
 from itfuzz.model.engine_config import EngineConfig
 from itfuzz.static.gen import require_fresh
 from itfuzz.static.runtime import StaticCase
@@ -39,20 +41,30 @@ def default_cases() -> Sequence[StaticCase]:
 
 
 def decode_static_case(data: bytes, cases: Sequence[StaticCase] | None = None) -> StaticTestCase:
-    """The static test case these bytes stand for: case index, engine configuration, call
-    count, then values."""
-    cases = default_cases() if cases is None else cases
+    """The static test case these bytes stand for: the structure (`static_head`), then the calls'
+    values."""
     u = Unstructured(data)
-    case = cases[u.int_in_range(0, len(cases) - 1)]
-    config = decode_config(u)
-    n_calls = u.int_in_range(1, MAX_CALLS)
-    g = ValueGen(u, fuel=VALUE_FUEL)
-    calls = []
-    for _ in range(n_calls):
+    head = static_head(u, cases)
+    case = head.case
+
+    def draw(g: ValueGen) -> Call:
         args = tuple(c.arb(g) for c in case.params)
         if case.sig.echo:
-            ret: Any = args[0]
-        else:
-            ret = case.result.arb(g) if case.result is not None else None
-        calls.append(Call(args, ret))
-    return StaticTestCase(case, tuple(calls), config)
+            return Call(args, args[0])
+        ret: Any = case.result.arb(g) if case.result is not None else None
+        return Call(args, ret)
+    return replace(head, calls=decode_calls(u, draw))
+
+
+def static_head(u: Unstructured, cases: Sequence[StaticCase] | None = None) -> StaticTestCase:
+    """The structure at the front of `u` (case index, engine configuration), without calls."""
+    cases = default_cases() if cases is None else cases
+    case = cases[u.int_in_range(0, len(cases) - 1)]
+    return StaticTestCase(case, (), decode_config(u))
+
+
+def static_values_start(data: bytes) -> int:
+    """Where the values of a static input start: the length of its structure prefix."""
+    u = Unstructured(data)
+    static_head(u)
+    return u.front

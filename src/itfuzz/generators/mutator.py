@@ -1,0 +1,106 @@
+"""A structure-aware byte mutator: values change often, the structure rarely.
+
+An input is a structure prefix (signature, engine configuration, lane: everything a target's
+decoder reads before the first value; its length is `structure_end(data)`) and a value part.
+libFuzzer's own byte mutations land anywhere, so about half of them change the types and the
+compiled component cannot be reused; this mutator edits the value part only, except for one
+mutation in `STRUCTURE_ONE_IN`, which edits the structure and keeps the values. Value edits
+include copying and repeating byte ranges, which adds calls (`generators.calls`).
+
+An input whose structure used every byte (no value part; it decoded zeros past its end) first
+gets `PAD` zero bytes: most such structures decode the same with zeros that are really there, and
+then a value part can follow without changing them.
+
+Everything is a function of (data, max_size, seed): the same arguments give the same bytes,
+so a libFuzzer run is reproducible from its `-seed`.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+STRUCTURE_ONE_IN = 32
+MAX_STACK = 4  # value edits stacked per mutation (1..MAX_STACK)
+INTERESTING = (0, 1, 2, 0x7F, 0x80, 0xFE, 0xFF, 0x10, 0x20, 0x40)
+PAD = 64
+
+
+def _edit(rng: random.Random, b: bytearray, limit: int) -> None:
+    """One random byte-level edit of `b` in place, keeping it at most `limit` bytes long."""
+    kind = rng.randrange(9)
+    n = len(b)
+    if n == 0 or (kind >= 5 and n < limit and rng.randrange(3) == 0):
+        kind = 5  # nothing to edit: grow
+    if kind == 0:
+        b[rng.randrange(n)] ^= 1 << rng.randrange(8)
+    elif kind == 1:
+        b[rng.randrange(n)] = rng.choice(INTERESTING)
+    elif kind == 2:
+        b[rng.randrange(n)] = rng.randrange(256)
+    elif kind == 3:
+        i = rng.randrange(n)
+        b[i] = (b[i] + rng.choice((-2, -1, 1, 2))) & 0xFF
+    elif kind == 4 and n > 1:
+        i = rng.randrange(n)
+        del b[i:i + rng.randint(1, min(16, n - 1))]
+    elif kind == 5:
+        room = limit - n
+        if room > 0:
+            k = rng.randint(1, min(8, room))
+            i = rng.randrange(n + 1)
+            b[i:i] = bytes(rng.randrange(256) for _ in range(k))
+    elif kind in (6, 7):  # copy a range: over another (6) or inserted, repeating it (7)
+        i = rng.randrange(n)
+        chunk = b[i:i + rng.randint(1, min(64, n - i))]
+        j = rng.randrange(n)
+        if kind == 6:
+            b[j:j + len(chunk)] = chunk
+        elif n + len(chunk) <= limit:
+            b[j:j] = chunk
+    else:  # a little-endian word set to an edge value
+        width = rng.choice((2, 4, 8))
+        if n >= width:
+            i = rng.randrange(n - width + 1)
+            v = rng.choice((0, 1, (1 << (8 * width - 1)) - 1, 1 << (8 * width - 1),
+                            (1 << 8 * width) - 1))
+            b[i:i + width] = v.to_bytes(width, "little")
+    del b[limit:]
+
+
+def split(data: bytes, structure_end: Callable[[bytes], int]) -> tuple[bytes, bytes]:
+    """(structure, values) of an input; a structure that used every byte gets `PAD` zeros."""
+    end = structure_end(data)
+    if end >= len(data):
+        data += bytes(PAD)
+        end = structure_end(data)
+    return data[:end], data[end:]
+
+
+def mutate(data: bytes, max_size: int, seed: int,
+           structure_end: Callable[[bytes], int]) -> bytes:
+    """A mutation of `data` at most `max_size` bytes long; keeps the structure except in one
+    call of `STRUCTURE_ONE_IN` (by `seed`)."""
+    rng = random.Random(seed)
+    head, values = map(bytearray, split(data, structure_end))
+    if rng.randrange(STRUCTURE_ONE_IN) == 0 and head:
+        _edit(rng, head, max(1, max_size - len(values)))
+    else:
+        for _ in range(rng.randint(1, MAX_STACK)):
+            _edit(rng, values, max(1, max_size - len(head)))
+    if not values:
+        values.append(0)  # no value bytes would change how the structure decodes
+    return bytes(head + values)[:max_size]
+
+
+def crossover(data1: bytes, data2: bytes, max_size: int, seed: int,
+              structure_end: Callable[[bytes], int]) -> bytes:
+    """`data1`'s structure with a splice of both inputs' values: a front part of `data1`'s and
+    a range of `data2`'s."""
+    rng = random.Random(seed)
+    head, v1 = split(data1, structure_end)
+    v2 = split(data2, structure_end)[1]
+    cut = rng.randint(0, len(v1))
+    start = rng.randint(0, len(v2))
+    stop = rng.randint(start, len(v2))
+    values = v1[:cut] + v2[start:stop]
+    return (head + (values or v1[:1] or b"\0"))[:max_size]

@@ -1,0 +1,45 @@
+"""The many calls of one input (`generators.calls`): how many may run, and which one failed.
+
+All calls of an input run on one compiled component in one `Store`, one after another, so a
+bug that needs state left by earlier calls (guest memory, the post-return counters, resource
+tables) shows too. The Store is not reused across inputs: an input's outcome must depend on its
+bytes only (libFuzzer replays inputs alone, `itfuzz repro` runs one), and a store keeps what
+earlier calls left (memory grown by `realloc`, a trap poisons it for good), so a shared store
+would make findings irreproducible; one instantiation per input costs far less than its calls.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from itfuzz.findings import Finding
+from itfuzz.model.case import Call
+
+# wasmtime-py's variant conversion work (`wasmtime_values.wasmtime_py_work`, ~40 µs a unit on
+# this machine) one input may spend: ~3 s, well under libFuzzer's timeout. A call's work is
+# bounded by its value nodes times the work of the signature's costliest value.
+WORK_BUDGET = 75_000
+
+
+def affordable(calls: tuple[Call, ...], work: int) -> tuple[Call, ...]:
+    """The calls an input runs: the first one always, then as many as `WORK_BUDGET` allows."""
+    if work <= 0:
+        return calls
+    spent = 0
+    for n, call in enumerate(calls):
+        spent += work * max(1, call.nodes)
+        if spent > WORK_BUDGET and n > 0:
+            return calls[:n]
+    return calls
+
+
+@contextmanager
+def naming_call(n: int, total: int) -> Iterator[None]:
+    """A finding raised inside names call `n` of `total` (the earlier calls passed)."""
+    try:
+        yield
+    except Finding as f:
+        if total > 1:
+            head = f"call #{n} of {total} (the calls before it passed)"
+            f.values = head + ("\n" + f.values if f.values else "")
+        raise

@@ -1,0 +1,65 @@
+"""Many calls per input: a fault in a late call is found, and the report names that call."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from itfuzz import targets
+from itfuzz.findings import Finding
+from itfuzz.generators.signatures import decode_roundtrip
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.types import PRIMS
+from itfuzz.oracles.calls import WORK_BUDGET, affordable
+from itfuzz.oracles.roundtrip import RoundTripOracle
+
+u32 = PRIMS["u32"]
+
+
+def fail_at_call(k: int):
+    """A host-side fault: the k-th value handed to wasmtime-py (per compiled entry) is off by one."""
+    def transform(entry):
+        orig, seen = entry.params_in[0], [0]
+
+        def conv(v):
+            seen[0] += 1
+            return orig(v) + 1 if seen[0] == k and isinstance(v, int) else orig(v)
+        entry.params_in[0] = conv
+    return transform
+
+
+def test_a_fault_in_call_seven_is_found_and_named():
+    sig = Signature((("x", u32),), u32, echo=True)
+    case = Case(sig, tuple(Call((v,), v) for v in range(10)))
+    RoundTripOracle(cache_size=2).run(case)  # clean without the fault
+    with pytest.raises(Finding) as e:
+        RoundTripOracle(cache_size=2, transform=fail_at_call(7)).run(case)
+    assert e.value.signature == "host-arg-mismatch|u32:value:int->int"
+    assert "call #7 of 10" in e.value.report()
+
+
+def test_a_decoded_input_with_many_calls_finds_a_late_fault():
+    """Through the decoder: an input that decodes to more than 8 u32 echo calls."""
+    rng = random.Random(1)
+    for _ in range(20000):
+        data = bytes(rng.getrandbits(8) for _ in range(64))
+        case = decode_roundtrip(data)
+        if (case.sig.params == (("x", u32),) and case.sig.echo and case.sig.shape == "single"
+                and len(case.calls) > 8):
+            break
+    else:
+        pytest.fail("no input with a u32 echo and > 8 calls")
+    target = targets.get("component_roundtrip")
+    assert target.execute(data).status == "ok"
+    target._oracle = RoundTripOracle(transform=fail_at_call(6))
+    with pytest.raises(Finding) as e:
+        target.execute(data)
+    assert f"call #6 of {len(case.calls)}" in e.value.report()
+
+
+def test_costly_values_run_fewer_calls():
+    calls = tuple(Call((i,), i, nodes=10) for i in range(100))
+    assert affordable(calls, 0) == calls
+    assert len(affordable(calls, WORK_BUDGET // 50)) == 5
+    assert len(affordable(calls, WORK_BUDGET * 3)) == 1  # the first call always runs
