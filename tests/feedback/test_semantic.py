@@ -150,3 +150,19 @@ def test_report_case_noop_without_install(monkeypatch):
     monkeypatch.setattr(semantic, "_reporter", [None])
     semantic.report_case(semantic.roundtrip_features, decode(b""), "ok")  # nothing to report to
     semantic.report_opcodes({1: 1})
+
+
+def test_engine_features():
+    """The engine is coverage: its strategy, each setting paired with it; the default engine
+    has its own feature. Every round-trip target reports them."""
+    from dataclasses import replace
+
+    from itfuzz.model.engine_config import EngineConfig
+    winch = EngineConfig("winch", None, True, None, 0, True)
+    assert semantic.engine_features(None) == {"engine:default"}
+    assert semantic.engine_features(winch) == {
+        "engine:winch", "engine:winch:pooling", "engine:winch:guard=0", "engine:winch:signals=on"}
+    case = decode(bytes(range(64)))
+    for config in (None, winch):
+        got = semantic.roundtrip_features(replace(case, config=config), "ok")
+        assert semantic.engine_features(config) <= got

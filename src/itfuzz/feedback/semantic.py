@@ -218,9 +218,18 @@ def _with_outcome(out: set[str], outcome: str, shape: str = "") -> set[str]:
     return out
 
 
+def engine_features(config) -> set[str]:
+    """The engine a case runs on (`EngineConfig` or None): its strategy, and each setting paired
+    with the strategy, so an input keeps its place for the engine it reaches."""
+    if config is None:
+        return {"engine:default"}
+    head, *settings = config.text().split(",")
+    return {f"engine:{head}"} | {f"engine:{head}:{s}" for s in settings}
+
+
 def roundtrip_features(case, outcome: str = "") -> set[str]:
-    """component_roundtrip: signature, call values and outcome."""
-    out = set(static_features(case.sig))
+    """component_roundtrip: signature, engine, call values and outcome."""
+    out = set(static_features(case.sig)) | engine_features(case.config)
     _value_features(case.sig, [(c.args, c.ret) for c in case.calls], out)
     return _with_outcome(out, outcome, case.sig.shape)
 
@@ -231,14 +240,14 @@ def static_case_features(case, outcome: str = "") -> set[str]:
     r = st.result
     calls = [(tuple(p.to_model(a) for p, a in zip(st.params, c.args)),
               r.to_model(c.ret) if r is not None else None) for c in case.calls]
-    out = set(static_features(case.sig))
+    out = set(static_features(case.sig)) | engine_features(case.config)
     _value_features(case.sig, calls, out)
     return _with_outcome(out, outcome, case.sig.shape)
 
 
 def misuse_features(case, outcome: str = "") -> set[str]:
     """host_api_misuse: signature, the misuse site and kind, the valid call's values, outcome."""
-    out = set(static_features(case.sig)) | misuse_only_features(case)
+    out = set(static_features(case.sig)) | misuse_only_features(case) | engine_features(case.config)
     _value_features(case.sig, [(case.call.args, case.call.ret)], out)
     return _with_outcome(out, outcome, case.sig.shape)
 
@@ -325,7 +334,7 @@ def opcode_features(counts: dict[int, int]) -> set[str]:
 def hostile_features(case, outcome: str = "") -> set[str]:
     """component_hostile: the case's features (verdict and trap reason included), type paths,
     and the outcome."""
-    out = hostile_case_features(case)
+    out = hostile_case_features(case) | engine_features(case.config)
     if not case.note:
         out |= type_features(case.types)
         out.add(f"flat-count:{bucket(len(case.flat))}")
