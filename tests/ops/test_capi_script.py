@@ -69,3 +69,45 @@ def test_the_k23_script_aborts_where_wasmtime_does(tmp_path):
         pytest.skip("K23 is fixed in 51.0.0")
     done = _run(capi_misuse_script(decode_misuse(K23.read_bytes()), None), tmp_path)
     assert done.returncode != 0 and "val.rs" in done.stderr
+
+
+def _echo_lists():
+    from itfuzz.model.case import TestCase
+    from itfuzz.model.types import PRIMS, List
+    t = List(PRIMS["u32"])
+    sig = Signature((("x", t),), t, echo=True, count_post_return=True)
+    return TestCase(sig, tuple(Call((v,), v) for v in ([1, 2, 3], [], [7, 8])), lane="c")
+
+
+def test_round_trip_script_passes_on_a_clean_case(tmp_path):
+    from itfuzz.ops.capi_script import capi_roundtrip_script
+    done = _run(capi_roundtrip_script(_echo_lists(), None), tmp_path)
+    assert done.returncode == 0 and "OK: 3 call(s)" in done.stdout, (done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("old,new,check", [
+    ("(local.get 0) (local.get 1) (i32.const 16) (call $g)",
+     "(local.get 0) (i32.sub (local.get 1) (i32.const 1)) (i32.const 16) (call $g)",
+     "FAIL[host-arg-mismatch]"),
+    ("(i32.add (global.get $count) (i32.const 1))", "(global.get $count)",
+     "FAIL[post-return-count] post-return-count"),
+])
+def test_round_trip_script_fails_on_a_planted_guest_bug(tmp_path, old, new, check):
+    from itfuzz.generators.components import component_text
+    from itfuzz.ops.capi_script import capi_roundtrip_script
+    case = _echo_lists()
+    wat = component_text(case.sig)
+    assert old in wat
+    done = _run(capi_roundtrip_script(case, None, wat=wat.replace(old, new)), tmp_path)
+    assert done.returncode == 1 and check in done.stdout, (done.stdout, done.stderr)
+
+
+def test_c_lane_findings_get_the_c_api_script():
+    from itfuzz.findings import Finding
+    from itfuzz.ops.reproducer import roundtrip_script
+    case = _echo_lists()
+    f = Finding("result-mismatch", "u32:value:int->int", "planted", target="component_roundtrip",
+                engine="wasmtime 50.0.1, C-API lane")
+    assert "wasmtime_component_func_call" in roundtrip_script(case, f)
+    f.engine = "wasmtime 50.0.1"
+    assert "wasmtime_component_func_call" not in roundtrip_script(case, f)

@@ -10,7 +10,7 @@ when it returns an error; an abort (a Rust panic in the C API) ends the process 
 """
 from __future__ import annotations
 
-from itfuzz.engines.capi.script_source import BODY, BUILDER, IMPORTS
+from itfuzz.engines.capi.script_source import BODY, BUILDER, DUMPER, IMPORTS, ROUNDTRIP_BODY
 from itfuzz.findings import Finding
 from itfuzz.generators.components import component_text
 from itfuzz.ops.script_parts import _b64, _indent, docstring, engine_source, wasmtime_release
@@ -47,3 +47,50 @@ def capi_misuse_script(case, finding: Finding | None, source: str = "") -> str:
         f"RET = bytes.fromhex({cm.ret.hex()!r})",
         f"NRESULTS = {cm.nresults}\n\n",
         BUILDER, engine_source(case.config) + BODY])
+
+
+def capi_roundtrip_script(case, finding: Finding | None, source: str = "",
+                          wat: str | None = None) -> str:
+    """A round-trip case on the C-API lane: every call's values in the lane's encoding, the host
+    `g` a ctypes callback comparing what it gets, the results and post-return counters checked
+    (`wat`: another component text, for tests)."""
+    from itfuzz.engines.capi.encoding import encoder
+    from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
+    from itfuzz.oracles.capi_lane import Plan
+    sig = case.sig
+    wat = wat if wat is not None else component_text(sig)
+    plan = Plan(sig)
+    rows = []
+    for call in case.calls:
+        a, r = bytearray(), bytearray()
+        for enc, v in zip(plan.encs, call.args):
+            enc(a, v)
+        if plan.rtype is not None:
+            encoder(plan.rtype)(r, call.ret)
+        rows.append(f"    (bytes.fromhex({a.hex()!r}),\n     bytes.fromhex({r.hex()!r})),")
+    counters = [n for n in (COUNT_EXPORT, CALLEE_COUNT_EXPORT) if f'(export "{n}"' in wat]
+    head = ["Standalone reproducer" + (f" of [{finding.signature}]" if finding else ""), "",
+            f"Needs only wasmtime-py: pip install wasmtime=={wasmtime_release()} && python3 THIS.py",
+            "It runs the case as itfuzz's C-API lane does: Wasmtime's component C API called",
+            "through wasmtime-py's ctypes bindings, the host `g` a callback that checks it got",
+            "exactly the arguments given to `f` and returns a prepared value, which `f` must",
+            "return exactly; each post-return counter must equal the calls so far. Values are",
+            "wasmtime_component_val_t trees, encoded as kind byte + payload (see build); any NaN",
+            "equals any NaN. Exit 1 with a FAIL line when the bug shows, 0 when every check passes."]
+    if finding is not None:
+        head += ["", f"Found by itfuzz ({finding.target or 'target'}, C-API lane"
+                 + (f", input {source}" if source else "") + f"): {finding.message}"]
+    if case.config is not None:
+        head += ["", f"Engine configuration: {case.config.text()} (see make_engine)."]
+    head += ["", "WIT of the function:", _indent(sig.wit())]
+    return "\n".join([
+        "#!/usr/bin/env python3",
+        docstring(head),
+        IMPORTS,
+        f"COMPONENT = base64.b64decode({_b64(wat)!r})",
+        f"NARGS = {plan.nargs}",
+        f"NRESULTS = {plan.nresults}",
+        f"COUNTERS = {counters!r}",
+        "# each call: the arguments of f, the value the host g returns",
+        "CALLS = [", *rows, "]\n\n",
+        BUILDER, DUMPER, engine_source(case.config) + ROUNDTRIP_BODY])

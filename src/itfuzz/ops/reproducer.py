@@ -11,7 +11,8 @@ when the bug shows, 0 when every check passes.
 Every target has a writer (`WRITERS`): component_roundtrip and component_static share the
 round-trip script (`roundtrip_text`, the static target only converts its typed values with its
 own generated converters), component_hostile's is in `hostile_script`, host_api_misuse's in
-`misuse_script`, differential_spec's in `differential_script`. An input that cannot have a script
+`misuse_script`, differential_spec's in `differential_script`; a finding of the C-API lane gets
+a script that calls the C API as the lane does (`capi_script`). An input that cannot have a script
 (a differential input without a module, a hostile input without a runnable case, a bug of our
 interpreter rather than of Wasmtime) raises `Unsupported` saying why.
 '''
@@ -56,6 +57,9 @@ def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
     """component_roundtrip: the generated component, values converted from the value model."""
     from itfuzz.generators.components import component_text
     from itfuzz.oracles.roundtrip import dynamic_converters
+    if finding is not None and "C-API lane" in finding.engine:  # found on the C-API lane
+        from itfuzz.ops.capi_script import capi_roundtrip_script
+        return capi_roundtrip_script(case, finding, source)
     conv = dynamic_converters(case.sig)
     return roundtrip_text(case.sig, component_text(case.sig), case.calls, conv["params_in"],
                           conv["result_in"], finding, source, config=case.config)
