@@ -68,9 +68,11 @@ class Target:
 
 
 def _engine_line(case) -> str:
-    """The engine a case runs on (`TestCase.config`: Wasmtime's default or a configuration)."""
+    """The engine a case runs on (`TestCase.config`: Wasmtime's default or a configuration) and,
+    for cases that have one, its lane (`c`: the C-API lane, `py`: wasmtime-py)."""
     from itfuzz.model.engine_config import engine_text
-    return f"-- engine: {engine_text(case.config)} --"
+    lane = getattr(case, "lane", None)
+    return f"-- engine: {engine_text(case.config)}" + (f", lane {lane}" if lane else "") + " --"
 
 
 def _show_roundtrip(case, wat: str | None = None) -> str:
