@@ -194,6 +194,16 @@ KNOWN += (
           "on (44.0.0 through the C API, 45.0.0 on as a Config property); findings/K22-*.py",
           "findings/K22-wasmtime-py-map-types.bin", seen_in="44.0.0..51.0.0"),
 )
+# Resources (own/borrow handles): component_roundtrip's resource inputs.
+KNOWN += (
+    Known("K24", "guest-resource|other-store-drop", "component_roundtrip",
+          "Wasmtime: ResourceAny.drop(store) (wasmtime_component_resource_any_drop) does not "
+          "check that the handle belongs to the store: a handle of store A dropped through store "
+          "B is accepted when B's host table has a live entry at the same index and generation, "
+          "and drops B's resource (B's destructor runs, B's own handle is gone) instead of "
+          "raising; findings/K24-*.py",
+          "findings/K24-resource-drop-other-store.bin", seen_in="39.0.0..51.0.0"),
+)
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 
 

@@ -151,3 +151,49 @@ def test_2000_generated_resource_cases_round_trip():
             if known(e.signature, oracle.target) is None:
                 bad.append((data.hex(), str(e)[:2000]))
     assert not bad, bad[:3]
+
+
+# -- the guest-defined resource `gr` -----------------------------------------------------------
+
+GUEST_SIG = Signature((("a", OWN0), ("b", BOR0)), None)
+
+
+def test_guest_resource_ops_run(fresh_oracle, monkeypatch):
+    from itfuzz.oracles import resources
+    ran = []
+    original = resources.check_guest
+    monkeypatch.setattr(resources, "check_guest",
+                        lambda *a: ran.append(1) or original(*a))
+    fresh_oracle.run(case(GUEST_SIG, seed=2, calls=3))
+    assert ran and all(ran)
+
+
+@pytest.mark.parametrize("fault, signature", [
+    ("(i32.add (global.get $n) (i32.const 1))|(i32.add (global.get $n) (i32.const 2))",
+     "guest-resource|dtor-count=2"),
+    ("(i32.add (global.get $n) (i32.const 1))|(i32.add (global.get $n) (i32.const 0))",
+     "guest-resource|dtor-count=0"),
+    ('(func (export "echo") (param i32) (result i32) (local.get 0))|'
+     '(func (export "echo") (param i32) (result i32) (call $new (i32.const 77)))',
+     "guest-resource|echo-rep"),
+    ('(func (export "rep") (param i32) (result i32) (local.get 0))|'
+     '(func (export "rep") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))',
+     "guest-resource|rep"),
+])
+def test_guest_resource_faults_are_reported(monkeypatch, fresh_oracle, fault, signature):
+    old, new = fault.split("|")
+    plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
+    f = run_finding(fresh_oracle, case(GUEST_SIG, seed=2))
+    assert f.signature == signature
+
+
+def test_handle_dropped_through_another_store_is_k24(fresh_oracle):
+    """Known finding K24: the other store accepts the handle (this test fails once fixed)."""
+    from itfuzz.oracles import resources
+    tc = case(GUEST_SIG, seed=2, calls=1)
+    fresh_oracle.run(tc)
+    entry = fresh_oracle.prepare(tc.sig)
+    with pytest.raises(Finding) as e:
+        resources.other_store(fresh_oracle, entry, lambda d, m: fresh_oracle.finding(
+            "guest-resource", d, m, tc.sig, entry.wat), 5)
+    assert e.value.signature == "guest-resource|other-store-drop"

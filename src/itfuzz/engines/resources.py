@@ -34,6 +34,7 @@ class ResourceShapeError(Exception):
 class HandleScope:
     def __init__(self) -> None:
         self.store: Any = None
+        self.guest_done = False  # the guest resource checks ran for this input's store
         self.reset()
 
     def reset(self) -> None:

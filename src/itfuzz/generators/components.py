@@ -173,6 +173,9 @@ def composed(sig: Signature) -> list[str]:
 
 
 def component_text(sig: Signature) -> str:
-    """The whole component as WAT text."""
+    """The whole component as WAT text (with the guest resource `gr` when a single-shape
+    signature uses resources)."""
     body = composed(sig) if sig.shape == "composed" else forwarder(sig, sig.encoding)
+    if sig.shape == "single" and rc.resources(sig):
+        body = body + rc.guest_resource()
     return "\n".join(filter(None, ["(component", *body, ")"]))

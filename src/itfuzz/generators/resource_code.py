@@ -142,3 +142,42 @@ class _Walker:
                 f"(block (loop (br_if 1 (i32.eqz (local.get {n}))) {body} "
                 f"(local.set {p} (i32.add (local.get {p}) (i32.const {elem.size}))) "
                 f"(local.set {n} (i32.sub (local.get {n}) (i32.const 1))) (br 0)))"]
+
+
+# -- a guest-defined resource --------------------------------------------------------------------
+GUEST_EXPORTS = ("gr-new", "gr-rep", "gr-echo", "gr-dtor-count", "gr-dtor-last")
+
+
+def guest_resource() -> list[str]:
+    """A resource `gr` the component defines (rep i32) and exports, with a destructor that counts
+    its runs and keeps the last rep: `gr-new(rep) -> own<gr>` (`resource.new`),
+    `gr-rep(borrow<gr>) -> u32` (a borrow of its own resource arrives as the rep), `gr-echo(own<gr>)
+    -> own<gr>` (the handle goes in and comes back), `gr-dtor-count`, `gr-dtor-last`."""
+    return ["""  (core module $GrDtor
+    (global $n (mut i32) (i32.const 0))
+    (global $last (mut i32) (i32.const -1))
+    (func (export "dtor") (param i32)
+      (global.set $n (i32.add (global.get $n) (i32.const 1)))
+      (global.set $last (local.get 0)))
+    (func (export "count") (result i32) (global.get $n))
+    (func (export "last") (result i32) (global.get $last)))
+  (core instance $grd (instantiate $GrDtor))
+  (type $GR (resource (rep i32) (dtor (core func $grd "dtor"))))
+  (core func $gr_new (canon resource.new $GR))
+  (core module $GrOps
+    (import "r" "new" (func $new (param i32) (result i32)))
+    (func (export "new") (param i32) (result i32) (call $new (local.get 0)))
+    (func (export "rep") (param i32) (result i32) (local.get 0))
+    (func (export "echo") (param i32) (result i32) (local.get 0)))
+  (core instance $gro (instantiate $GrOps (with "r" (instance (export "new" (func $gr_new))))))
+  (export $gr "gr" (type $GR))
+  (func $gr_new_f (param "rep" u32) (result (own $gr)) (canon lift (core func $gro "new")))
+  (export "gr-new" (func $gr_new_f))
+  (func $gr_rep_f (param "x" (borrow $gr)) (result u32) (canon lift (core func $gro "rep")))
+  (export "gr-rep" (func $gr_rep_f))
+  (func $gr_echo_f (param "x" (own $gr)) (result (own $gr)) (canon lift (core func $gro "echo")))
+  (export "gr-echo" (func $gr_echo_f))
+  (func $gr_count_f (result u32) (canon lift (core func $grd "count")))
+  (export "gr-dtor-count" (func $gr_count_f))
+  (func $gr_last_f (result u32) (canon lift (core func $grd "last")))
+  (export "gr-dtor-last" (func $gr_last_f))"""]

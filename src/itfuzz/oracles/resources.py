@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import wasmtime
 from wasmtime.component import ResourceHost
 
 from itfuzz.engines.compat import call_func
-from itfuzz.engines.resources import SCOPE, TYPE_BASE, still_valid
-from itfuzz.generators.resource_code import CONSUME
-from itfuzz.model.resources import resource_ids
+from itfuzz.engines.resources import SCOPE, TYPE_BASE, clone, still_valid
+from itfuzz.generators.resource_code import CONSUME, GUEST_EXPORTS
+from itfuzz.model.resources import handles, resource_ids
 
 MAX_CONSUMED = 8  # owns dropped through the guest per call (each is a call into Wasm)
 
@@ -38,6 +39,8 @@ def in_scope(g: Callable) -> Callable:
 
 
 def begin_call(store) -> None:
+    if store is not SCOPE.store:  # a new input (each has its own store)
+        SCOPE.guest_done = False
     SCOPE.reset()
     SCOPE.store = store
 
@@ -75,3 +78,75 @@ def check_call(oracle, store, instance, entry, call) -> None:
                        f"dropping {t.wit(sig.names)} rep {h.rep} in the guest ran the "
                        f"destructor as {SCOPE.dtors}, expected {want}")
     SCOPE.dtors = []
+    check_guest(oracle, store, instance, entry, call)
+
+
+def check_guest(oracle, store, instance, entry, call) -> None:
+    """The guest-defined resource `gr`, once per input (single shape), with the reps of the
+    first call's handles: `gr-new` then `gr-rep` names the same rep; `gr-echo` moves the own in
+    and back (the old handle is dead, the new one names the same rep); dropping it from the host
+    runs the guest's destructor exactly once, for that rep, and a second drop raises; a handle
+    dropped through another store raises there and leaves that store's resources alone."""
+    sig = entry.sig
+    if sig.shape != "single" or SCOPE.guest_done or not uses_resources(sig):
+        return
+    SCOPE.guest_done = True
+    reps = [v.rep for (_, t), a in zip(sig.params, call.args) for _, v in handles(t, a)][:4]
+    fn = {name: instance.get_func(store, name) for name in GUEST_EXPORTS}
+
+    def run(name, *args):
+        return call_func(store, fn[name], *args)
+
+    def fail(detail: str, message: str):
+        return oracle.finding("guest-resource", detail, message, sig, entry.wat, call.args,
+                              call.ret)
+
+    for rep in reps:
+        a = run("gr-new", rep)
+        if run("gr-rep", a) != rep:
+            raise fail("rep", f"gr-new({rep}) then gr-rep gave another rep")
+        moved = clone(a)
+        b = run("gr-echo", a)
+        if run("gr-rep", b) != rep:
+            raise fail("echo-rep", f"gr-echo of rep {rep} came back naming another rep")
+        if _drops(store, moved):
+            raise fail("moved-still-usable", f"the own of rep {rep} sent to gr-echo could still "
+                       "be dropped by the host")
+        count = run("gr-dtor-count")
+        dropped = clone(b)
+        b.drop(store)
+        runs, last = run("gr-dtor-count") - count, run("gr-dtor-last")
+        if runs != 1 or last != rep:
+            raise fail(f"dtor-count={runs}" if runs != 1 else "dtor-rep",
+                       f"dropping rep {rep} ran the guest destructor {runs} time(s), last rep "
+                       f"{last}")
+        if _drops(store, dropped) or run("gr-dtor-count") != count + 1:
+            raise fail("double-drop", f"rep {rep} could be dropped twice")
+    if reps and sum(reps) % 16 == 5:  # rarely: while K24 is open, it ends the input here
+        other_store(oracle, entry, fail, reps[0])
+
+
+def other_store(oracle, entry, fail, rep: int) -> None:
+    """A handle of one (fresh) store, dropped through another store with live resources, must
+    raise there and must not drop any of them."""
+    def fresh():
+        store = wasmtime.Store(entry.engine or oracle.engine)
+        inst = entry.linker.instantiate(store, entry.component)
+        return store, inst.get_func(store, "gr-new"), inst.get_func(store, "gr-dtor-count")
+    store1, new1, _ = fresh()
+    x = call_func(store1, new1, rep)
+    store2, new2, count2 = fresh()
+    for i in range(4):
+        call_func(store2, new2, rep + 1 + i)
+    if _drops(store2, x) or call_func(store2, count2) != 0:
+        raise fail("other-store-drop", "a handle of one store, dropped through another store, "
+                   "was accepted there and ran the destructor of one of that store's resources")
+
+
+def _drops(store, x) -> bool:
+    """Whether the host can drop handle `x` in `store` (False: Wasmtime refused it)."""
+    try:
+        x.drop(store)
+    except wasmtime.WasmtimeError:
+        return False
+    return True
