@@ -146,3 +146,13 @@ def test_without_the_lane_cases_run_on_wasmtime_py(monkeypatch):
     o = RoundTripOracle(cache_size=4)
     o.run(LISTS)
     assert o.stats["lanes"] == {"c": 0, "py": 1}
+
+
+def test_a_finding_names_its_call():
+    o = _oracle("c", fault="swap", fault_where="result")
+    t = List(PRIMS["u32"])
+    case = _echo(t, [5])  # one element: nothing to swap, the call passes
+    case = Case(case.sig, (Call(([5],), [5]), Call(([1, 2],), [1, 2])), lane="c")
+    with pytest.raises(Finding) as e:
+        o.run(case)
+    assert e.value.values.startswith("call #2 of 2")

@@ -20,6 +20,7 @@ from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature, TestCase
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
+from itfuzz.oracles.calls import naming_call
 
 _noted: list[str] = []  # the start-up note is printed once per process
 
@@ -120,8 +121,9 @@ class CLaneRunner:
             names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
         inst.check_counters([inst.func(n) for n in names])  # in C, after every call
         plan = Plan(sig, names)
-        for n, call in enumerate(tc.calls, 1):
-            self.call(inst, f, entry, call.args, call.ret, plan, n)
+        for n, call in enumerate(tc.calls, 1):  # all of them: no wasmtime-py work to bound
+            with naming_call(n, len(tc.calls)):
+                self.call(inst, f, entry, call.args, call.ret, plan, n)
 
     def check_reflection(self, entry) -> None:
         """The oracle's reflection check (through wasmtime-py), once per entry; a known
