@@ -203,6 +203,23 @@ KNOWN += (
           "and drops B's resource (B's destructor runs, B's own handle is gone) instead of "
           "raising; findings/K24-*.py",
           "findings/K24-resource-drop-other-store.bin", seen_in="39.0.0..51.0.0"),
+    Known("K25", "call-error|WasmtimeError:BUG: no current scope", "component_roundtrip",
+          "Wasmtime: the embedder cannot pass a borrow of a host resource: converting the "
+          "ResourceHost borrow to a ResourceAny for the call (wasmtime_component_resource_host_"
+          "to_any, as wasmtime-py's BorrowType does) panics and aborts on 39.0.0-43.0.0 and fails "
+          "with Wasmtime-internal errors on 44.0.0-49.0.0; fixed in 50.0.1; findings/K25-*.py",
+          "findings/K25-host-borrow-argument.bin", seen_in="40.0.0..49.0.0", fixed_in="50.0.1",
+          also=("abort|crates/wasmtime/src/runtime/vm/component/resources.rs",
+                "abort|crates/wasmtime/src/runtime/component/store.rs",
+                "call-error|WasmtimeError:out of range integral type conversion attempted",
+                "call-error|WasmtimeError:BUG: current thread is not set")),
+    Known("K26", "compile|failed to compile: wasm[N]::function[N]", "component_roundtrip",
+          "Wasmtime 43.0.0-44.0.0: the fused adapter for a borrow of an imported resource passed "
+          "from a caller component to a callee component is invalid Wasm (type mismatch: "
+          "expected i32 but nothing on stack), so the component fails to compile; fixed in "
+          "45.0.0; findings/K26-*.py",
+          "findings/K26-adapter-borrow-invalid-wasm.bin", seen_in="43.0.0..44.0.0",
+          fixed_in="45.0.0"),
 )
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 

@@ -3,6 +3,7 @@
 One function per kind of case; each target names its own (`itfuzz.targets`)."""
 from __future__ import annotations
 
+from itfuzz.model.resources import Handle
 from itfuzz.model.types import Enum, Flags, List, Map, Record, Tuple, Variant, _VariantLike, walk
 
 
@@ -33,7 +34,12 @@ def signature_case_features(sig) -> set[str]:
                 out.add(f"map-key:{node.key.kind}:{sig.shape}")
                 out.add(f"map-of:{node.value.kind}")
             out.update(f"map-in:{node.kind}" for c in node.children() if isinstance(c, Map))
+            # where handles sit (the guest walks to each borrow to drop it)
+            out.update(f"{c.kind}-in:{node.kind}:{sig.shape}" for c in node.children()
+                       if isinstance(c, Handle))
         out.add(f"depth:{min(t.depth, 8)}")
+    if any(isinstance(t, Handle) for _, t in sig.params):
+        out.add(f"handle-param:spilled={sig.spills_params}")
     return out
 
 

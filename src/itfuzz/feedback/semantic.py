@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from itfuzz.feedback.features import hostile_case_features, misuse_only_features, signature_case_features
+from itfuzz.model.resources import Handle
 from itfuzz.model.types import (
     INT_RANGES,
     Enum,
@@ -178,12 +179,17 @@ def value_features(t: Type, v: Any, encoding: str, out: set[str], budget: list[i
     elif isinstance(t, Flags):
         n = len(v)
         out.add(f"edge:flags:{'none' if n == 0 else 'all' if n == len(t.labels) else 'some'}")
+    elif isinstance(t, Handle):  # reps: the edges of a u32, and how many handles per input
+        out.add(f"edge:{k}:rep:{_int_class('u32', v.rep) or 'mid'}")
+        if len(budget) > 1:
+            budget[1] += 1
+            out.add(f"edge:handles:{bucket(budget[1])}")
 
 
 def _value_features(sig, calls: list[tuple[tuple, Any]], out: set[str]) -> None:
     """Edge classes of every call's argument and host result (bounded by `MAX_NODES`)."""
     enc = "->".join(sig.encoding_pair) if sig.shape == "composed" else sig.encoding
-    budget = [MAX_NODES]
+    budget = [MAX_NODES, 0]  # value nodes left, resource handles seen
     out.add(f"calls:{len(calls)}")
     for args, ret in calls:
         for (_, t), a in zip(sig.params, args):
