@@ -180,7 +180,7 @@ KNOWN += (
           "wasmtime_component_func_call or a host function's result) aborts the process: "
           "crates/c-api/src/component/val.rs String::from_utf8(..).unwrap() panics (50.0.1: "
           "lines 306, 316, 124, 179, 214); 51.0.0 returns an error. Found by the C-level twin",
-          "findings/K23-capi-non-utf8-string-abort.bin", seen_in="40.0.0..50.0.1",
+          "findings/K23-capi-non-utf8-string-abort.bin", seen_in="39.0.0..50.0.1",
           fixed_in="51.0.0", also=("capi-misuse-abort|name-bad-utf",)),
 )
 # Maps (map<K, V>, enabled from Wasmtime 44): component_roundtrip's single shape hands them to the host.
