@@ -197,3 +197,17 @@ def test_handle_dropped_through_another_store_is_k24(fresh_oracle):
         resources.other_store(fresh_oracle, entry, lambda d, m: fresh_oracle.finding(
             "guest-resource", d, m, tc.sig, entry.wat), 5)
     assert e.value.signature == "guest-resource|other-store-drop"
+
+
+def test_reflected_resource_type_is_checked(monkeypatch, fresh_oracle):
+    from wasmtime.component import ResourceType
+    monkeypatch.setattr(ResourceType, "__eq__", lambda self, other: False)
+    f = run_finding(fresh_oracle, case(SIGS[0]))
+    assert f.signature == "type-reflection|own:resource-type"
+
+
+def test_handle_of_the_wrong_ownership_is_a_shape_error(monkeypatch, fresh_oracle):
+    from wasmtime.component import ResourceAny
+    monkeypatch.setattr(ResourceAny, "owned", property(lambda self: False))
+    f = run_finding(fresh_oracle, case(SIGS[0]))
+    assert f.check == "host-arg-shape" and "own arrived as borrow" in str(f)
