@@ -211,3 +211,26 @@ def test_handle_of_the_wrong_ownership_is_a_shape_error(monkeypatch, fresh_oracl
     monkeypatch.setattr(ResourceAny, "owned", property(lambda self: False))
     f = run_finding(fresh_oracle, case(SIGS[0]))
     assert f.check == "host-arg-shape" and "own arrived as borrow" in str(f)
+
+
+def test_a_refused_drop_leaves_no_store_alive(fresh_oracle):
+    """wasmtime-py raises its errors from a local (`raise error`), a cycle through the traceback:
+    kept, it would hold the store until the cyclic GC, exhausting the pooling allocator's 8
+    instances within a few inputs."""
+    import gc
+    import weakref
+
+    from itfuzz.oracles import resources
+    tc = case(GUEST_SIG, seed=2, calls=1)
+    entry = fresh_oracle.prepare(tc.sig)
+    store, instance, _ = fresh_oracle.instantiate(entry)
+    x = instance.get_func(store, "gr-new")(store, 7)
+    x.drop(store)
+    gc.disable()
+    try:
+        assert not resources._drops(store, x)
+        ref = weakref.ref(store)
+        del store, instance
+        assert ref() is None
+    finally:
+        gc.enable()

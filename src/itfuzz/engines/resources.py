@@ -123,6 +123,7 @@ def still_valid(store, x: ResourceAny) -> bool:
     """Whether a (cloned) handle still names a live entry of the host's table."""
     try:
         x.to_host(store)
-    except wasmtime.WasmtimeError:
+    except wasmtime.WasmtimeError as e:
+        e.__traceback__ = None  # its traceback would hold the store until the cyclic GC runs
         return False
     return True

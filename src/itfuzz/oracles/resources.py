@@ -147,6 +147,7 @@ def _drops(store, x) -> bool:
     """Whether the host can drop handle `x` in `store` (False: Wasmtime refused it)."""
     try:
         x.drop(store)
-    except wasmtime.WasmtimeError:
+    except wasmtime.WasmtimeError as e:
+        e.__traceback__ = None  # wasmtime-py's `raise error` makes a cycle holding the store
         return False
     return True
