@@ -81,6 +81,17 @@ def test_size_bound_evicts_least_recently_used(tmp_path):
     assert cache.get(b"k1") is None  # the oldest went
 
 
+def test_size_bound_holds_with_two_writers(tmp_path):
+    """Two caches on one directory (two processes): each measures it again often enough that
+    together they stay within the bound plus a tenth each."""
+    bound, value = 20_000, b"y" * 500
+    a, b = DiskCache(tmp_path, bound), DiskCache(tmp_path, bound)
+    for i in range(200):
+        (a if i % 2 else b).put(b"k%d" % i, value)
+        total = sum(p.stat().st_size for p in tmp_path.iterdir())
+        assert total <= bound * 1.2 + 2 * 600, (i, total)
+
+
 def test_evict_removes_only_stale_temporary_files(tmp_path):
     cache = DiskCache(tmp_path, 1 << 20)
     stale, fresh = tmp_path / (TMP_PREFIX + "a"), tmp_path / (TMP_PREFIX + "b")

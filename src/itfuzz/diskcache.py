@@ -7,7 +7,8 @@ checksum and the stored key all match, so a torn, truncated, bit-flipped or misp
 a miss (and is deleted), never handed on. Writers write a unique temporary file in the same
 directory and `os.replace` it into place, so readers see either the old file or the new one.
 The directory is kept under `max_bytes` by deleting the least recently used files (a hit
-refreshes a file's modification time).
+refreshes a file's modification time); with n concurrent writers it may briefly hold up to n
+tenths of `max_bytes` more.
 """
 from __future__ import annotations
 
@@ -104,7 +105,10 @@ class DiskCache:
             return
         self.stats["stores"] += 1
         self._written += len(data)
-        if self._total is None or self._total + self._written > self.max_bytes:
+        # Other processes write too: measure again after every tenth of the bound written here,
+        # so that n writers overshoot it by at most n tenths between their measurements.
+        if self._total is None or self._total + self._written > self.max_bytes \
+                or self._written > self.max_bytes // 10:
             self.evict()
 
     def evict(self) -> None:
