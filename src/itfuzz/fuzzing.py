@@ -21,6 +21,7 @@ import atexit
 import os
 import sys
 from collections import Counter
+from pathlib import Path
 
 REPORT_KNOWN_ENV = "ITFUZZ_REPORT_KNOWN"
 ONLY_SIGNATURE_ENV = "ITFUZZ_ONLY_SIGNATURE"
@@ -93,13 +94,32 @@ def enable_disk_caches() -> None:
 # encoding and call path (its checks run in C; instrumented, a C-lane round trip costs ~2x).
 UNINSTRUMENTED = ("itfuzz.engines.capi.encoding", "itfuzz.engines.capi.lane",
                   "itfuzz.engines.capi.layout", "itfuzz.oracles.capi_lane")
+# Layers whose branches are functions of the input bytes alone (decoding, the value and ABI
+# models, the semantic features): their paths mirror the input's shape, which reaches libFuzzer as
+# semantic features anyway. Measured (600 mutated round-trip inputs replayed, CPU time per
+# input): nothing instrumented 2.44 ms, engines/oracles/targets only 2.66 ms, all of itfuzz
+# 4.54 ms. What Wasmtime and wasmtime-py answered shows in engines/ and oracles/, which stay
+# instrumented; `ITFUZZ_INSTRUMENT=all` instruments these layers too.
+PURE_LAYERS = ("model", "abi", "generators", "feedback")
+INSTRUMENT_ENV = "ITFUZZ_INSTRUMENT"
+
+
+def uninstrumented() -> list[str]:
+    """Module names atheris must not instrument (exact names: its `exclude`)."""
+    names = list(UNINSTRUMENTED)
+    if os.environ.get(INSTRUMENT_ENV, "") != "all":
+        root = Path(__file__).resolve().parent
+        for layer in PURE_LAYERS:
+            names += [f"itfuzz.{layer}"] + [f"itfuzz.{layer}.{p.stem}"
+                                           for p in sorted((root / layer).glob("*.py"))]
+    return names
 
 
 def main(target_name: str) -> None:
     """Instrument itfuzz, build the target once, and hand `TestOneInput` to libFuzzer."""
     import atheris
 
-    with atheris.instrument_imports(include=["itfuzz"], exclude=list(UNINSTRUMENTED)):
+    with atheris.instrument_imports(include=["itfuzz"], exclude=uninstrumented()):
         from itfuzz import targets
         from itfuzz.findings import Finding
 

@@ -106,12 +106,13 @@ def _show_misuse(case) -> str:
 
 
 def _misuse() -> Target:
-    from itfuzz.engines.invalid_values import decode_misuse
+    from itfuzz.engines.invalid_values import decode_misuse, misuse_head
     from itfuzz.feedback.features import misuse_case_features
     from itfuzz.feedback.semantic import misuse_features
+    from itfuzz.generators.heads import prefix_end
     from itfuzz.oracles.misuse import MisuseOracle
     return Target("host_api_misuse", decode_misuse, MisuseOracle, _show_misuse,
-                  misuse_case_features, misuse_features)
+                  misuse_case_features, misuse_features, prefix_end(misuse_head))
 
 
 def _show_static(case) -> str:
@@ -153,10 +154,11 @@ def _show_hostile(case) -> str:
 def _hostile() -> Target:
     from itfuzz.feedback.features import hostile_case_features
     from itfuzz.feedback.semantic import hostile_features
-    from itfuzz.generators.hostile import decode_hostile_case
+    from itfuzz.generators.heads import prefix_end
+    from itfuzz.generators.hostile import decode_hostile_case, hostile_head
     from itfuzz.oracles.hostile import HostileOracle
     return Target("component_hostile", decode_hostile_case, HostileOracle, _show_hostile,
-                  hostile_case_features, hostile_features)
+                  hostile_case_features, hostile_features, prefix_end(hostile_head))
 
 
 FACTORIES: dict[str, Callable[[], Target]] = {

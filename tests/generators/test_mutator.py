@@ -4,8 +4,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
+from itfuzz import targets
 from itfuzz.generators.mutator import STRUCTURE_ONE_IN, crossover, mutate
 from itfuzz.generators.signatures import HEADS, decode_roundtrip, values_start
+from itfuzz.generators.unstructured import Unstructured
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "component_roundtrip"
 MAX_SIZE = 4096
@@ -68,3 +72,33 @@ def test_crossover_keeps_the_first_structure():
         total += 1
         same += structure(out) == structure(a)
     assert same / total >= 0.90
+
+
+def _heads():
+    from itfuzz.engines.invalid_values import misuse_head
+    from itfuzz.generators.hostile import hostile_head
+    from itfuzz.static.decode import static_head
+    return {"host_api_misuse": misuse_head, "component_hostile": hostile_head,
+            "component_static": static_head}
+
+
+@pytest.mark.parametrize("name", ["component_static", "host_api_misuse", "component_hostile"])
+def test_other_targets_keep_their_structure(name):
+    """The same mutator on the other targets with a structure split: their seeds' structure
+    (static case, signature, direction, engine configuration) survives >= 90 % of mutations."""
+    head_of, end = _heads()[name], targets.get(name).structure_end
+    assert end is not None
+
+    def head(data):
+        out = head_of(Unstructured(data))
+        return repr(out)
+    rng = random.Random(6)
+    pool = [p.read_bytes() for p in sorted((CORPUS.parent / name).iterdir())]
+    kept = total = 0
+    for _ in range(400):
+        data = rng.choice(pool)
+        out = mutate(data, MAX_SIZE, rng.getrandbits(32), end)
+        pool.append(out)
+        total += 1
+        kept += head(out) == head(data)
+    assert kept / total >= 0.90, f"{name}: structure kept in {kept} of {total}"

@@ -59,7 +59,9 @@ def test_a_decoded_input_with_many_calls_finds_a_late_fault():
 
 
 def test_costly_values_run_fewer_calls():
-    calls = tuple(Call((i,), i, nodes=10) for i in range(100))
+    calls = tuple(Call((i,), i, nodes=1) for i in range(100))
     assert affordable(calls, 0) == calls
-    assert len(affordable(calls, WORK_BUDGET // 50)) == 5
+    assert len(affordable(calls, WORK_BUDGET // 5 - 1)) == 5  # (1 + work) x 1 node per call
+    big = tuple(Call((i,), i, nodes=WORK_BUDGET // 4) for i in range(100))
+    assert len(affordable(big, 0)) == 4
     assert len(affordable(calls, WORK_BUDGET * 3)) == 1  # the first call always runs

@@ -293,17 +293,22 @@ class MisuseCase:
                 f"whole value: {show(m.value, 2000)}")
 
 
-def decode_misuse(data: bytes) -> MisuseCase:
-    """The misuse case these bytes stand for; total and deterministic. Layout: signature (single
-    component shape), engine configuration, site, valid values, then the misuse."""
+def misuse_head(u: Unstructured) -> tuple:
+    """The structure of a misuse input (what its compiled component depends on): the signature
+    (single component shape) and the engine configuration."""
     from itfuzz.generators.engine_configs import decode_config
     from itfuzz.generators.signatures import decode_signature
+    return decode_signature(u, shapes=("single",)), decode_config(u)
+
+
+def decode_misuse(data: bytes) -> MisuseCase:
+    """The misuse case these bytes stand for; total and deterministic. Layout: the structure
+    (`misuse_head`), site, valid values, then the misuse."""
     from itfuzz.generators.valuegen import ValueGen
     from itfuzz.model.case import VALUE_FUEL, Call
 
     u = Unstructured(data)
-    sig = decode_signature(u, shapes=("single",))
-    config = decode_config(u)
+    sig, config = misuse_head(u)
     sites = [("arg", i) for i in range(len(sig.params))] + [("ret", 0)]
     where, index = u.choose(sites) if not u.ratio(1, 16) else ("arity", 0)
     vg = ValueGen(u, fuel=VALUE_FUEL)

@@ -310,18 +310,24 @@ def _has_nan(t: Type, v: Any) -> bool:
     return False
 
 
+def hostile_head(u: Unstructured) -> tuple[str, str, Signature, EngineConfig | None]:
+    """The structure of a hostile input (what its component depends on): direction, string
+    encoding, signature (keyed by the bytes it came from), engine configuration."""
+    start = u.front
+    direction = u.choose(DIRECTIONS)
+    encoding = u.choose(ENCODINGS)
+    sig = _signature(u, direction, encoding)
+    sig = replace(sig, key=(b"\1" if u.is_empty() else b"\0") + u.data[start:u.front])
+    return direction, encoding, sig, decode_config(u)
+
+
 def decode_hostile_case(data: bytes, hostile: bool = True) -> HostileCase:
     """The hostile case these bytes stand for, with the model's verdict; total and
     deterministic (a case whose valid lowering does not fit one page has a `note` instead).
     With ``hostile=False`` nothing is made hostile (no mutations, every realloc answer fresh):
     the layout-agreement case of the same types and values."""
     u = Unstructured(data)
-    start = u.front
-    direction = u.choose(DIRECTIONS)
-    encoding = u.choose(ENCODINGS)
-    sig = _signature(u, direction, encoding)
-    sig = replace(sig, key=(b"\1" if u.is_empty() else b"\0") + data[start:u.front])
-    config = decode_config(u)
+    direction, encoding, sig, config = hostile_head(u)
     vg = ValueGen(u, fuel=VALUE_FUEL)
     values = tuple(vg.gen(t) for t in sig.types())
     empty = Verdict(None, None)

@@ -15,19 +15,18 @@ from contextlib import contextmanager
 from itfuzz.findings import Finding
 from itfuzz.model.case import Call
 
-# wasmtime-py's variant conversion work (`wasmtime_values.wasmtime_py_work`, ~40 µs a unit on
-# this machine) one input may spend: ~3 s, well under libFuzzer's timeout. A call's work is
-# bounded by its value nodes times the work of the signature's costliest value.
-WORK_BUDGET = 75_000
+# wasmtime-py's conversion work one input may spend, in value nodes times (1 + the variant work
+# of the signature's costliest value, `wasmtime_values.wasmtime_py_work`): a unit is ~40 us on this
+# machine, so ~80 ms an input. wasmtime-py re-reads types through ctypes at every value node
+# (~1-3 ms a call for variant-heavy types), so an input of many such calls would cost seconds.
+WORK_BUDGET = 2_000
 
 
 def affordable(calls: tuple[Call, ...], work: int) -> tuple[Call, ...]:
     """The calls an input runs: the first one always, then as many as `WORK_BUDGET` allows."""
-    if work <= 0:
-        return calls
     spent = 0
     for n, call in enumerate(calls):
-        spent += work * max(1, call.nodes)
+        spent += (1 + work) * max(1, call.nodes)
         if spent > WORK_BUDGET and n > 0:
             return calls[:n]
     return calls
