@@ -50,10 +50,10 @@ TINY_COMPONENT = "(component (core module $m) (core instance (instantiate $m)))"
 
 
 def engine_name(config: EngineConfig | None) -> str:
-    """How findings name the engine (what triage groups by): the release, and the strategy
-    unless the engine is the default one (`wasmtime 50.0.1/winch`); the whole configuration is
-    the finding's `config`."""
-    return f"wasmtime {wasmtime_version()}" + (f"/{config.strategy}" if config is not None else "")
+    """How findings name the engine (`Finding.engine`, what triage groups by): the release only,
+    so one bug on several configurations stays one group; the configuration is `Finding.config`,
+    a line of the report."""
+    return f"wasmtime {wasmtime_version()}"
 
 
 class StrategyMismatch(Exception):
