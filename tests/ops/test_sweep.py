@@ -15,8 +15,8 @@ import pytest
 
 from itfuzz import cli
 from itfuzz.ops import sweep as sweep_mod
-from itfuzz.ops.isolate import panic_message, run_isolated
-from itfuzz.ops.sweep import KNOWN_RELEASES, select_versions, sweep
+from itfuzz.ops.isolate import Outcome, panic_message, run_isolated
+from itfuzz.ops.sweep import KNOWN_RELEASES, SweepResult, select_versions, sweep
 from itfuzz.versions import parse_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,3 +170,17 @@ def test_sweep_of_the_shipped_reproducers_over_real_releases(capsys):
     out = json.loads(capsys.readouterr().out)
     for v in ("39.0.0", "50.0.1"):
         assert out["inputs"][0]["cells"][v]["status"] == "abort"
+
+
+def test_a_setting_a_release_lacks_is_an_unsupported_cell_not_a_fix():
+    """An input discarded as `unsupported:…` (e.g. Winch before 45) is not "ok": its cell names
+    why, and it neither starts nor ends a range of releases showing the bug."""
+    lacks = Outcome("x", "discarded", detail="unsupported:strategy:winch")
+    assert lacks.unsupported and lacks.cell() == "unsupported:strategy:winch"
+    assert Outcome("x", "discarded", detail="release-limit:q").cell() == "ok"
+    bug = Outcome("x", "finding", "check|detail")
+    ok = Outcome("x", "ok")
+    versions = ["43.0.0", "44.0.0", "45.0.0", "46.0.1"]
+    result = SweepResult(versions, ["x"], dict(zip((("x", v) for v in versions),
+                                                   (bug, lacks, bug, ok))))
+    assert result.first_fixed("x") == "46.0.1"

@@ -73,8 +73,17 @@ class Outcome:
         """A finding, an abort or a timeout; an error too (a harness problem must be seen)."""
         return self.status in ("finding", "error", "timeout", "abort")
 
+    @property
+    def unsupported(self) -> bool:
+        """The release cannot run this input: no environment, or a setting it lacks (a discard
+        `unsupported:…`, e.g. Winch before 45)."""
+        return self.status == "unsupported" or (
+            self.status == "discarded" and self.detail.startswith("unsupported:"))
+
     def cell(self) -> str:
         """A short table cell: ok, the signature, abort, timeout or unsupported."""
+        if self.unsupported:
+            return self.detail if self.status == "discarded" else "unsupported"
         if self.status in ("ok", "discarded", "known") and not self.signature:
             return "ok"
         return self.signature or self.status

@@ -56,7 +56,7 @@ class SweepResult:
             o = self.cells[f, v]
             if o.shows_bug:
                 seen = True
-            elif seen and o.status != "unsupported":
+            elif seen and not o.unsupported:
                 return v
         return None
 
@@ -68,7 +68,7 @@ class SweepResult:
             if self.cells[f, v].shows_bug:
                 start = start or v
                 prev = v
-            elif start is not None and self.cells[f, v].status != "unsupported":
+            elif start is not None and not self.cells[f, v].unsupported:
                 out.append((start, prev or start))
                 start = prev = None
         if start is not None:
