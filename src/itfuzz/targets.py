@@ -76,13 +76,14 @@ def _engine_line(case) -> str:
 
 
 def _show_roundtrip(case, wat: str | None = None) -> str:
-    from itfuzz.generators.components import component_text
+    from itfuzz.generators.components import component_text, for_config
     lines = [_engine_line(case), "-- signature (WIT) --", case.sig.wit(), "-- calls --"]
     for i, call in enumerate(case.calls):
         args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, call.args))
         ret = f" -> host returns {short(call.ret, 400)}" if case.sig.result is not None else ""
         lines.append(f"#{i}: f({args}){ret}")
-    lines += ["-- component (WAT) --", wat if wat is not None else component_text(case.sig)]
+    wat = wat if wat is not None else component_text(case.sig)
+    lines += ["-- component (WAT) --", for_config(wat, case.config)]
     return "\n".join(lines)
 
 
@@ -96,13 +97,13 @@ def _roundtrip() -> Target:
 
 
 def _show_misuse(case) -> str:
-    from itfuzz.generators.components import component_text
+    from itfuzz.generators.components import component_text, for_config
     args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, case.call.args))
     ret = f" -> host returns {short(case.call.ret, 400)}" if case.sig.result is not None else ""
     return "\n".join([_engine_line(case), "-- signature (WIT) --", case.sig.wit(),
                       "-- misuse --", case.describe(),
                       "-- valid call (after the misuse) --", f"f({args}){ret}",
-                      "-- component (WAT) --", component_text(case.sig)])
+                      "-- component (WAT) --", for_config(component_text(case.sig), case.config)])
 
 
 def _misuse() -> Target:

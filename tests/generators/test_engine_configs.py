@@ -78,3 +78,23 @@ def test_config_is_stable_when_only_values_change():
             assert decode_roundtrip(bytes(data)).config == config
         checked += 1
     assert checked > 200
+
+
+def test_byte_pages_rewrites_every_libc_memory():
+    from itfuzz.generators.components import byte_pages, component_text, for_config
+    rng = random.Random(3)
+    shapes = set()
+    for _ in range(60):
+        sig = decode_roundtrip(rng.randbytes(96)).sig
+        wat = component_text(sig)
+        paged = byte_pages(wat)
+        memories = 2 if sig.shape == "composed" else 1
+        shapes.add(sig.shape)
+        assert paged.count("(pagesize 1)") == 2 * memories  # each libc memory and its import
+        assert "(i32.shl (memory.size) (i32.const 16))" not in paged  # sizes in bytes now
+        assert for_config(wat, EngineConfig(custom_page_sizes=True)) == paged
+        assert for_config(wat, EngineConfig(custom_page_sizes=False)) == wat
+        assert for_config(wat, None) == wat
+    assert shapes == {"single", "composed"}
+    with pytest.raises(ValueError, match="not a generated component"):
+        byte_pages("(component)")

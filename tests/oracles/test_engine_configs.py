@@ -77,7 +77,7 @@ def test_a_cache_shared_across_configurations_is_caught():
     oracle = RoundTripOracle()
     oracle.cache = SharedCache(16)
     sig, calls = echo(u32), (Call((7,), 7),)
-    oracle.run(Case(sig, calls, CONFIGS[1]))
+    oracle.run(Case(sig, calls, CONFIGS[2]))  # (both with 64 KiB pages: the same text)
     with pytest.raises(Finding) as e:
         oracle.run(Case(sig, calls, CONFIGS[3]))
     assert e.value.signature == "engine-mismatch|cache"
@@ -127,3 +127,18 @@ def test_misuse_cases_run_on_their_configuration():
             strategies.add(case.config.strategy)
     assert strategies == {"cranelift", "winch", "pulley"}
     assert set(target.oracle.engines.made) == strategies
+
+
+@pytest.mark.parametrize("strategy", ["cranelift", "winch", "pulley"])
+def test_one_byte_pages_round_trip_and_grow(strategy):
+    """Custom page sizes: the component runs with one-byte pages, and strings far larger than
+    the initial memory make `realloc` grow it (by bytes) through lowering and the adapter."""
+    from itfuzz.model.types import List
+    oracle = RoundTripOracle()
+    config = EngineConfig(strategy, custom_page_sizes=True)
+    big = "é" * 40000
+    for sig in (echo(string), replace(echo(List(string)), shape="composed",
+                                      callee_encoding="utf16")):
+        value = big if sig.result == string else [big, "x", big]
+        oracle.run(Case(sig, (Call((value,), value),), config))
+    assert all("(pagesize 1)" in e.wat for e in oracle.cache.values())

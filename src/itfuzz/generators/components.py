@@ -13,13 +13,18 @@ own string encoding, so the caller-to-callee call is a fused adapter that may tr
 
 With `sig.count_post_return`, `reset` also counts its runs in a global, lifted as
 `post-return-count: func() -> u32` (the callee's is re-exported as `callee-post-return-count`).
+
+An engine configuration with custom page sizes runs the same text with one-byte pages
+(`for_config`, `byte_pages`).
 """
 from __future__ import annotations
 
+import re
 import textwrap
 
 from itfuzz.generators import resource_code as rc
 from itfuzz.model.case import Signature
+from itfuzz.model.engine_config import EngineConfig
 from itfuzz.model.types import align_to
 
 RETBUF = 16  # return area of `f`/`g`, 8-aligned; the heap starts after it
@@ -179,3 +184,31 @@ def component_text(sig: Signature) -> str:
     if sig.shape == "single" and rc.resources(sig):
         body = body + rc.guest_resource()
     return "\n".join(filter(None, ["(component", *body, ")"]))
+
+
+# The generated `libc` forms `byte_pages` rewrites (each must occur once per libc module).
+_LIBC_MEMORY = re.compile(r'\(memory \(export "memory"\) (\d+)\)')
+_PAGE_FORMS = (('(import "libc" "memory" (memory 1))',
+                '(import "libc" "memory" (memory 1 (pagesize 1)))'),
+               ("(i32.shl (memory.size) (i32.const 16))", "(memory.size)"),
+               ("(memory.grow (i32.const 1))",
+                "(memory.grow (i32.sub (global.get $top) (memory.size)))"))
+
+
+def byte_pages(wat: str) -> str:
+    """The same component with every `libc` memory in pages of one byte (the custom-page-sizes
+    proposal, `(pagesize 1)`): same initial bytes, and `realloc` grows by exactly the bytes it
+    lacks. Raises ValueError on text that is not a generated component."""
+    n = len(_LIBC_MEMORY.findall(wat))
+    if n == 0 or any(wat.count(old) != n for old, _ in _PAGE_FORMS):
+        raise ValueError("not a generated component: its libc memories are not recognized")
+    wat = _LIBC_MEMORY.sub(lambda m: f'(memory (export "memory") {int(m[1]) * 65536} (pagesize 1))',
+                           wat)
+    for old, new in _PAGE_FORMS:
+        wat = wat.replace(old, new)
+    return wat
+
+
+def for_config(wat: str, config: EngineConfig | None) -> str:
+    """The component text a configuration runs: byte-sized pages with custom page sizes on."""
+    return byte_pages(wat) if config is not None and config.custom_page_sizes else wat

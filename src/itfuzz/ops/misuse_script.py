@@ -16,7 +16,7 @@ import wasmtime
 
 from itfuzz.engines.invalid_values import MisuseCase
 from itfuzz.findings import Finding
-from itfuzz.generators.components import component_text
+from itfuzz.generators.components import component_text, for_config
 from itfuzz.ops.script_parts import (
     HELPERS,
     ROUNDTRIP_CHECKS,
@@ -156,7 +156,7 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
         from itfuzz.ops.capi_script import capi_misuse_script
         return capi_misuse_script(case, finding, source)
     sig = case.sig
-    wat = component_text(sig)
+    wat = for_config(component_text(sig), case.config)
     conv = dynamic_converters(sig)
     lit = Literal()
     args = "[" + ", ".join(lit(c(a), 1) for c, a in zip(conv["params_in"], case.call.args)) + "]"

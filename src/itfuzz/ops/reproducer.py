@@ -83,8 +83,10 @@ def static_script(case, finding: Finding | None, source: str = "") -> str:
 def roundtrip_text(sig, wat: str, calls, params_in: list[Callable], result_in: Callable | None,
                    finding: Finding | None, source: str = "", note: str = "",
                    config=None) -> str:
-    """The round-trip script of a component exporting `f` that forwards to the host's `g`."""
+    """The round-trip script of a component exporting `f` that forwards to the host's `g`
+    (`wat` as generated: `config` may give it one-byte pages)."""
     from itfuzz.generators import components as component
+    wat = component.for_config(wat, config)
     # post-return counters the component exports (each must equal the number of calls so far)
     counters = [n for n in (getattr(component, "COUNT_EXPORT", None),
                             getattr(component, "CALLEE_COUNT_EXPORT", None))

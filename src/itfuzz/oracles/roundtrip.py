@@ -29,7 +29,12 @@ from itfuzz.engines.wasmtime_values import (
     wasmtime_py_work,
 )
 from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
-from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT, component_text
+from itfuzz.generators.components import (
+    CALLEE_COUNT_EXPORT,
+    COUNT_EXPORT,
+    component_text,
+    for_config,
+)
 from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.engine_config import EngineConfig, engine_text
@@ -121,7 +126,8 @@ class RoundTripOracle:
         if entry is not None:
             self.cache.move_to_end(entry.key)
             return entry
-        entry = self.entry(component_text(sig), sig, lambda: dynamic_converters(sig), config)
+        entry = self.entry(for_config(component_text(sig), config), sig,
+                           lambda: dynamic_converters(sig), config)
         self._alias((config, sig.key), entry)
         return entry
 

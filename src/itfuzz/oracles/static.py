@@ -8,6 +8,7 @@ classification of wasmtime-py's untagged-variant ambiguities) is the shared one.
 """
 from __future__ import annotations
 
+from itfuzz.generators.components import for_config
 from itfuzz.oracles.roundtrip import Prepared, RoundTripOracle
 from itfuzz.static.decode import StaticTestCase
 from itfuzz.static.runtime import StaticCase
@@ -37,4 +38,5 @@ class StaticOracle(RoundTripOracle):
     def prepare_case(self, tc: StaticTestCase) -> Prepared:
         # A case's component text is one string object, hashed once: a cheap cache key.
         self.use_config(tc.config)
-        return self.entry(tc.case.wat, tc.case.sig, lambda: static_converters(tc.case), tc.config)
+        return self.entry(for_config(tc.case.wat, tc.config), tc.case.sig,
+                          lambda: static_converters(tc.case), tc.config)
