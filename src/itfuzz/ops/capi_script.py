@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from itfuzz.engines.capi.script_source import BODY, BUILDER, DUMPER, IMPORTS, ROUNDTRIP_BODY
 from itfuzz.findings import Finding
-from itfuzz.generators.components import component_text
+from itfuzz.generators.components import component_text, for_config
 from itfuzz.ops.script_parts import _b64, _indent, docstring, engine_source, wasmtime_release
 
 
 def capi_misuse_script(case, finding: Finding | None, source: str = "") -> str:
     cm = case.c_misuse
     sig = case.sig
-    wat = component_text(sig)
+    wat = for_config(component_text(sig), case.config)
     head = ["Standalone reproducer" + (f" of [{finding.signature}]" if finding else ""), "",
             f"Needs only wasmtime-py: pip install wasmtime=={wasmtime_release()} && python3 THIS.py",
             "It calls Wasmtime's component C API through wasmtime-py's ctypes bindings with one",
@@ -58,7 +58,7 @@ def capi_roundtrip_script(case, finding: Finding | None, source: str = "",
     from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
     from itfuzz.oracles.capi_lane import Plan
     sig = case.sig
-    wat = wat if wat is not None else component_text(sig)
+    wat = wat if wat is not None else for_config(component_text(sig), case.config)
     plan = Plan(sig)
     rows = []
     for call in case.calls:
