@@ -13,7 +13,7 @@ from faults import plant_component_text
 import itfuzz.oracles.roundtrip as rt
 from itfuzz import targets
 from itfuzz.findings import Discard, Finding, normalize_error
-from itfuzz.generators.components import component_text
+from itfuzz.generators.components import component_text, for_config
 from itfuzz.generators.signatures import decode_roundtrip as decode
 from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature
@@ -94,7 +94,7 @@ def test_cache_hits_by_text_and_by_key():
 
 def entry_key(case):
     """The oracle's cache key of a case's component: its text, per engine configuration."""
-    wat = component_text(case.sig)
+    wat = for_config(component_text(case.sig), case.config)
     return wat if case.config is None else (case.config, wat)
 
 
