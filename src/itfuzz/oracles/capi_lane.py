@@ -14,6 +14,7 @@ from typing import Any
 import wasmtime
 
 from itfuzz.engines.capi import encoding, lane
+from itfuzz.engines.component_engine import instantiate_pooled
 from itfuzz.findings import Finding
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
 from itfuzz.known_findings import known
@@ -112,7 +113,7 @@ class CLaneRunner:
             self.check_reflection(entry)
         store = wasmtime.Store(getattr(entry, "engine", None) or o.engine)
         try:
-            inst = linker.instantiate(store, entry.component)
+            inst = instantiate_pooled(lambda: linker.instantiate(store, entry.component))
         except lane.LaneError as e:
             o._raise_error("instantiate", wasmtime.WasmtimeError(str(e)), entry)
         f = inst.func("f")

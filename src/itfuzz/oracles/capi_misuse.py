@@ -17,6 +17,7 @@ from __future__ import annotations
 import wasmtime
 
 from itfuzz.engines.capi import encoding, lane
+from itfuzz.engines.component_engine import instantiate_pooled
 from itfuzz.findings import Discard, Finding, first_line, short
 from itfuzz.known_findings import known
 from itfuzz.oracles.discard import is_nondeterministic
@@ -48,7 +49,7 @@ def _run(oracle, case, entry) -> None:
     linker = oracle.c_lane.linker(entry)
     store = wasmtime.Store(getattr(entry, "engine", None) or oracle.engine)
     try:
-        inst = linker.instantiate(store, entry.component)
+        inst = instantiate_pooled(lambda: linker.instantiate(store, entry.component))
     except lane.LaneError as e:
         oracle._raise_error("instantiate", wasmtime.WasmtimeError(str(e)), entry)
     oracle.stats["calls"] += 1

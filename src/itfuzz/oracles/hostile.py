@@ -28,7 +28,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from itfuzz.engines.compat import call_func
-from itfuzz.engines.component_engine import make_component_engine
+from itfuzz.engines.component_engine import instantiate_pooled, make_component_engine
 from itfuzz.engines.configs import Engines, StrategyMismatch, engine_name
 from itfuzz.engines.wasmtime_values import ambiguities, from_wasmtime, to_wasmtime, wasmtime_py_work
 from itfuzz.findings import Discard, Finding, first_line, normalize_error, short
@@ -143,7 +143,8 @@ class HostileOracle:
         entry = self.compiled(case, wat)
         store = wasmtime.Store(entry.engine)
         try:
-            instance = entry.linker.instantiate(store, entry.component)
+            instance = instantiate_pooled(
+                lambda: entry.linker.instantiate(store, entry.component))
             image, flat, answers = case.image.hex(), _hex_flat(case), _hex_answers(case)
             if case.direction == "adapter":
                 call_func(store, instance.get_func(store, "caller-init"), image, flat, "")

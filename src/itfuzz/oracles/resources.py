@@ -19,6 +19,7 @@ import wasmtime
 from wasmtime.component import ResourceHost
 
 from itfuzz.engines.compat import call_func
+from itfuzz.engines.component_engine import instantiate_pooled
 from itfuzz.engines.resources import SCOPE, TYPE_BASE, clone, still_valid
 from itfuzz.generators.resource_code import CONSUME, GUEST_EXPORTS
 from itfuzz.model.resources import handles, resource_ids
@@ -131,7 +132,7 @@ def other_store(oracle, entry, fail, rep: int) -> None:
     raise there and must not drop any of them."""
     def fresh():
         store = wasmtime.Store(entry.engine or oracle.engine)
-        inst = entry.linker.instantiate(store, entry.component)
+        inst = instantiate_pooled(lambda: entry.linker.instantiate(store, entry.component))
         return store, inst.get_func(store, "gr-new"), inst.get_func(store, "gr-dtor-count")
     store1, new1, _ = fresh()
     x = call_func(store1, new1, rep)

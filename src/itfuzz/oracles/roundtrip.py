@@ -17,7 +17,7 @@ import wasmtime
 from wasmtime import component as wc
 
 from itfuzz.engines.compat import call_func
-from itfuzz.engines.component_engine import make_component_engine
+from itfuzz.engines.component_engine import instantiate_pooled, make_component_engine
 from itfuzz.engines.configs import Engines, StrategyMismatch, engine_name
 from itfuzz.engines.resources import define_resources
 from itfuzz.engines.wasmtime_values import (
@@ -230,7 +230,8 @@ class RoundTripOracle:
                                entry.sig, entry.wat)
         store = wasmtime.Store(entry.engine)  # the engine it was compiled on (alive with it)
         try:
-            instance = entry.linker.instantiate(store, entry.component)
+            instance = instantiate_pooled(
+                lambda: entry.linker.instantiate(store, entry.component))
         except wasmtime.WasmtimeError as e:
             self._raise_error("instantiate", e, entry)
         return store, instance, instance.get_func(store, "f")
