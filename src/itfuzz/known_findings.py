@@ -114,6 +114,7 @@ KNOWN += (
                 "abi-host-value|lift-result:ShapeError:unknown case S",
                 "call-error|ValueError:value not valid for this variant",
                 "misuse-after-failed|ret-same-store:call-error",
+                "misuse-after-failed|ret-fresh-store:call-error",
                 "misuse-store-poisoned|arg:ValueError", "misuse-store-poisoned|arg:TypeError")),
     Known("K14", "abort|crates/wasmtime/src/runtime/component/values.rs", "component_hostile",
           "Wasmtime <= 43: lifting a `flags` whose bits go past its last label (a guest returns "
