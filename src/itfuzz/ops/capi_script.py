@@ -13,7 +13,14 @@ from __future__ import annotations
 from itfuzz.engines.capi.script_source import BODY, BUILDER, DUMPER, IMPORTS, ROUNDTRIP_BODY
 from itfuzz.findings import Finding
 from itfuzz.generators.components import component_text, for_config
-from itfuzz.ops.script_parts import _b64, _indent, docstring, engine_source, wasmtime_release
+from itfuzz.ops.script_parts import (
+    _b64,
+    _indent,
+    docstring,
+    engine_source,
+    found_by,
+    wasmtime_release,
+)
 
 
 def capi_misuse_script(case, finding: Finding | None, source: str = "") -> str:
@@ -28,8 +35,7 @@ def capi_misuse_script(case, finding: Finding | None, source: str = "") -> str:
             "on an error; an abort in Wasmtime ends the process instead.", "",
             "Misuse: " + cm.describe()]
     if finding is not None:
-        head += ["", "Found by itfuzz (host_api_misuse, C-API lane"
-                 + (f", input {source}" if source else "") + f"): {finding.message}"]
+        head += ["", found_by("host_api_misuse, C-API lane", source, finding.message)]
     if case.config is not None:
         head += ["", f"Engine configuration: {case.config.text()} (see make_engine)."]
     head += ["", "WIT of the function:", _indent(sig.wit()), "",
@@ -78,8 +84,8 @@ def capi_roundtrip_script(case, finding: Finding | None, source: str = "",
             "wasmtime_component_val_t trees, encoded as kind byte + payload (see build); any NaN",
             "equals any NaN. Exit 1 with a FAIL line when the bug shows, 0 when every check passes."]
     if finding is not None:
-        head += ["", f"Found by itfuzz ({finding.target or 'target'}, C-API lane"
-                 + (f", input {source}" if source else "") + f"): {finding.message}"]
+        head += ["", found_by(f"{finding.target or 'target'}, C-API lane", source,
+                                 finding.message)]
     if case.config is not None:
         head += ["", f"Engine configuration: {case.config.text()} (see make_engine)."]
     head += ["", "WIT of the function:", _indent(sig.wit())]

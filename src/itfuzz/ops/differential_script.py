@@ -29,7 +29,14 @@ from itfuzz.engines.core_engine import UNSUPPORTED, WASMTIME_DISCARD, WASMTIME_K
 from itfuzz.findings import Discard, Finding
 from itfuzz.generators.core_cases import CoreCase
 from itfuzz.generators.core_modules import MAX_MEMORY_PAGES, wasm_to_wat
-from itfuzz.ops.script_parts import Unsupported, _b64, _quote_block, docstring, wasmtime_release
+from itfuzz.ops.script_parts import (
+    Unsupported,
+    _b64,
+    _quote_block,
+    docstring,
+    found_by,
+    wasmtime_release,
+)
 from itfuzz.oracles.discard import MACHINE_DEPENDENT
 
 
@@ -121,8 +128,7 @@ def differential_script(case: CoreCase, finding: Finding | None, source: str = "
             + (f", the reference stops after {n_checked} ({want['stop']}: itfuzz discards "
                "the rest)" if want["stop"] else "") + "."]
     if finding is not None:
-        head += ["", "Found by itfuzz (differential_spec" + (f", input {source}" if source else "")
-                 + f"): {finding.message}"]
+        head += ["", found_by("differential_spec", source, finding.message)]
     if case.calls:
         head += ["", "Calls:"] + [f"    #{i}: {c}" for i, c in enumerate(case.calls)]
     checkpoints = ",\n".join(f"    {cp!r}" for cp in want["checkpoints"])

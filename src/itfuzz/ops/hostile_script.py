@@ -29,6 +29,7 @@ from itfuzz.ops.script_parts import (
     _indent,
     _quote_block,
     engine_source,
+    found_by,
 )
 from itfuzz.oracles.hostile import _hex_answers, _hex_flat, describe_case
 
@@ -134,8 +135,7 @@ def hostile_script(case, finding: Finding | None, source: str = "") -> str:
             "ABI (CanonicalABI.md, WebAssembly/component-model), 0 when it agrees; a Wasmtime",
             "panic ends the process with the panic message instead.", ""]
     if finding is not None:
-        head += ["Found by itfuzz (component_hostile" + (f", input {source}" if source else "")
-                 + f"): {finding.message}", ""]
+        head += [found_by("component_hostile", source, finding.message), ""]
     if case.config is not None:
         head += [f"Engine configuration: {case.config.text()} (see make_engine).", ""]
     head += ["WIT:", _indent(case.sig.wit()), "", describe_case(case)]

@@ -27,6 +27,7 @@ from itfuzz.ops.script_parts import (
     _quote_block,
     docstring,
     engine_source,
+    found_by,
     wasmtime_release,
 )
 from itfuzz.oracles.misuse import ACCEPTED_ERRORS, POISONED
@@ -175,8 +176,7 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
             "a host error is a trap and poisons the store by Wasmtime's design).", "",
             "Misuse: " + case.describe()]
     if finding is not None:
-        head += ["", "Found by itfuzz (host_api_misuse" + (f", input {source}" if source else "")
-                 + f"): {finding.message}"]
+        head += ["", found_by("host_api_misuse", source, finding.message)]
     if case.config is not None:
         head += ["", f"Engine configuration: {case.config.text()} (see make_engine)."]
     head += ["", "WIT of the function:", _indent(sig.wit())]

@@ -33,6 +33,7 @@ from itfuzz.ops.script_parts import (
     _quote_block,
     docstring,
     engine_source,
+    found_by,
     wasmtime_release,
 )
 from itfuzz.targets import MAX_INPUT
@@ -105,8 +106,7 @@ def roundtrip_text(sig, wat: str, calls, params_in: list[Callable], result_in: C
             "which `f` must return exactly. Strict equality: True is not 1, -0.0 is not 0.0,",
             "any NaN equals any NaN."]
     if finding is not None:
-        head += ["", f"Found by itfuzz ({finding.target or 'target'}"
-                 + (f", input {source}" if source else "") + f"): {finding.message}"]
+        head += ["", found_by(finding.target or "target", source, finding.message)]
     if note:
         head += ["", f"Case: {note}."]
     if config is not None:

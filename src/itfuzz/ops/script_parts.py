@@ -203,6 +203,11 @@ def wasmtime_release() -> str:
         return "?"
 
 
+def found_by(where: str, source: str | None, message: str) -> str:
+    """The docstring line that says which target (and lane) found the bug, in which input."""
+    return f"Found by itfuzz ({where}" + (f", input {source}" if source else "") + f"): {message}"
+
+
 def docstring(lines: list[str]) -> str:
     """The script's docstring from its lines: a `\"\"\"` block that is valid source whatever the
     text holds (backslashes, triple quotes, lone surrogates shown as escapes)."""
