@@ -102,3 +102,35 @@ def test_other_targets_keep_their_structure(name):
         total += 1
         kept += head(out) == head(data)
     assert kept / total >= 0.90, f"{name}: structure kept in {kept} of {total}"
+
+
+def test_structure_rate_is_a_setting():
+    """`structure_one_in` (ITFUZZ_MUTATOR=N) sets how often the structure changes."""
+    rng = random.Random(3)
+    pool = [p.read_bytes() for p in sorted(CORPUS.iterdir())]
+    changed = {}
+    for one_in in (2, 50):
+        n = 0
+        for _ in range(600):
+            data = rng.choice(pool)
+            out = mutate(data, MAX_SIZE, rng.getrandbits(32), values_start, one_in)
+            n += structure(out) != structure(data)
+        changed[one_in] = n
+    assert changed[2] > 4 * changed[50], changed
+
+
+def test_mutator_setting_from_the_environment(monkeypatch):
+    from itfuzz import fuzzing
+    target = targets.get("component_roundtrip")
+    monkeypatch.setenv(fuzzing.MUTATOR_ENV, "0")
+    assert fuzzing.mutator_hooks(target) == {}
+    monkeypatch.setenv(fuzzing.MUTATOR_ENV, "3")
+    hooks = fuzzing.mutator_hooks(target)
+    data = next(iter(sorted(CORPUS.iterdir()))).read_bytes()
+    outs = [hooks["custom_mutator"](data, MAX_SIZE, seed) for seed in range(300)]
+    changed = sum(structure(o) != structure(data) for o in outs)
+    assert 40 < changed < 200, changed  # about 1 in 3 (some edits decode to the same head)
+    for bad in ("1", "x"):
+        monkeypatch.setenv(fuzzing.MUTATOR_ENV, bad)
+        with pytest.raises(SystemExit, match="ITFUZZ_MUTATOR"):
+            fuzzing.mutator_hooks(target)

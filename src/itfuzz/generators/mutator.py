@@ -77,13 +77,13 @@ def split(data: bytes, structure_end: Callable[[bytes], int]) -> tuple[bytes, by
     return data[:end], data[end:]
 
 
-def mutate(data: bytes, max_size: int, seed: int,
-           structure_end: Callable[[bytes], int]) -> bytes:
+def mutate(data: bytes, max_size: int, seed: int, structure_end: Callable[[bytes], int],
+           structure_one_in: int = STRUCTURE_ONE_IN) -> bytes:
     """A mutation of `data` at most `max_size` bytes long; keeps the structure except in one
-    call of `STRUCTURE_ONE_IN` (by `seed`)."""
+    call of `structure_one_in` (by `seed`)."""
     rng = random.Random(seed)
     head, values = map(bytearray, split(data, structure_end))
-    if rng.randrange(STRUCTURE_ONE_IN) == 0 and head:
+    if rng.randrange(structure_one_in) == 0 and head:
         _edit(rng, head, max(1, max_size - len(values)))
     else:
         for _ in range(rng.randint(1, MAX_STACK)):
