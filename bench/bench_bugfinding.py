@@ -9,7 +9,12 @@ of median time and executions to detection (a run that never detects counts as i
 `>LIMIT` when most runs miss).
 
     bench/bench_bugfinding.py [--limit S] [--runs N] [--jobs J] [--plants a,b] [--targets t,u]
+                              [--feedback on|off|both] [--json FILE]
+    bench/bench_bugfinding.py --before A.json [...] --after B.json [...]  # one before|after table
     bench/bench_bugfinding.py --find-triggers   # (re)write bench/planted_triggers/<plant>.bin
+
+`--before`/`--after` read the `--json` files of runs made on two checkouts (e.g. a git worktree
+of an older commit running its own copy of this script) and print one table of both.
 
 Not a test and not part of CI; `tests/test_bugbench.py` checks that every planted bug's trigger
 is detected when replayed, so the benchmark measures search, not oracle blindness.
@@ -92,6 +97,7 @@ def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
         if not r["found"]:
             r["seconds"] = float("inf")
         r["wall"] = wall
+        r["limit"] = limit
         return r
 
 
@@ -111,16 +117,53 @@ def fmt_execs(found: list[dict]) -> str:
     return str(int(m))
 
 
+def cell(rs: list[dict], limit: float, width: int = 9) -> str:
+    """`found/runs  median s  median execs` of one setting's runs."""
+    found = sum(bool(r["found"]) for r in rs)
+    t = median([r["seconds"] if r["found"] else float("inf") for r in rs])
+    return (f"{found}/{len(rs)}".rjust(width) + " " + fmt_time(t, limit).rjust(9) + " "
+            + fmt_execs(rs).rjust(8))
+
+
+def compare(before: list[dict], after: list[dict]) -> str:
+    """One table of two result lists (`--json` records): per planted bug, target and feedback
+    setting, found/runs, median seconds and executions to detection before | after."""
+    groups: dict[tuple, dict[str, list[dict]]] = {}
+    for side, records in (("before", before), ("after", after)):
+        for r in records:
+            groups.setdefault((r["plant"], r["target"], r["semantic"]), {}).setdefault(
+                side, []).append(r)
+    limit = max([r.get("limit", 0.0) for r in before + after] or [0.0])
+    head = (f"{'planted bug':22} {'target':20} {'fb':3} {'before':>9} {'median s':>9} "
+            f"{'execs':>8}  {'after':>9} {'median s':>9} {'execs':>8}")
+    lines = [f"median per side (a miss counts as infinite; limit {limit:.0f} s)", head,
+             "-" * len(head)]
+    order = {name: i for i, name in enumerate(planted.PLANTS)}
+    for key in sorted(groups, key=lambda k: (order.get(k[0], len(order)), k[0], k[1], not k[2])):
+        sides = groups[key]
+        cells = [cell(sides[s], limit) if s in sides else "-".rjust(9) + " " * 19
+                 for s in ("before", "after")]
+        lines.append(f"{key[0]:22} {key[1]:20} {'on' if key[2] else 'off':3} "
+                     f"{cells[0]}  {cells[1]}")
+    return "\n".join(lines)
+
+
+def load_results(paths: list[str]) -> list[dict]:
+    """The records of several `--json` files, concatenated."""
+    return [r for p in paths for r in json.loads(Path(p).read_text())]
+
+
 def benchmark(args) -> int:
     plants = args.plants.split(",") if args.plants else list(planted.PLANTS)
     wanted = set(args.targets.split(",")) if args.targets else None
+    settings = {"both": (True, False), "on": (True,), "off": (False,)}[args.feedback]
     jobs = []
     for name in plants:
         for target in planted.PLANTS[name].targets:
             if wanted and target not in wanted:
                 continue
             for seed in range(args.seed_base, args.seed_base + args.runs):
-                for semantic in (True, False):  # interleaved: both see the same machine load
+                for semantic in settings:  # interleaved: both see the same machine load
                     jobs.append((name, target, semantic, seed))
     print(f"bugbench: {len(jobs)} runs, limit {args.limit:.0f} s each, {args.jobs} in parallel",
           flush=True)
@@ -149,23 +192,18 @@ def benchmark(args) -> int:
             [{"plant": k[0], "target": k[1], "semantic": k[2], **r}
              for k, rs in results.items() for r in rs], default=str, indent=1))
 
-    head = (f"{'planted bug':22} {'target':20} {'on: found':>9} {'median s':>9} {'execs':>8}  "
-            f"{'off: found':>10} {'median s':>9} {'execs':>8}")
+    head = f"{'planted bug':22} {'target':20}" + "".join(
+        f" {'on: found' if s else 'off: found':>10} {'median s':>9} {'execs':>8} "
+        for s in settings)
     print(f"\nmedian over {args.runs} runs, limit {args.limit:.0f} s (a miss counts as infinite)")
     print(head)
     print("-" * len(head))
     for name in plants:
         for target in planted.PLANTS[name].targets:
-            if (name, target, True) not in results:
+            if (name, target, settings[0]) not in results:
                 continue
-            cells = []
-            for semantic in (True, False):
-                rs = results[(name, target, semantic)]
-                found = sum(r["found"] for r in rs)
-                t = median([r["seconds"] for r in rs])
-                cells.append(f"{found}/{len(rs)}".rjust(9 if semantic else 10) + " "
-                             + fmt_time(t, args.limit).rjust(9) + " " + fmt_execs(rs).rjust(8))
-            print(f"{name:22} {target:20} {cells[0]}  {cells[1]}")
+            print(f"{name:22} {target:20}" + "".join(
+                " " + cell(results[(name, target, s)], args.limit, 10) + " " for s in settings))
     shutil.rmtree(work_dir, ignore_errors=True)
     return 0
 
@@ -228,10 +266,20 @@ def main() -> int:
     ap.add_argument("--targets", default="", help="comma-separated targets (default all)")
     ap.add_argument("--seed-base", type=int, default=1, help="first libFuzzer -seed")
     ap.add_argument("--json", default="", help="also write every run's result to this file")
+    ap.add_argument("--feedback", choices=("both", "on", "off"), default="both",
+                    help="semantic feedback settings to run (default both)")
+    ap.add_argument("--before", nargs="+", default=[], metavar="JSON",
+                    help="with --after: print one before|after table of these --json files")
+    ap.add_argument("--after", nargs="+", default=[], metavar="JSON")
     ap.add_argument("--find-triggers", action="store_true",
                     help="search and write bench/planted_triggers/<plant>.bin instead")
     ap.add_argument("--tries", type=int, default=20000, help="inputs per trigger search")
     args = ap.parse_args()
+    if args.before or args.after:
+        if not (args.before and args.after):
+            ap.error("--before and --after go together")
+        print(compare(load_results(args.before), load_results(args.after)))
+        return 0
     return find_triggers(args) if args.find_triggers else benchmark(args)
 
 
