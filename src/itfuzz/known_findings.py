@@ -221,6 +221,22 @@ KNOWN += (
           "45.0.0; findings/K26-*.py",
           "findings/K26-adapter-borrow-invalid-wasm.bin", seen_in="43.0.0..44.0.0",
           fixed_in="45.0.0"),
+    Known("K27", "misuse-accepted|other-store", "host_api_misuse",
+          "Wasmtime: a host resource handle (ResourceAny) of one store, passed to a component "
+          "function of another store (as an argument, or as a host function's result), is not "
+          "checked against that store: when the store's host table has a live entry at the same "
+          "index and generation it is accepted and names that store's resource (the same root "
+          "as K24's drop); also for a store of another engine; findings/K27-*.py",
+          "findings/K27-resource-other-store-argument.bin", seen_in="39.0.0..51.0.0",
+          also=("misuse-accepted|other-engine",)),
+    Known("K28", "misuse-abort|ret:moved-own", "host_api_misuse",
+          "wasmtime-py: a host function returning an own handle it cannot convert (a ResourceAny "
+          "already passed to Wasm, which wasmtime-py consumed) corrupts memory: OwnType."
+          "convert_to_c marks the result slot as a resource before taking the handle's pointer, "
+          "that raises ValueError, and the error path frees the slot's garbage pointer ('double "
+          "free or corruption', by allocation luck; a hang inside malloc under libFuzzer). "
+          "Predicted without running, like K8; findings/K28-*.py",
+          "findings/K28-host-result-consumed-handle-abort.bin", seen_in="41.0.0..50.0.1"),
 )
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 

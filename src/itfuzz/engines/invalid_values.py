@@ -14,18 +14,27 @@ valid whatever their magnitude (wasmtime-py rounds them, like any f64 → f32 co
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wasmtime.component import Record as WRecord
 from wasmtime.component import Variant as WVariant
 
+from itfuzz.engines.resource_misuse import (
+    MAGIC,
+    ResourceMisuse,
+    decode_resource_misuse,
+    occurrences,
+    show_handle,
+)
 from itfuzz.engines.wasmtime_values import is_tagged, py_classes, to_wasmtime
 from itfuzz.generators.unstructured import Unstructured
+from itfuzz.model.resources import resource_ids
 from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Record, Tuple, Type, _VariantLike
 
 UNKNOWN = "zz-unknown"  # a label no generated type uses (typegen labels never start with "zz")
 MAX_DESCENT = 12
+RESOURCE_SIG_TRIES = 8  # signatures drawn at most, until one uses a resource
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def show(w: Any, limit: int = 400) -> str:
             return f"{type(x).__name__}({{{inner}}})" if x else f"{type(x).__name__}()"
         if type(x) is object:
             return "object()"
-        return repr(x)
+        return show_handle(x) or repr(x)
     text = go(w)
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} chars)"
 
@@ -277,10 +286,16 @@ class MisuseCase:
     # "c": the C-level twin (`c_misuse`, an engines.capi.invalid.CMisuse) runs instead
     lane: str = "py"
     c_misuse: Any = None
+    res: ResourceMisuse | None = None  # a bad resource handle, made at run time
 
     def describe(self) -> str:
         if self.lane == "c":
             return self.c_misuse.describe()
+        if self.res is not None:
+            site = (f"argument {self.sig.params[self.index][0]}" if self.where == "arg"
+                    else "host function result")
+            return (f"{site}: {self.res.kind} at {self.res.at.path}: "
+                    f"{self.res.describe()} for type {self.res.at.handle.wit(self.sig.names)}")
         names = self.sig.names
         if self.where == "arity":
             return f"f called with {len(self.sig.params) + 1} arguments instead of " \
@@ -295,10 +310,21 @@ class MisuseCase:
 
 def misuse_head(u: Unstructured) -> tuple:
     """The structure of a misuse input (what its compiled component depends on): the signature
-    (single component shape) and the engine configuration."""
+    (single component shape) and the engine configuration. After `MAGIC`, a resource misuse
+    input: the signature may use two host resource types."""
     from itfuzz.generators.engine_configs import decode_config
     from itfuzz.generators.signatures import decode_signature
-    return decode_signature(u, shapes=("single",)), decode_config(u)
+    if u.data[u.front:u.front + len(MAGIC)] != MAGIC:
+        return decode_signature(u, shapes=("single",)), decode_config(u)
+    u.take(len(MAGIC))
+    start = u.front
+    for _ in range(RESOURCE_SIG_TRIES):  # a signature whose types hold a handle, if one comes
+        sig = decode_signature(u, shapes=("single",), resource_types=2)
+        if resource_ids(sig.types()):
+            break
+    # The compiled-component cache looks components up by this key: never an old input's key.
+    sig = replace(sig, key=MAGIC + sig.key[:1] + u.data[start:u.front])
+    return sig, decode_config(u)
 
 
 def decode_misuse(data: bytes) -> MisuseCase:
@@ -309,6 +335,8 @@ def decode_misuse(data: bytes) -> MisuseCase:
 
     u = Unstructured(data)
     sig, config = misuse_head(u)
+    if data.startswith(MAGIC):
+        return _decode_resource_misuse(u, sig, config)
     sites = [("arg", i) for i in range(len(sig.params))] + [("ret", 0)]
     where, index = u.choose(sites) if not u.ratio(1, 16) else ("arity", 0)
     vg = ValueGen(u, fuel=VALUE_FUEL)
@@ -332,3 +360,27 @@ def decode_misuse(data: bytes) -> MisuseCase:
         c_misuse = decode_c_misuse(u, [t for _, t in sig.params], sig.result, args, ret)
         return MisuseCase(sig, call, where, index, misuse, config, "c", c_misuse)
     return MisuseCase(sig, call, where, index, misuse, config)
+
+
+def _decode_resource_misuse(u: Unstructured, sig, config) -> MisuseCase:
+    """After the structure: valid values, the site (an argument or the host result holding a
+    handle; a wrong argument count when none does), the handle and the kind of bad handle."""
+    from itfuzz.generators.valuegen import ValueGen
+    from itfuzz.model.case import VALUE_FUEL, Call
+
+    vg = ValueGen(u, fuel=VALUE_FUEL)
+    args = tuple(vg.gen(t) for _, t in sig.params)
+    ret = (args[0] if sig.echo else vg.gen(sig.result)) if sig.result is not None else None
+    call = Call(args, ret)
+    sites = [("arg", i, t, a, name) for i, ((name, t), a) in enumerate(zip(sig.params, args))]
+    borrowed = any(not o.handle.own for s in sites for o in occurrences(*s[2:]))
+    if sig.result is not None:
+        sites.append(("ret", 0, sig.result, ret, "result"))
+    sites = [s for s in sites if occurrences(*s[2:])]
+    if not sites:  # no handle in any value (none in the types, or only empty lists)
+        return MisuseCase(sig, call, "arity", 0, None, config)
+    where, index, t, v, path = u.choose(sites)
+    rm = decode_resource_misuse(u, sig, t, v, path, borrowed)
+    assert rm is not None
+    misuse = Misuse(None, rm.at.path, rm.kind, rm.at.handle, None)
+    return MisuseCase(sig, call, where, index, misuse, config, res=rm)

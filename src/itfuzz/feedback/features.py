@@ -89,7 +89,7 @@ def _map_shapes(t, v, out: set[str], budget: list[int]) -> None:
 
 def misuse_only_features(case) -> set[str]:
     """The misuse site, kind, type kind and depth of a host_api_misuse case (for the C-level
-    twin: its site, kind and node kind)."""
+    twin: its site, kind and node kind; for a resource misuse also the handle's parent kind)."""
     cm = getattr(case, "c_misuse", None)
     if getattr(case, "lane", "py") == "c" and cm is not None:
         return {f"c-misuse-site:{cm.where}", f"c-misuse:{cm.where}:{cm.kind}:{cm.node or 'none'}"}
@@ -99,6 +99,9 @@ def misuse_only_features(case) -> set[str]:
         node = misuse.node.kind if misuse.node is not None else "none"
         out.add(f"misuse:{case.where}:{misuse.kind}:{node}")
         out.add(f"misuse-depth:{min(misuse.depth, 3)}")
+    res = getattr(case, "res", None)
+    if res is not None:  # a bad resource handle: which kind, in which compound, own or borrow
+        out.add(f"res-misuse:{case.where}:{res.kind}:{res.at.parent}:{res.at.handle.kind}")
     return out
 
 

@@ -33,17 +33,19 @@ RESOURCE_COUNTS = (0, 0, 0, 0, 2, 0, 0, 0)
 
 
 def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES,
-                     maps: bool = False, resources: bool = False) -> Signature:
+                     maps: bool = False, resources: bool = False,
+                     resource_types: int = 0) -> Signature:
     """The signature at the front of `u`; `shapes` limits the component shapes (one shape costs
     no input byte). `maps`: types may hold `map<K, V>` — always in the composed shape (the host
     sees `list<tuple<K, V>>`), in one single-shape input of 8 (the host sees the map).
-    `resources`: types may hold handles of host resources (1 input of 8)."""
+    `resources`: types may hold handles of host resources (1 input of 8); `resource_types`:
+    always that many host resource types (whatever the first byte)."""
     start = u.front
     first = u.int_in_range(0, 255) if len(shapes) > 1 else 0
     component_shape = shapes[first % len(shapes)]
     composed = component_shape == "composed"
     sig = _signature(u, composed, maps and (composed or not u.ratio(7, 8)),
-                     RESOURCE_COUNTS[first >> 5] if resources else 0)
+                     resource_types or (RESOURCE_COUNTS[first >> 5] if resources else 0))
     exhausted = b"\1" if u.is_empty() else b"\0"
     return replace(sig, key=exhausted + u.data[start:u.front], count_post_return=True)
 

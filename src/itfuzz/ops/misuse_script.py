@@ -22,6 +22,7 @@ from itfuzz.ops.script_parts import (
     ROUNDTRIP_CHECKS,
     SAME,
     Literal,
+    Unsupported,
     _b64,
     _indent,
     _quote_block,
@@ -156,6 +157,10 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
     if case.lane == "c":  # the C-level twin: a script calling the C API through ctypes
         from itfuzz.ops.capi_script import capi_misuse_script
         return capi_misuse_script(case, finding, source)
+    if case.res is not None:
+        raise Unsupported("a resource misuse makes its bad handle at run time (another store, "
+                          "an earlier call, a drop), which the generated script does not do: "
+                          "findings/K27-resource-other-store-argument.py shows the pattern")
     sig = case.sig
     wat = for_config(component_text(sig), case.config)
     conv = dynamic_converters(sig)

@@ -33,9 +33,11 @@ import wasmtime
 
 from itfuzz.engines.compat import call_func
 from itfuzz.engines.invalid_values import MisuseCase, show
+from itfuzz.engines.resource_misuse import BadHandles, substitute
 from itfuzz.engines.wasmtime_values import from_wasmtime
 from itfuzz.findings import Discard, Finding, first_line, normalize_error
 from itfuzz.known_findings import known
+from itfuzz.oracles import resources
 from itfuzz.oracles.capi_misuse import run_c_misuse
 from itfuzz.oracles.discard import is_nondeterministic
 from itfuzz.oracles.roundtrip import UNTAGGED, Prepared, RoundTripOracle
@@ -45,7 +47,14 @@ ACCEPTED_ERRORS = (TypeError, ValueError, OverflowError, AttributeError,
 POISONED = "cannot enter component instance"  # Wasmtime's trap after a trap in the store
 # Kinds that abort the process on the releases their known finding lists (K8); on a release
 # with the fix (`known` is None there) they run for real.
-PREDICTED_ABORTS = {"char-surrogate"}
+PREDICTED_ABORTS = {
+    "char-surrogate": "Wasmtime's C API aborts the process (val.rs: char::from_u32(..).unwrap() "
+                      "panics on a surrogate)",
+    # K28: a consumed ResourceAny as the host's result (the resource misuse `moved-own`)
+    "ret:moved-own": "wasmtime-py's OwnType.convert_to_c marks the result slot as a resource, "
+                     "then fails to take the consumed handle's pointer, and the error path "
+                     "frees the garbage pointer (double free or corruption)",
+}
 
 
 @dataclass
@@ -57,6 +66,7 @@ class _Misuse:
     invalid_ret: bool = False
     ret: Any = None              # otherwise this valid model value is returned
     arrived: tuple | None = None  # raw arguments the host received
+    ret_fn: Callable | None = None  # makes the returned value from the converted `ret`
 
 
 class MisuseOracle(RoundTripOracle):
@@ -67,6 +77,7 @@ class MisuseOracle(RoundTripOracle):
     def __init__(self, *args, run_aborts: bool | None = None, **kw) -> None:
         super().__init__(*args, **kw)
         self.box = _Misuse()
+        self.bad_handles = BadHandles()
         if run_aborts is None:
             run_aborts = os.environ.get("ITFUZZ_MISUSE_RUN_ABORTS", "") not in ("", "0")
         self.run_aborts = run_aborts
@@ -81,8 +92,9 @@ class MisuseOracle(RoundTripOracle):
             box.arrived = args
             if box.invalid_ret:
                 return box.raw_ret
-            return result_in(box.ret) if result_in else None
-        return g
+            out = result_in(box.ret) if result_in else None
+            return box.ret_fn(out) if box.ret_fn is not None else out
+        return resources.in_scope(g) if resources.uses_resources(entry.sig) else g
 
     # -- running -----------------------------------------------------------------------------
     def run(self, case: MisuseCase) -> None:  # type: ignore[override]
@@ -91,27 +103,47 @@ class MisuseOracle(RoundTripOracle):
         if case.lane == "c" and self.c_lane.lib is not None:
             return run_c_misuse(self, case, entry)  # the C-level twin
         kind = case.misuse.kind if case.misuse is not None else ""
+        if case.res is not None:
+            kind = f"{case.where}:{kind}"
         if kind in PREDICTED_ABORTS and not self.run_aborts \
                 and known(f"misuse-abort|{kind}", self.target) is not None:
             raise self.misuse_finding(
-                "misuse-abort", case.misuse.kind,
-                "predicted without running: Wasmtime's C API aborts the process "
-                "(val.rs: char::from_u32(..).unwrap() panics on a surrogate); run with "
+                "misuse-abort", kind,
+                f"predicted without running: {PREDICTED_ABORTS[kind]}; run with "
                 "ITFUZZ_MISUSE_RUN_ABORTS=1 to see it", case, entry)
-        store, _, f = self.instantiate(entry)
-        error = self.misuse_call(store, f, entry, case)
-        self.check_after(store, f, entry, case, error)
+        store, instance, f = self.instantiate(entry)
+        bad = None
+        if case.res is not None:
+            resources.begin_call(store)
+            bad = self.bad_handles.make(
+                case.res, store, instance, entry.engine,
+                lambda: self.run_call(store, f, entry, case.call.args, case.call.ret))
+        try:
+            error = self.misuse_call(store, f, entry, case, bad)
+            self.check_after(store, f, entry, case, error)
+        finally:
+            self.bad_handles.keep = []
 
-    def misuse_call(self, store, f, entry: Prepared, case: MisuseCase) -> BaseException:
-        """Make the invalid call; the exception it raised, or a finding."""
-        sig, box = case.sig, self.box
+    def misuse_call(self, store, f, entry: Prepared, case: MisuseCase,
+                    bad: Any = None) -> BaseException:
+        """Make the invalid call; the exception it raised, or a finding. `bad`: the bad
+        resource handle of a resource misuse (`case.res`), put in place of its handle."""
+        sig, box, rm = case.sig, self.box, case.res
+        if rm is not None:
+            resources.begin_call(store)
         wargs = [conv(a) for conv, a in zip(entry.params_in, case.call.args)]
-        if case.where == "arg":
+        box.ret_fn = None
+        if case.where == "arg" and rm is not None:
+            t, v = sig.params[case.index][1], case.call.args[case.index]
+            wargs[case.index] = substitute(t, v, wargs[case.index], rm.index, bad)
+        elif case.where == "arg":
             wargs[case.index] = case.misuse.value
         elif case.where == "arity":
             wargs.append(wargs[-1] if wargs else 0)
+        elif rm is not None:  # a bad handle in the host's result
+            box.ret_fn = lambda w: substitute(sig.result, case.call.ret, w, rm.index, bad)
         box.active, box.arrived, box.ret = True, None, case.call.ret
-        box.invalid_ret, box.raw_ret = case.where == "ret", (
+        box.invalid_ret, box.raw_ret = case.where == "ret" and rm is None, (
             case.misuse.value if case.where == "ret" else None)
         out: Any = None
         try:
@@ -153,13 +185,14 @@ class MisuseOracle(RoundTripOracle):
     def check_after(self, store, f, entry: Prepared, case: MisuseCase,
                     error: BaseException) -> None:
         """A valid call completes after the rejected misuse (a fresh store after a trap)."""
-        args, ret = case.call.args, case.call.ret
         if case.where != "ret":
             try:
-                self.run_call(store, f, entry, args, ret)
+                self.valid_call(store, f, entry, case)
             except Finding as after:
                 if after.check == UNTAGGED:
                     raise  # the valid values hit a known wasmtime-py ambiguity (K1/K2)
+                if case.res is not None:  # a same-store failure is K9's; a fresh store works
+                    self.check_fresh(entry, case, error, "arg-fresh-store:")
                 raise self.misuse_finding(
                     "misuse-store-poisoned", f"{case.where}:{type(error).__name__}",
                     f"the misuse raised {type(error).__name__}: {first_line(error, 200)}; "
@@ -167,7 +200,7 @@ class MisuseOracle(RoundTripOracle):
                     case, entry) from None
             return
         try:
-            self.run_call(store, f, entry, args, ret)
+            self.valid_call(store, f, entry, case)
         except Finding as after:
             if after.check == UNTAGGED:
                 raise
@@ -177,16 +210,28 @@ class MisuseOracle(RoundTripOracle):
                     f"after the rejected host result ({type(error).__name__}), a valid call in "
                     f"the same store failed otherwise than with '{POISONED}': {after.message}",
                     case, entry) from None
+        self.check_fresh(entry, case, error, "ret-fresh-store:")
+
+    def valid_call(self, store, f, entry: Prepared, case: MisuseCase) -> None:
+        """The case's valid call (handles are made in `store`)."""
+        if case.res is not None:
+            resources.begin_call(store)
+        self.run_call(store, f, entry, case.call.args, case.call.ret)
+
+    def check_fresh(self, entry: Prepared, case: MisuseCase, error: BaseException,
+                    site: str) -> None:
+        """After the rejected misuse, a valid call completes in a fresh store."""
         fresh, _, f2 = self.instantiate(entry)
         try:
-            self.run_call(fresh, f2, entry, args, ret)
+            self.valid_call(fresh, f2, entry, case)
         except Finding as after:
             if after.check == UNTAGGED:
                 raise
             raise self.misuse_finding(
-                "misuse-after-failed", "ret-fresh-store:" + after.check,
-                f"after the rejected host result ({type(error).__name__}), a valid call in a "
-                f"fresh store failed: {after.message}", case, entry) from None
+                "misuse-after-failed", site + after.check,
+                f"after the rejected {'host result' if case.where == 'ret' else 'argument'} "
+                f"({type(error).__name__}), a valid call in a fresh store failed: "
+                f"{after.message}", case, entry) from None
 
     # -- reporting ---------------------------------------------------------------------------
     def accepted(self, case: MisuseCase, entry: Prepared, arrival: str) -> Finding:
