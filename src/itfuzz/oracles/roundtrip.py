@@ -248,6 +248,7 @@ class RoundTripOracle:
         calls = affordable(tc.calls, entry.work)
         if len(calls) < len(tc.calls):
             self.stats["calls-skipped"] = self.stats.get("calls-skipped", 0) + len(tc.calls) - len(calls)
+        self.c_lane.counts["py"] += len(calls)  # the calls that run on wasmtime-py
         for n, call in enumerate(calls, 1):
             with naming_call(n, len(calls)):
                 resources.begin_call(store)
