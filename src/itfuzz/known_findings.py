@@ -40,12 +40,15 @@ KNOWN = (
           "untagged option-like type (its classes include `object`) captures every later case: "
           "a valid value is rejected (ValueError: value not valid for this variant) or lowered "
           "as the wrong case",
-          "findings/K1-untagged-object.bin", seen_in="39.0.0, 44.0.0..51.0.0"),
+          "findings/K1-untagged-object.bin", seen_in="39.0.0, 44.0.0..51.0.0",
+          # host_api_misuse: its valid values (the call before or after the misuse) hit it too
+          targets=("component_roundtrip", "host_api_misuse")),
     Known("K2", "wasmtime-py-untagged|bool-int", "component_roundtrip",
           "wasmtime-py: in an untagged variant/result, a `bool` payload after an integer payload "
           "is lowered as the integer case (isinstance(True, int)), e.g. result<u32, bool> "
           "err(true) arrives as ok(1)",
-          "findings/K2-untagged-bool-int.bin", seen_in="40.0.0..51.0.0"),
+          "findings/K2-untagged-bool-int.bin", seen_in="40.0.0..51.0.0",
+          targets=("component_roundtrip", "host_api_misuse")),
     Known("K12", "wasmtime-py-slow|variant-nesting", "component_roundtrip",
           "wasmtime-py: converting a value recomputes every variant's tagging from its cases' "
           "classes (VariantLikeType._tagged/add_classes, uncached) at each level, so the time "
@@ -235,7 +238,9 @@ KNOWN += (
           "convert_to_c marks the result slot as a resource before taking the handle's pointer, "
           "that raises ValueError, and the error path frees the slot's garbage pointer ('double "
           "free or corruption', by allocation luck; a hang inside malloc under libFuzzer). "
-          "Predicted without running, like K8; findings/K28-*.py",
+          "The error path is K15's (String.convert_to_c also marks the slot first), which "
+          "50.0.1 still has: findings/K15-host-result-surrogate-abort-on-50.0.1.bin aborts "
+          "there. Predicted without running, like K8; findings/K28-*.py",
           "findings/K28-host-result-consumed-handle-abort.bin", seen_in="41.0.0..50.0.1"),
 )
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
