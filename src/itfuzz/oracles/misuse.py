@@ -19,6 +19,12 @@ completes afterwards. Findings:
   API (known finding M5). It is predicted and reported without running, so fuzzing continues;
   set `ITFUZZ_MISUSE_RUN_ABORTS=1` (or `run_aborts=True`) to really run it.
 
+A resource misuse (`case.res`, `engines/resource_misuse.py`) puts a bad handle, made at run time
+in the case's store, in place of one handle of an argument or of the host's result; the checks
+are the same, and after a same-store failure (K9's pattern) a valid call must still complete in
+a fresh store (`misuse-after-failed|arg-fresh-store:…`). A consumed handle as the host's result
+is K28's abort (`misuse-abort|ret:moved-own`), predicted like K8's.
+
 Hangs are left to libFuzzer's -timeout. Compilation, caching and the valid call are the
 round-trip oracle's (this class extends it; its host function serves both).
 """
@@ -45,7 +51,8 @@ from itfuzz.oracles.roundtrip import UNTAGGED, Prepared, RoundTripOracle
 ACCEPTED_ERRORS = (TypeError, ValueError, OverflowError, AttributeError,
                    wasmtime.WasmtimeError, wasmtime.Trap)
 POISONED = "cannot enter component instance"  # Wasmtime's trap after a trap in the store
-# Kinds that abort the process on the releases their known finding lists (K8); on a release
+# Kinds (SITE:KIND for resource misuse) that abort the process on the releases their known
+# finding lists (K8, K28), and why; on a release
 # with the fix (`known` is None there) they run for real.
 PREDICTED_ABORTS = {
     "char-surrogate": "Wasmtime's C API aborts the process (val.rs: char::from_u32(..).unwrap() "
