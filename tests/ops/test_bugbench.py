@@ -53,3 +53,12 @@ def test_undo_restores(name):
     with plant_bench_bug(name):
         pass
     assert (dict(vars(_types.U64)), dict(vars(_types.ListType)), component.main_module) == before
+
+
+def test_list_256_drop_counts_maps():
+    """A map's host form is a list of pairs lowered by the patched list code: a 256-entry map
+    losing an entry is this plant, not another finding."""
+    plant = PLANTS["list-256-drop"]
+    assert plant.detects("host-arg-mismatch|list:length:list->list")
+    assert plant.detects("result-mismatch|map:length:list->list")
+    assert not plant.detects("host-arg-mismatch|map:value:list->list")
