@@ -126,14 +126,17 @@ KNOWN += (
           "the spec ignores undefined flag bits; fixed in 44.0.0",
           "findings/K14-flags-undefined-bits-panic.bin", seen_in="39.0.0..43.0.0",
           fixed_in="44.0.0"),
-    Known("K15", "abort|SIGSEGV", "host_api_misuse",
-          "wasmtime-py <= 49: when a host function's result cannot be converted (a string with a "
-          "lone surrogate raises UnicodeEncodeError), the error path corrupts memory: segfault, "
-          "or 'double free or corruption' abort, by allocation luck on some releases only (the "
-          "target: 39, 41, 44; findings/K15-*.py: 39, 41, 42, 45, 49); 50.0.1 raises the "
-          "UnicodeEncodeError cleanly",
-          "findings/K15-host-result-surrogate-memory-corruption.bin",
-          seen_in="39.0.0, 41.0.0, 44.0.0", fixed_in="50.0.1", also=("abort|SIGABRT",)),
+    Known("K15", "misuse-abort|ret:string-surrogate", "host_api_misuse",
+          "wasmtime-py: when a host function's result cannot be converted (a string with a "
+          "lone surrogate raises UnicodeEncodeError), the error path frees a pointer the "
+          "converter never set (it marks the result slot first, as K28's resource converter "
+          "does): segfault or 'double free or corruption', by allocation luck (the target: 39, "
+          "41, 44, 50.0.1, 51.0.0; findings/K15-*.py: 39, 41, 42, 45, 49). Predicted without "
+          "running, like K8 (ITFUZZ_MISUSE_RUN_ABORTS=1 runs it: the reproducer aborts on "
+          "50.0.1 and 51.0.0)",
+          "findings/K15-host-result-surrogate-abort-on-50.0.1.bin",
+          seen_in="39.0.0, 41.0.0, 44.0.0, 50.0.1, 51.0.0",
+          also=("abort|SIGSEGV", "abort|SIGABRT")),
 )
 KNOWN += (
     Known("K16", "abi-missing-trap|lift-result:string-misaligned", "component_hostile",

@@ -187,14 +187,23 @@ def fail_line(check: str, detail: str) -> str:
 MISUSE = "host_api_misuse"
 
 
+# Memory corruption that crashes the process only by allocation luck: tries of the script
+# (K15's aborts in about 2 runs of 3 on 50.0.1, so 12 tries all pass with odds below 1e-5).
+ALLOCATION_LUCK = {"K15": 12}
+
+
 # K27, K28: resource misuse inputs, which get no script (tests/ops/test_resource_misuse_script.py)
 @pytest.mark.parametrize("k", [k for k in KNOWN if k.target == MISUSE
                                and k.id not in ("K27", "K28")], ids=lambda k: k.id)
 def test_misuse_script_fails_exactly_when_the_known_finding_shows(capsys, tmp_path, repo_root, k):
-    """K4…K11, K15 and K23: the script names the oracle's finding (K8 and K23 abort the process:
-    that is the reproduction; K15 is fixed on 50.0.1 and passes)."""
+    """K4…K11, K15 and K23: the script names the oracle's finding (K8, K15 and K23 abort the
+    process: that is the reproduction)."""
     rc, out_py = write_script(capsys, tmp_path, MISUSE, repo_root / k.reproducer)
     p = run_script(out_py)
+    for _ in range(ALLOCATION_LUCK.get(k.id, 0)):  # an abort that needs the heap's luck
+        if p.returncode < 0:
+            break
+        p = run_script(out_py)
     if k.fixed_on(release()):
         assert rc == 0 and p.returncode == 0, (p.stdout, p.stderr)
         assert "OK: the misuse was rejected" in p.stdout

@@ -111,6 +111,8 @@ def test_invalid_value_of_every_kind_raises_or_is_known(oracle, t, valid, bad, k
     expected = KNOWN_BAD.get(kind)
     if kind in POISONS_STORE and where == "arg":
         expected = "K9"
+    if kind == "string-surrogate" and where == "ret":
+        expected = "K15"  # predicted: wasmtime-py's error path corrupts memory
     if expected is None:
         oracle.run(case)  # raised a Python exception; a valid call works afterwards
         return

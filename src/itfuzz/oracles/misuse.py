@@ -51,8 +51,8 @@ from itfuzz.oracles.roundtrip import UNTAGGED, Prepared, RoundTripOracle
 ACCEPTED_ERRORS = (TypeError, ValueError, OverflowError, AttributeError,
                    wasmtime.WasmtimeError, wasmtime.Trap)
 POISONED = "cannot enter component instance"  # Wasmtime's trap after a trap in the store
-# Kinds (SITE:KIND for resource misuse) that abort the process on the releases their known
-# finding lists (K8, K28), and why; on a release
+# Kinds (KIND, or SITE:KIND) that abort the process on the releases their known finding lists
+# (K8, K15, K28), and why; on a release
 # with the fix (`known` is None there) they run for real.
 PREDICTED_ABORTS = {
     "char-surrogate": "Wasmtime's C API aborts the process (val.rs: char::from_u32(..).unwrap() "
@@ -61,6 +61,10 @@ PREDICTED_ABORTS = {
     "ret:moved-own": "wasmtime-py's OwnType.convert_to_c marks the result slot as a resource, "
                      "then fails to take the consumed handle's pointer, and the error path "
                      "frees the garbage pointer (double free or corruption)",
+    # K15: a host result string with a lone surrogate (the same error path, strings)
+    "ret:string-surrogate": "wasmtime-py's string converter marks the result slot, then fails "
+                            "to encode the lone surrogate, and the error path frees a pointer "
+                            "it never set (double free or segfault)",
 }
 
 
@@ -112,11 +116,12 @@ class MisuseOracle(RoundTripOracle):
         kind = case.misuse.kind if case.misuse is not None else ""
         if case.res is not None:
             kind = f"{case.where}:{kind}"
-        if kind in PREDICTED_ABORTS and not self.run_aborts \
-                and known(f"misuse-abort|{kind}", self.target) is not None:
+        predicted = next((k for k in (kind, f"{case.where}:{kind}") if k in PREDICTED_ABORTS), "")
+        if predicted and not self.run_aborts \
+                and known(f"misuse-abort|{predicted}", self.target) is not None:
             raise self.misuse_finding(
-                "misuse-abort", kind,
-                f"predicted without running: {PREDICTED_ABORTS[kind]}; run with "
+                "misuse-abort", predicted,
+                f"predicted without running: {PREDICTED_ABORTS[predicted]}; run with "
                 "ITFUZZ_MISUSE_RUN_ABORTS=1 to see it", case, entry)
         store, instance, f = self.instantiate(entry)
         bad = None
