@@ -216,6 +216,7 @@ KNOWN += (
           "to_any, as wasmtime-py's BorrowType does) panics and aborts on 39.0.0-43.0.0 and fails "
           "with Wasmtime-internal errors on 44.0.0-49.0.0; fixed in 50.0.1; findings/K25-*.py",
           "findings/K25-host-borrow-argument.bin", seen_in="40.0.0..49.0.0", fixed_in="50.0.1",
+          targets=("component_roundtrip", "host_api_misuse"),  # misuse: in its valid calls
           also=("abort|crates/wasmtime/src/runtime/vm/component/resources.rs",
                 "abort|crates/wasmtime/src/runtime/component/store.rs",
                 "call-error|WasmtimeError:out of range integral type conversion attempted",
