@@ -127,9 +127,12 @@ class MisuseOracle(RoundTripOracle):
         bad = None
         if case.res is not None:
             resources.begin_call(store)
-            bad = self.bad_handles.make(
-                case.res, store, instance, entry.engine,
-                lambda: self.run_call(store, f, entry, case.call.args, case.call.ret))
+            try:
+                bad = self.bad_handles.make(
+                    case.res, store, instance, entry.engine,
+                    lambda: self.run_call(store, f, entry, case.call.args, case.call.ret))
+            except wasmtime.WasmtimeError as e:  # making the handle failed (K25 before 50)
+                self._raise_error("call", e, entry, case.call.args, case.call.ret)
         try:
             error = self.misuse_call(store, f, entry, case, bad)
             self.check_after(store, f, entry, case, error)
