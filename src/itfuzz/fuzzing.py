@@ -10,8 +10,8 @@ any crash, keeps the one `itfuzz minimize` is shrinking).
 Semantic features of every case and its outcome are reported as extra coverage counters
 (`itfuzz.feedback.semantic`); `ITFUZZ_SEMANTIC=0` turns them off. Targets that split inputs
 into structure and values mutate with `generators.mutator`; `ITFUZZ_MUTATOR=0` turns it off,
-`ITFUZZ_MUTATOR=N` (N >= 2) edits the structure in 1 mutation of N instead of 1 of 12: more new
-signatures per minute for a lower compiled-component cache hit rate.
+`ITFUZZ_MUTATOR=N` (N >= 2) edits the structure in 1 mutation of N instead of 1 of 4: a larger N
+gives more compiled-component cache hits, fewer new signatures per minute.
 
 `ITFUZZ_DISK_CACHE=1` (set by `itfuzz fuzz` unless `--no-component-cache`) keeps compiled
 components (`engines.component_cache`) and wasm-smith modules (`generators.core_modules`) on disk

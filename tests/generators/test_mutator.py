@@ -20,20 +20,23 @@ def structure(data: bytes):
     return HEADS.decode(data)[0]
 
 
-def stream(n: int, seed: int = 1):
+CACHE_FIRST = 12  # ITFUZZ_MUTATOR=12: the rate at which >= 90 % of mutations keep the structure
+
+
+def stream(n: int, seed: int = 1, one_in: int = STRUCTURE_ONE_IN):
     """A libFuzzer-like stream: start from the seeds, mutate a random earlier input each time."""
     rng = random.Random(seed)
     pool = [p.read_bytes() for p in sorted(CORPUS.iterdir())]
     for _ in range(n):
         data = rng.choice(pool)
-        out = mutate(data, MAX_SIZE, rng.getrandbits(32), values_start)
+        out = mutate(data, MAX_SIZE, rng.getrandbits(32), values_start, one_in)
         pool.append(out)
         yield data, out
 
 
 def test_mutations_keep_the_structure_at_least_90_percent():
     kept = total = 0
-    for data, out in stream(1500):
+    for data, out in stream(1500, one_in=CACHE_FIRST):
         total += 1
         kept += structure(out) == structure(data)
     assert kept / total >= 0.90, f"structure kept in {kept} of {total} mutations"
@@ -85,7 +88,8 @@ def _heads():
 @pytest.mark.parametrize("name", ["component_static", "host_api_misuse", "component_hostile"])
 def test_other_targets_keep_their_structure(name):
     """The same mutator on the other targets with a structure split: their seeds' structure
-    (static case, signature, direction, engine configuration) survives >= 90 % of mutations."""
+    (static case, signature, direction, engine configuration) survives >= 90 % of mutations at
+    the cache-first rate."""
     head_of, end = _heads()[name], targets.get(name).structure_end
     assert end is not None
 
@@ -97,7 +101,7 @@ def test_other_targets_keep_their_structure(name):
     kept = total = 0
     for _ in range(400):
         data = rng.choice(pool)
-        out = mutate(data, MAX_SIZE, rng.getrandbits(32), end)
+        out = mutate(data, MAX_SIZE, rng.getrandbits(32), end, CACHE_FIRST)
         pool.append(out)
         total += 1
         kept += head(out) == head(data)
