@@ -505,10 +505,12 @@ static void *host_g(void *env, void *ctx, const void *ty, itl_val *args, size_t 
 }
 
 /* ---- linker, instance, calls ---------------------------------------------------------------- */
-void *itl_linker(const void *engine, itl_state *st) {
+/* A linker whose root defines the host import `g` as `fn` (with `env`); NULL with the error
+ * in `st` when Wasmtime refuses it. */
+static void *linker_with_g(const void *engine, itl_state *st, itl_host_fn fn, void *env) {
     void *linker = W.linker_new(engine);
     void *root = W.linker_root(linker);
-    void *err = W.linker_add_func(root, "g", 1, host_g, st, NULL);
+    void *err = W.linker_add_func(root, "g", 1, fn, env, NULL);
     W.linker_instance_delete(root);
     if (err) {
         take_error(st, err);
@@ -516,6 +518,10 @@ void *itl_linker(const void *engine, itl_state *st) {
         return NULL;
     }
     return linker;
+}
+
+void *itl_linker(const void *engine, itl_state *st) {
+    return linker_with_g(engine, st, host_g, st);
 }
 
 void itl_linker_delete(void *linker) { W.linker_delete(linker); }
@@ -654,16 +660,7 @@ static void *host_bare_echo(void *env, void *ctx, const void *ty, itl_val *args,
 }
 
 void *itl_bare_linker(const void *engine, itl_state *st) {
-    void *linker = W.linker_new(engine);
-    void *root = W.linker_root(linker);
-    void *err = W.linker_add_func(root, "g", 1, host_bare_echo, NULL, NULL);
-    W.linker_instance_delete(root);
-    if (err) {
-        take_error(st, err);
-        W.linker_delete(linker);
-        return NULL;
-    }
-    return linker;
+    return linker_with_g(engine, st, host_bare_echo, NULL);
 }
 
 int itl_bare_call(const itl_func *f, void *ctx, uint32_t v, uint32_t *out) {
