@@ -29,7 +29,6 @@ from itfuzz.engines.resource_misuse import (
 )
 from itfuzz.engines.wasmtime_values import is_tagged, py_classes, to_wasmtime
 from itfuzz.generators.unstructured import Unstructured
-from itfuzz.model.resources import resource_ids
 from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Record, Tuple, Type, _VariantLike
 
 UNKNOWN = "zz-unknown"  # a label no generated type uses (typegen labels never start with "zz")
@@ -320,7 +319,7 @@ def misuse_head(u: Unstructured) -> tuple:
     start = u.front
     for _ in range(RESOURCE_SIG_TRIES):  # a signature whose types hold a handle, if one comes
         sig = decode_signature(u, shapes=("single",), resource_types=2)
-        if resource_ids(sig.types()):
+        if sig.resources:
             break
     # The compiled-component cache looks components up by this key: never an old input's key.
     sig = replace(sig, key=MAGIC + sig.key[:1] + u.data[start:u.front])

@@ -32,7 +32,7 @@ from itfuzz.engines.resources import SCOPE, TYPE_BASE, clone
 from itfuzz.engines.wasmtime_values import is_tagged
 from itfuzz.generators.resource_code import CONSUME
 from itfuzz.generators.unstructured import Unstructured
-from itfuzz.model.resources import Handle, Res, resource_ids
+from itfuzz.model.resources import Handle, Res
 from itfuzz.model.types import Type, walk
 
 KINDS = ("moved-own", "moved-clone", "dropped", "stale-borrow", "other-store", "other-engine", "other-type",
@@ -152,7 +152,7 @@ def decode_resource_misuse(u: Unstructured, sig, t: Type, v: Any, path: str,
     kinds = [k for k in KINDS if (k != "stale-borrow" or borrowed)
              and (k != "borrow-for-own" or at.handle.own)]
     kind = u.choose(kinds)
-    others = [i for i in resource_ids(sig.types()) if i != at.handle.resource] + [UNDEFINED_TYPE]
+    others = [i for i in sig.resources if i != at.handle.resource] + [UNDEFINED_TYPE]
     other = TYPE_BASE + u.choose(others) if kind == "other-type" else 0
     return ResourceMisuse(kind, index, at, other)
 

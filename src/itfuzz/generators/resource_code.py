@@ -11,14 +11,14 @@
 from __future__ import annotations
 
 from itfuzz.model.case import Signature
-from itfuzz.model.resources import Handle, has_borrow, resource_ids
+from itfuzz.model.resources import Handle, has_borrow
 from itfuzz.model.types import Type, _VariantLike, align_to, discriminant_size
 
 CONSUME = "consume-r{}"
 
 
 def resources(sig: Signature) -> tuple[int, ...]:
-    return resource_ids(sig.types())
+    return sig.resources
 
 
 def resource_imports(sig: Signature) -> list[str]:

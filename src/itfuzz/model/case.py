@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from itfuzz.model.engine_config import EngineConfig
-from itfuzz.model.resources import resource_wit
+from itfuzz.model.resources import resource_ids, resource_wit
 from itfuzz.model.types import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -91,6 +91,11 @@ class Signature:
         """Names of the named types, those of the host-facing forms (`host_type`) included."""
         roots = [t for _, t in self.params] + ([self.result] if self.result is not None else [])
         return Names(roots + [self.host_type(t) for t in roots])
+
+    @cached_property
+    def resources(self) -> tuple[int, ...]:
+        """The host resource types (indices) its types use (checked on every call: cached)."""
+        return resource_ids(self.types())
 
     @cached_property
     def has_maps(self) -> bool:

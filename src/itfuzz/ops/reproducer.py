@@ -61,8 +61,7 @@ def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
     if finding is not None and "C-API lane" in finding.engine:  # found on the C-API lane
         from itfuzz.ops.capi_script import capi_roundtrip_script
         return capi_roundtrip_script(case, finding, source)
-    from itfuzz.model.resources import resource_ids
-    if resource_ids(case.sig.types()):
+    if case.sig.resources:
         raise Unsupported("resource handles need a store and the host's resource definitions: "
                           "no standalone script yet (the K24-K26 scripts in findings/ show how)")
     conv = dynamic_converters(case.sig)

@@ -41,7 +41,7 @@ def host_types(sig: Signature) -> tuple[list[Type], Type | None]:
 
 
 class Plan:
-    """How one signature's calls are encoded (made once per input)."""
+    """How one signature's calls are encoded (made once per compiled component)."""
 
     def __init__(self, sig: Signature, counters: list[str] | None = None) -> None:
         self.counters = counters or []  # the post-return counter exports checked in C
@@ -83,10 +83,13 @@ class CLaneRunner:
         """Whether this case runs on the C lane (else on wasmtime-py, which counts its calls)."""
         want = self.force or getattr(tc, "lane", "py")
         # `transform` plants faults in wasmtime-py's converters: such an oracle stays there.
-        if (want == "c" and self.lib is not None and entry.params_model is None
-                and self.oracle.transform is None and supported(entry.sig)):
-            return True
-        return False
+        if want != "c" or self.lib is None or entry.params_model is not None \
+                or self.oracle.transform is not None:
+            return False
+        ok = getattr(entry, "capi_supported", None)
+        if ok is None:  # once per compiled component: it walks the types
+            ok = entry.capi_supported = supported(entry.sig)
+        return ok
 
     def linker(self, entry) -> lane.Linker:
         """The entry's C linker (made once per compiled component)."""
@@ -116,11 +119,13 @@ class CLaneRunner:
         except lane.LaneError as e:
             o._raise_error("instantiate", wasmtime.WasmtimeError(str(e)), entry)
         f = inst.func("f")
-        names: list[str] = []
-        if sig.count_post_return:
-            names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
-        inst.check_counters([inst.func(n) for n in names])  # in C, after every call
-        plan = Plan(sig, names)
+        plan = getattr(entry, "capi_plan", None)
+        if plan is None:  # encoders are made once per compiled component
+            names: list[str] = []
+            if sig.count_post_return:
+                names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
+            plan = entry.capi_plan = Plan(sig, names)
+        inst.check_counters([inst.func(n) for n in plan.counters])  # in C, after every call
         for n, call in enumerate(tc.calls, 1):  # all of them: no wasmtime-py work to bound
             with naming_call(n, len(tc.calls)):
                 self.call(inst, f, entry, call.args, call.ret, plan, n)

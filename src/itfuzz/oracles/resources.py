@@ -22,13 +22,13 @@ from itfuzz.engines.compat import call_func
 from itfuzz.engines.component_engine import instantiate_pooled
 from itfuzz.engines.resources import SCOPE, TYPE_BASE, clone, still_valid
 from itfuzz.generators.resource_code import CONSUME, GUEST_EXPORTS
-from itfuzz.model.resources import handles, resource_ids
+from itfuzz.model.resources import handles
 
 MAX_CONSUMED = 8  # owns dropped through the guest per call (each is a call into Wasm)
 
 
 def uses_resources(sig) -> bool:
-    return bool(resource_ids(sig.types()))
+    return bool(sig.resources)
 
 
 def in_scope(g: Callable) -> Callable:
