@@ -100,6 +100,32 @@ def build_all(data, n):
 
 def error_text(err):
     return str(wasmtime.WasmtimeError._from_ptr(err)).splitlines()[0]
+
+
+def instantiate_with_g(engine, store, component, g):
+    """(kept, instance, error): a linker defining the host import `g` (a C callback made from
+    the Python function `g`) instantiates the component; `kept` must stay alive meanwhile."""
+    callback = b.wasmtime_component_func_callback_t(g)
+    linker = b.wasmtime_component_linker_new(engine.ptr())
+    root = b.wasmtime_component_linker_root(linker)
+    err = b.wasmtime_component_linker_instance_add_func(
+        root, b"g", 1, callback, None, ctypes.CFUNCTYPE(None, ctypes.c_void_p)())
+    b.wasmtime_component_linker_instance_delete(root)
+    assert not err, error_text(err)
+    inst = b.wasmtime_component_instance_t()
+    err = b.wasmtime_component_linker_instantiate(linker, store._context(), component.ptr(),
+                                                  ctypes.byref(inst))
+    return (callback, linker), inst, err
+
+
+def get_func(inst, store, name):
+    raw = name.encode()
+    index = b.wasmtime_component_instance_get_export_index(ctypes.byref(inst), store._context(),
+                                                           None, raw, len(raw))
+    func = b.wasmtime_component_func_t()
+    assert index and b.wasmtime_component_instance_get_func(ctypes.byref(inst), store._context(),
+                                                            index, ctypes.byref(func)), name
+    return func
 '''
 
 BODY = r'''
@@ -117,22 +143,9 @@ def main():
             pos = build(RET, pos, results[i])  # Wasmtime takes these values over
         return 0
 
-    callback = b.wasmtime_component_func_callback_t(g)
-    linker = b.wasmtime_component_linker_new(engine.ptr())
-    root = b.wasmtime_component_linker_root(linker)
-    err = b.wasmtime_component_linker_instance_add_func(
-        root, b"g", 1, callback, None, ctypes.CFUNCTYPE(None, ctypes.c_void_p)())
-    b.wasmtime_component_linker_instance_delete(root)
+    kept, inst, err = instantiate_with_g(engine, store, component, g)
     assert not err, error_text(err)
-    inst = b.wasmtime_component_instance_t()
-    err = b.wasmtime_component_linker_instantiate(linker, store._context(), component.ptr(),
-                                                  ctypes.byref(inst))
-    assert not err, error_text(err)
-    index = b.wasmtime_component_instance_get_export_index(ctypes.byref(inst), store._context(),
-                                                           None, b"f", 1)
-    func = b.wasmtime_component_func_t()
-    assert b.wasmtime_component_instance_get_func(ctypes.byref(inst), store._context(), index,
-                                                  ctypes.byref(func))
+    func = get_func(inst, store, "f")
     print(f"misuse: {DESCRIPTION}", flush=True)
     args = build_all(ARGS, NARGS)
     results = (b.wasmtime_component_val_t * max(NRESULTS, 1))()
@@ -228,15 +241,6 @@ def c_error(text):
     return ctypes.cast(b.wasmtime_error_new(text.encode()), ctypes.c_void_p).value
 
 
-def get_func(inst, store, name):
-    raw = name.encode()
-    index = b.wasmtime_component_instance_get_export_index(ctypes.byref(inst), store._context(),
-                                                           None, raw, len(raw))
-    func = b.wasmtime_component_func_t()
-    assert index and b.wasmtime_component_instance_get_func(ctypes.byref(inst), store._context(),
-                                                            index, ctypes.byref(func)), name
-    return func
-
 
 def call_u32(func, store):
     out = (b.wasmtime_component_val_t * 1)()
@@ -272,16 +276,7 @@ def main():
             pos = build(state["ret"], pos, results[i])  # Wasmtime takes these values over
         return 0
 
-    callback = b.wasmtime_component_func_callback_t(g)
-    linker = b.wasmtime_component_linker_new(engine.ptr())
-    root = b.wasmtime_component_linker_root(linker)
-    err = b.wasmtime_component_linker_instance_add_func(
-        root, b"g", 1, callback, None, ctypes.CFUNCTYPE(None, ctypes.c_void_p)())
-    b.wasmtime_component_linker_instance_delete(root)
-    assert not err, error_text(err)
-    inst = b.wasmtime_component_instance_t()
-    err = b.wasmtime_component_linker_instantiate(linker, store._context(), component.ptr(),
-                                                  ctypes.byref(inst))
+    kept, inst, err = instantiate_with_g(engine, store, component, g)
     if err:
         return fail("instantiate-error", "", error_text(err))
     f = get_func(inst, store, "f")
