@@ -99,14 +99,13 @@ def test_accepting_a_bad_handle_is_reported(accept_bad, where, kind):
     assert e.value.signature == f"misuse-accepted|{kind}"
 
 
-def test_poisoned_fresh_store_is_reported(monkeypatch):
-    """Fault: rejecting a bad handle breaks every store, not only its own (K9 would hide the
-    same-store failure; the fresh-store check reports it)."""
+def _plant_breaking_rejection(monkeypatch, message):
+    """Rejecting the bad handle makes every later conversion fail with `message`."""
     broken = []
 
     def rejecting(original, self, store, val, ptr):
         if broken:
-            raise wasmtime.WasmtimeError("planted: cannot enter component instance")
+            raise wasmtime.WasmtimeError(message)
         if type(val).__name__ == "ResourceAny" and getattr(val, "_planted_bad", False):
             broken.append(True)
             raise wasmtime.WasmtimeError("planted: bad handle")
@@ -119,6 +118,26 @@ def test_poisoned_fresh_store_is_reported(monkeypatch):
         return x
     monkeypatch.setattr(BadHandles, "make", make)
     plant_wasmtime_py(monkeypatch, "OwnType", "convert_to_c", rejecting)
+
+
+def test_valid_calls_own_known_bug_is_reported_as_itself(monkeypatch):
+    """When the valid call after a misuse fails with a finding known for the target (on older
+    releases: K13, K25), that finding is reported, not a misuse-after-failed one; the twin of
+    the test below, where the failure is unknown."""
+    from itfuzz.oracles import misuse
+    _plant_breaking_rejection(monkeypatch, "planted: a known bug of valid calls")
+    mark = "call-error|WasmtimeError:planted: a known bug of valid calls"
+    monkeypatch.setattr(misuse, "known", lambda sig, target=None: (
+        object() if sig == mark else known(sig, target)))
+    with pytest.raises(Finding) as e:
+        MisuseOracle(cache_size=4).run(find("arg", "moved-own"))
+    assert e.value.signature == mark
+
+
+def test_poisoned_fresh_store_is_reported(monkeypatch):
+    """Fault: rejecting a bad handle breaks every store, not only its own (K9 would hide the
+    same-store failure; the fresh-store check reports it)."""
+    _plant_breaking_rejection(monkeypatch, "planted: cannot enter component instance")
     case = find("arg", "moved-own")
     with pytest.raises(Finding) as e:
         MisuseOracle(cache_size=4).run(case)
