@@ -11,7 +11,15 @@ from wasmtime.component import Record as WRecord
 from wasmtime.component import Variant as WVariant
 
 from itfuzz import targets
-from itfuzz.engines.invalid_values import InvalidGen, Misuse, MisuseCase, decode_misuse, show, why_invalid
+from itfuzz.engines.invalid_values import (
+    InvalidGen,
+    Misuse,
+    MisuseCase,
+    _sibling_slip,
+    decode_misuse,
+    show,
+    why_invalid,
+)
 from itfuzz.engines.wasmtime_values import to_wasmtime
 from itfuzz.findings import Finding
 from itfuzz.generators.signatures import decode_signature
@@ -80,6 +88,7 @@ SAMPLES = [
     (Option(u8), ("some", 1), "x", "wrong-type"),
     (Option(u8), ("some", 1), 300, "int-range"),
     (Result(u8, string), ("ok", 1), b"x", "wrong-type"),
+    (Result(bool_, P["u16"]), ("ok", True), -1, "int-range"),  # taken as the u16: K4
     (Result(None, None), ("ok", None), WVariant("ok", 1), "payload-on-empty-case"),
     (Result(None, None), ("ok", None), WVariant("maybe"), "unknown-tag"),
     (List(Option(Tuple((u8, char)))), [("some", (1, "a"))], [(1, "ab")], "char-length"),
@@ -234,6 +243,22 @@ def test_untagged_variant_taking_the_value_as_another_case_is_valid():
     t = Result(u8, string)  # untagged: int -> ok, str -> err
     assert why_invalid(t, "x") is None and why_invalid(t, 3) is None
     assert why_invalid(t, b"x") is not None and why_invalid(t, True) is not None
+
+
+def test_wrong_typed_payload_another_untagged_int_case_takes_is_named_its_slip():
+    """-1 for the bool of untagged result<bool, u16> fits no case, but wasmtime-py takes it as
+    the u16 and wraps it: K4's int-range, not a wrong-type; a bool there would be K5's slip."""
+    u16 = P["u16"]
+    t = Result(bool_, u16)
+    for bad, kind in ((-1, "int-range"), (1 << 20, "int-range"), ("s", "wrong-type")):
+        assert why_invalid(t, bad) is not None
+        inner = Misuse(bad, "x<ok>", "wrong-type", bool_, bad)
+        assert _sibling_slip(t, inner) == kind
+    slip = Misuse(True, "x<err>", "wrong-type", string, True)
+    assert _sibling_slip(Result(string, u8), slip) == "bool-for-int"
+    assert _sibling_slip(Result(string, f32), slip) == "wrong-type"  # no integer case
+    tagged = Variant((("a", bool_), ("b", bool_), ("c", u16)))
+    assert _sibling_slip(tagged, Misuse(-1, "x<a>", "wrong-type", bool_, -1)) == "wrong-type"
 
 
 def test_decode_misuse_is_deterministic_and_total():

@@ -143,6 +143,19 @@ def why_invalid(t: Type, w: Any) -> str | None:
     return f"{type(w).__name__} fits no case of untagged {k}"
 
 
+def _sibling_slip(t: Type, inner: Misuse) -> str:
+    """The kind of a misuse that is a whole payload of `t`: a wrong-typed int or bool in an
+    untagged variant is only out of range (`int-range`) or a bool (`bool-for-int`) for another,
+    integer case, which wasmtime-py may pick; it is that slip when accepted, not `wrong-type`."""
+    if inner.kind != "wrong-type" or not isinstance(t, _VariantLike) or is_tagged(t) \
+            or type(inner.bad) not in (int, bool):
+        return inner.kind
+    ints = [p for _, p in t.cases() if p is not None and p.kind in INT_RANGES]
+    if type(inner.bad) is bool:
+        return "bool-for-int" if ints else inner.kind
+    return "int-range" if ints else inner.kind
+
+
 # Python values of many classes; `wrong_type` keeps the ones that are invalid for the node and
 # that do not pass wasmtime-py's class test for it (a bool where an int is accepted is its own
 # kind, `bool-for-int`).
@@ -175,7 +188,8 @@ class InvalidGen:
                 whole = rebuild(inner.value)
                 # An untagged variant may take the invalid payload as another, valid case.
                 if why_invalid(t, whole) is not None:
-                    return Misuse(whole, inner.path, inner.kind, inner.node, inner.bad)
+                    kind = _sibling_slip(t, inner) if inner.path == child_path else inner.kind
+                    return Misuse(whole, inner.path, kind, inner.node, inner.bad)
         return self._here(t, v, path)
 
     def _children(self, t: Type, v: Any, path: str) -> list:
