@@ -156,3 +156,11 @@ def test_a_finding_names_its_call():
     with pytest.raises(Finding) as e:
         o.run(case)
     assert e.value.values.startswith("call #2 of 2")
+
+
+def test_cases_that_chose_c_but_ran_on_wasmtime_py_are_counted_by_reason():
+    o = RoundTripOracle(cache_size=4, transform=lambda entry: None)
+    o.run(LISTS)
+    o.run(Case(LISTS.sig, LISTS.calls, lane="py"))
+    assert o.stats["lanes"] == {"c": 0, "py": 2}
+    assert o.stats["forced_py"] == {"transform": 1}

@@ -78,18 +78,33 @@ class CLaneRunner:
         self.fault, self.fault_where = fault, fault_where  # planted faults (tests)
         self.force: str | None = None  # run every case on this lane (tests, benchmarks)
         self.counts = {"c": 0, "py": 0}
+        # wasmtime-py calls of cases that chose the C lane, by why they could not run there
+        self.forced: dict[str, int] = {}
+        self.why_py = ""  # that reason for the case `takes` refused last ("": it chose py)
 
     def takes(self, tc: TestCase, entry) -> bool:
-        """Whether this case runs on the C lane (else on wasmtime-py, which counts its calls)."""
-        want = self.force or getattr(tc, "lane", "py")
+        """Whether this case runs on the C lane (else on wasmtime-py, which counts its calls
+        with `count_py`)."""
+        self.why_py = ""
+        if (self.force or getattr(tc, "lane", "py")) != "c":
+            return False
         # `transform` plants faults in wasmtime-py's converters: such an oracle stays there.
-        if want != "c" or self.lib is None or entry.params_model is not None \
-                or self.oracle.transform is not None:
+        self.why_py = ("no-lane" if self.lib is None else "typed-values"
+                       if entry.params_model is not None else "transform"
+                       if self.oracle.transform is not None else "")
+        if self.why_py:
             return False
         ok = getattr(entry, "capi_supported", None)
         if ok is None:  # once per compiled component: it walks the types
             ok = entry.capi_supported = supported(entry.sig)
+        self.why_py = "" if ok else "unsupported-kind"
         return ok
+
+    def count_py(self) -> None:
+        """One call on the wasmtime-py lane (counted per reason if the case chose C)."""
+        self.counts["py"] += 1
+        if self.why_py:
+            self.forced[self.why_py] = self.forced.get(self.why_py, 0) + 1
 
     def linker(self, entry) -> lane.Linker:
         """The entry's C linker (made once per compiled component)."""

@@ -115,6 +115,7 @@ class RoundTripOracle:
         self.stats: dict[str, Any] = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
         self.c_lane = CLaneRunner(self)  # cases whose `lane` is "c" (if it can run here)
         self.stats["lanes"] = self.c_lane.counts  # calls per lane
+        self.stats["forced_py"] = self.c_lane.forced  # …of cases that chose C, by reason
         self.seen: set[int] = set()  # hashes of the component texts compiled (bounded)
 
     # -- preparation -------------------------------------------------------------------------
@@ -251,7 +252,7 @@ class RoundTripOracle:
         for n, call in enumerate(calls, 1):
             with naming_call(n, len(calls)):
                 resources.begin_call(store)
-                self.c_lane.counts["py"] += 1  # a call on the wasmtime-py lane
+                self.c_lane.count_py()  # a call on the wasmtime-py lane
                 self.run_call(store, f, entry, call.args, call.ret)
                 self.check_post_return(store, counters, n, entry, call)
                 resources.check_call(self, store, instance, entry, call)
