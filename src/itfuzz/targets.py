@@ -134,11 +134,11 @@ def _static() -> Target:
 def _differential() -> Target:
     from itfuzz.feedback.features import core_case_features
     from itfuzz.feedback.semantic import core_features, report_opcodes
-    from itfuzz.generators.core_cases import decode_core_case, show_core_case
+    from itfuzz.generators.core_cases import decode_core_case, module_end, show_core_case
     from itfuzz.oracles.differential import DifferentialOracle
     return Target("differential_spec", decode_core_case,
                   lambda: DifferentialOracle(on_opcodes=report_opcodes), show_core_case,
-                  core_case_features, core_features)
+                  core_case_features, core_features, module_end)
 
 
 def _show_hostile(case) -> str:

@@ -13,6 +13,10 @@ Input layout (the module first, so that mutations of the later bytes reuse it):
   byte 2   the Wasmtime engine (cranelift, winch, pulley)
   rest     the calls: every exported function once, then extra calls, each argument an edge
            value (MIN, -1, 0, 1, MAX, ±0, ±inf, NaNs, …) half of the time, else random bits.
+
+The module part (bytes 0-2 and the seed) is the structure `generators.mutator` keeps: its length
+is `module_end(data)`, so most mutations change only the calls and reuse the cached wasm-smith
+module and the compiled Wasmtime module.
 """
 from __future__ import annotations
 
@@ -117,13 +121,19 @@ def _arg(u: Unstructured, t: str) -> Value:
     return Value(t, u.u32() if t in ("i32", "f32") else u.u64())
 
 
+def module_end(data: bytes) -> int:
+    """Where the calls start: 3 header bytes, then the seed (none for "smith-id")."""
+    h, n = (data + bytes(2))[:2]
+    return 3 + (0 if SOURCE_OF[h % 8] == "smith-id" else 8 * (n % SEED_UNITS))
+
+
 def decode_core_case(data: bytes) -> CoreCase:
     """The case of an input (deterministic; wasm-smith output is cached by seed)."""
     h, n, e = (data + bytes(3))[:3]
     source = SOURCE_OF[h % 8]
-    size = 0 if source == "smith-id" else 8 * (n % SEED_UNITS)
-    seed = data[3:3 + size]
-    u = Unstructured(data[3 + size:])
+    end = module_end(data)
+    seed = data[3:end]
+    u = Unstructured(data[end:])
     engine = ENGINES[e % len(ENGINES)]
     note, wasm, no_traps = "", None, (h >> 3) % 4 != 0
     if source == "smith-id":
