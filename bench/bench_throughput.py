@@ -9,8 +9,12 @@ Usage: bench/bench_throughput.py [--seconds N] [--target T] [--json] [--no-compo
 Prints (from the fuzzing process's `stat::` lines at exit and the wall/CPU time it took):
 round_trips_per_s (checked calls/s), exec_per_s, cache_hit_rate (inputs that needed no compile:
 1 - compiles/inputs), disk_hit_rate (compiles served by the on-disk cache), signatures_per_min
-(distinct components compiled per minute), lanes (calls per lane: the oracle's `stats["lanes"]`,
-else all "py"), exec_per_cpu_s and seconds_to_inited (libFuzzer's replay of the corpus).
+(distinct components compiled per minute; differential_spec: distinct core modules run),
+smith_hit_rate (differential_spec: wasm-smith lookups that needed no new process), cov and ft
+(libFuzzer's coverage and features at the end), lanes (calls per lane: the oracle's
+`stats["lanes"]`, else all "py"), exec_per_cpu_s and seconds_to_inited (libFuzzer's replay of
+the corpus). `ITFUZZ_MUTATOR` in the environment reaches the fuzzing process (`=0`: libFuzzer's
+own mutator, for a before/after comparison).
 `--restart`: then replays of the grown corpus (`-runs=0`, twice each, alternating) with the disk
 cache the first run filled and without it (CPU and wall seconds of the replay: what the cache
 does to a restart), and two more full runs of the grown corpus (each on its own copy), with and
@@ -42,6 +46,7 @@ from itfuzz.ops import libfuzzer  # noqa: E402
 STAT = re.compile(r"^stat::(\w+):\s*(\d+)\s*$", re.M)
 FORK_LINE = re.compile(r"^#(\d+): cov: .* exec/s:? \d+", re.M)
 INITED = re.compile(r"^#\d+\s+INITED\s")
+COVERAGE = re.compile(r"^#\d+\s+\w+\s+cov: (\d+) ft: (\d+)", re.M)
 NO_SIGNATURE = "bench-throughput|none"  # matches no finding
 
 
@@ -85,6 +90,8 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     inputs, calls, compiles = o.get("inputs", 0), o.get("calls", 0), o.get("compiles", 0)
     lanes = {k[len("lanes_"):]: v for k, v in o.items() if k.startswith("lanes_")} or (
         {"py": calls} if o else {})
+    cov = COVERAGE.findall(log)
+    lookups = o.get("smith_lookups", 0)
     return {
         "target": target, "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
         "exit_code": proc.returncode, "executions": execs,
@@ -95,6 +102,9 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
         "cache_hit_rate": round(1 - compiles / inputs, 4) if inputs else None,
         "disk_hit_rate": round(o.get("compile_disk_hits", 0) / compiles, 4) if compiles else None,
         "signatures_per_min": round(o.get("distinct", compiles) * 60 / wall, 1),
+        "smith_hit_rate": round(1 - o.get("smith_runs", 0) / lookups, 4) if lookups else None,
+        "cov": int(cov[-1][0]) if cov else None,
+        "ft": int(cov[-1][1]) if cov else None,
         "lanes": lanes,
         "seconds_to_inited": round(inited, 1) if inited is not None else None,
         "corpus_files_at_start": files,
@@ -136,7 +146,8 @@ def say_replays(r: dict, quiet: bool) -> None:
 def show(name: str, r: dict) -> None:
     keys = ("seconds", "cpu_seconds", "executions", "exec_per_s", "exec_per_cpu_s",
             "round_trips_per_s", "calls_per_input", "cache_hit_rate", "disk_hit_rate",
-            "signatures_per_min", "lanes", "corpus_files_at_start", "seconds_to_inited",
+            "signatures_per_min", "smith_hit_rate", "cov", "ft", "lanes",
+            "corpus_files_at_start", "seconds_to_inited",
             "exit_code")
     print(f"-- {name} (disk cache {'on' if r['disk_cache'] else 'off'})")
     for k in keys:

@@ -75,7 +75,7 @@ class SmithCache:
 
     def __init__(self, size: int = 16384) -> None:  # ~1 KB a module: every smith-id module fits
         self.entries: LRU = LRU(size)  # (seed, options) → module bytes, or smith's error text
-        self.runs = 0
+        self.lookups = self.runs = self.disk_hits = 0  # calls; smith processes; disk answers
         self.disk: DiskCache | None = None
         self.tool: str | None = None  # the wasm-tools version line (part of the disk key)
 
@@ -90,6 +90,7 @@ class SmithCache:
         them (Winch has no GC heap); with ``disallow_traps``, guarded against most traps."""
         flags = SMITH_FLAGS + (() if reference_types else NO_REFERENCE_TYPES)
         flags += DISALLOW_TRAPS if disallow_traps else ()
+        self.lookups += 1
         out = self.entries.get_or_make((seed, reference_types, disallow_traps),
                                        lambda: self._run(seed, flags))
         if isinstance(out, str):
@@ -105,6 +106,7 @@ class SmithCache:
         key = "\0".join(("smith", self.tool, *flags)).encode() + b"\0" + seed
         stored = self.disk.get(key)
         if stored is not None:  # b"M" + module, or b"F" + the failure
+            self.disk_hits += 1
             return stored[1:] if stored[:1] == b"M" else stored[1:].decode()
         out = self._smith(seed, flags)
         self.disk.put(key, b"M" + out if isinstance(out, bytes) else b"F" + out.encode())

@@ -5,7 +5,8 @@ agree), then run the calls; after instantiation and after every call the results
 floats bitwise with NaN as one class), trap kinds (mapped between the engines), every exported
 global, memory (bytes) and table (size and null-ness), every imported memory/global/table and the
 host-call log must agree. Stack or fuel exhaustion and resource limits on either side discard the
-input (counted in ``stats``).
+input (counted in ``stats``, with the throughput counters: ``distinct`` modules run and the
+wasm-smith cache's ``smith_lookups``, ``smith_runs`` (processes) and ``smith_disk_hits``).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from itfuzz.engines.core_engine import (
 )
 from itfuzz.findings import Discard, Finding, first_line, normalize_error
 from itfuzz.generators.core_cases import EDGES, CoreCall, CoreCase, show_value
-from itfuzz.generators.core_modules import MAX_MEMORY_PAGES, Item, wasm_to_wat
+from itfuzz.generators.core_modules import MAX_MEMORY_PAGES, Item, smith, wasm_to_wat
 from itfuzz.lru import LRU
 from itfuzz.oracles.discard import is_nondeterministic
 from itfuzz.spec.values import Value, comparable
@@ -67,6 +68,7 @@ class DifferentialOracle:
         self.tamper = tamper
         self.nan_canonicalization = nan_canonicalization  # Wasmtime's; see make_core_engine
         self.stats: Counter = Counter()
+        self.seen: set[bytes] = set()  # digests of the modules run (bounded), for throughput
         self.on_opcodes = on_opcodes  # gets the executed opcodes of each input (feedback)
 
     # -- preparation -------------------------------------------------------------------------
@@ -75,10 +77,10 @@ class DifferentialOracle:
             self.engines[kind] = make_core_engine(kind, self.nan_canonicalization)
         return self.engines[kind]
 
-    def module(self, case: CoreCase):
-        """The compiled Wasmtime module (cached by engine and module hash)."""
+    def module(self, case: CoreCase, digest: bytes):
+        """The compiled Wasmtime module (cached by engine and `digest`, the module's SHA-1)."""
         import wasmtime
-        key = (case.engine, hashlib.sha1(case.wasm).digest())
+        key = (case.engine, digest)
 
         def compile_module():
             self.stats["compiles"] += 1
@@ -254,11 +256,17 @@ class DifferentialOracle:
     # -- the oracle --------------------------------------------------------------------------
     def run(self, case: CoreCase) -> None:
         self.stats["inputs"] += 1
+        for name in ("lookups", "runs", "disk_hits"):  # the process's wasm-smith cache so far
+            self.stats[f"smith_{name}"] = getattr(smith, name)
         if case.wasm is None:
             raise self.discard("no-module")
         self.stats[f"engine:{case.engine}"] += 1
         self.stats[f"source:{case.source}"] += 1
-        module = self.module(case)
+        digest = hashlib.sha1(case.wasm).digest()
+        if len(self.seen) < 1 << 20:
+            self.seen.add(digest)
+            self.stats["distinct"] = len(self.seen)
+        module = self.module(case, digest)
         self.spec.set_limits(self.spec_fuel, SPEC_MAX_DEPTH)  # process-wide: set for every run
         spec_side = self._spec_side(case)
         wasm_side = self._wasmtime_side(case, module)
