@@ -41,21 +41,23 @@ KNOWN = (
           "a valid value is rejected (ValueError: value not valid for this variant) or lowered "
           "as the wrong case",
           "findings/K1-untagged-object.bin", seen_in="39.0.0, 44.0.0..51.0.0",
-          # host_api_misuse: its valid values (the call before or after the misuse) hit it too
-          targets=("component_roundtrip", "host_api_misuse")),
+          # host_api_misuse: its valid values (the call before or after the misuse) hit it too;
+          # component_static: the same wasmtime-py conversion of its typed values
+          targets=("component_roundtrip", "component_static", "host_api_misuse")),
     Known("K2", "wasmtime-py-untagged|bool-int", "component_roundtrip",
           "wasmtime-py: in an untagged variant/result, a `bool` payload after an integer payload "
           "is lowered as the integer case (isinstance(True, int)), e.g. result<u32, bool> "
           "err(true) arrives as ok(1)",
           "findings/K2-untagged-bool-int.bin", seen_in="40.0.0..51.0.0",
-          targets=("component_roundtrip", "host_api_misuse")),
+          targets=("component_roundtrip", "component_static", "host_api_misuse")),
     Known("K12", "wasmtime-py-slow|variant-nesting", "component_roundtrip",
           "wasmtime-py: converting a value recomputes every variant's tagging from its cases' "
           "classes (VariantLikeType._tagged/add_classes, uncached) at each level, so the time "
           "doubles per nested variant/option/result: one round trip of a 20-deep "
           "result<option<…>, string> chain takes ~5 s; the oracle reports it from the type "
           "instead of timing out",
-          "findings/K12-wasmtime-py-exponential-variants.bin", seen_in="39.0.0..51.0.0"),
+          "findings/K12-wasmtime-py-exponential-variants.bin", seen_in="39.0.0..51.0.0",
+          targets=("component_roundtrip", "component_static")),
     # host_api_misuse: invalid host values (see oracles/misuse.py)
     Known("K4", "misuse-accepted|int-range", "host_api_misuse",
           "wasmtime-py: an out-of-range Python int for an integer type is stored into a ctypes "
@@ -209,14 +211,16 @@ KNOWN += (
           "B is accepted when B's host table has a live entry at the same index and generation, "
           "and drops B's resource (B's destructor runs, B's own handle is gone) instead of "
           "raising; findings/K24-*.py",
-          "findings/K24-resource-drop-other-store.bin", seen_in="39.0.0..51.0.0"),
+          "findings/K24-resource-drop-other-store.bin", seen_in="39.0.0..51.0.0",
+          targets=("component_roundtrip", "component_static")),  # static: its resource cases
     Known("K25", "call-error|WasmtimeError:BUG: no current scope", "component_roundtrip",
           "Wasmtime: the embedder cannot pass a borrow of a host resource: converting the "
           "ResourceHost borrow to a ResourceAny for the call (wasmtime_component_resource_host_"
           "to_any, as wasmtime-py's BorrowType does) panics and aborts on 39.0.0-43.0.0 and fails "
           "with Wasmtime-internal errors on 44.0.0-49.0.0; fixed in 50.0.1; findings/K25-*.py",
           "findings/K25-host-borrow-argument.bin", seen_in="40.0.0..49.0.0", fixed_in="50.0.1",
-          targets=("component_roundtrip", "host_api_misuse"),  # misuse: in its valid calls
+          # misuse: in its valid calls; static: its resource cases
+          targets=("component_roundtrip", "component_static", "host_api_misuse"),
           also=("abort|crates/wasmtime/src/runtime/vm/component/resources.rs",
                 "abort|crates/wasmtime/src/runtime/component/store.rs",
                 "call-error|WasmtimeError:out of range integral type conversion attempted",
