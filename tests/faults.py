@@ -90,12 +90,13 @@ def plant_interpreter(fault: str) -> Iterator[None]:
 
 # -- the static target's generated converters ---------------------------------------------------
 
-def plant_static_converters(directory: Path, fault: str, count: int = 80):
+def plant_static_converters(directory: Path, fault: str, count: int = 80, resources: int = 24):
     """The case table (`CASES`) of a `component_static` package generated into `directory`
-    with `fault` (one of `itfuzz.static.gen.FAULTS`) in its converters."""
+    with `fault` (one of `itfuzz.static.gen.FAULTS`) in its converters (`count` plain cases,
+    then `resources` resource cases)."""
     from itfuzz.static import gen as static_gen
     name = f"static_{fault.replace('-', '_')}"
-    static_gen.write(directory / name, count=count, fault=fault)
+    static_gen.write(directory / name, count=count, fault=fault, resources=resources)
     sys.path.insert(0, str(directory))
     try:
         return importlib.import_module(name).CASES

@@ -7,7 +7,8 @@
     itfuzz merge TARGET CORPUS NEW_DIR… [-v]             corpus minimization (-merge=1)
     itfuzz triage DIR|FILE…                              group crash files by signature
     itfuzz spec-test PATH… [-v] [-j N]                   .wast files on the OCaml interpreter
-    itfuzz gen-static [--seed S] [--count N] [--out DIR] generate the static target's cases
+    itfuzz gen-static [--seed S] [--count N] [--resources N] [--out DIR]
+                                                         generate the static target's cases
     itfuzz sweep [--versions A..B] TARGET FILE… [--json]  inputs × wasmtime releases, one table
 
 `--wasmtime VERSION` (fuzz, repro, show, minimize, merge, triage) runs the verb against that
@@ -197,14 +198,18 @@ def cmd_gen_static(args) -> int:
     if count < 1:
         raise die("--count must be at least 1")
     out = Path(args.out) if args.out else static_gen.PACKAGE_DIR
-    if args.if_stale and args.seed is None and args.count is None and not args.out:
+    resources = static_gen.RESOURCES if args.resources is None else args.resources
+    if resources < 0:
+        raise die("--resources must be at least 0")
+    if (args.if_stale and args.seed is None and args.count is None and args.resources is None
+            and not args.out):
         if static_gen.is_fresh():
             return 0
     try:
-        sizes = static_gen.write(out, seed, count)
+        sizes = static_gen.write(out, seed, count, resources=resources)
     except OSError as e:
         raise die(f"cannot write {out}: {e}") from None
-    print(f"itfuzz: {count} static cases (seed {seed}) -> {out}: "
+    print(f"itfuzz: {count} static cases + {resources} with resources (seed {seed}) -> {out}: "
           f"{len(sizes)} files, {sum(sizes.values()) / 1e6:.2f} MB")
     return 0
 
@@ -351,7 +356,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     gs = verb("gen-static", help="generate the component_static target's typed cases")
     gs.add_argument("--seed", type=int, default=None, metavar="S", help="default: the committed seed")
     gs.add_argument("--count", type=int, default=None, metavar="N",
-                    help="number of cases (default 1000)")
+                    help="number of plain cases (default 1000)")
+    gs.add_argument("--resources", type=int, default=None, metavar="N",
+                    help="number of resource cases after them (default 128)")
     gs.add_argument("--out", metavar="DIR",
                     help="package directory to write (default: itfuzz/static/cases, the one "
                          "the target uses)")

@@ -20,7 +20,7 @@ from itfuzz.model.case import TestCase as DynamicCase
 from itfuzz.model.types import Enum, Prim, Record
 from itfuzz.oracles.roundtrip import RoundTripOracle
 from itfuzz.oracles.static import StaticOracle
-from itfuzz.static.decode import StaticTestCase, default_cases
+from itfuzz.static.decode import StaticTestCase, case_prefix, default_cases
 from itfuzz.static.decode import decode_static_case as decode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,10 +41,9 @@ def outcome(oracle, tc) -> str:
     return "ok"
 
 
-def input_for(index: int, n_cases: int, rest: bytes) -> bytes:
-    """Bytes whose case index (the first `int_in_range` of the input) is `index`."""
-    width = (n_cases - 1).bit_length() + 7 >> 3
-    return index.to_bytes(width, "big") + rest
+def input_for(index: int, table, rest: bytes) -> bytes:
+    """Bytes whose case index (the input's first bytes) selects case `index` of `table`."""
+    return case_prefix(index, table) + rest
 
 
 def model_case(case, tc: StaticTestCase) -> DynamicCase:
@@ -77,7 +76,7 @@ def test_values_round_trip_and_agree_with_the_dynamic_oracle(cases):
     seen = set()
     for i in picks:
         for size in (8, 300):
-            data = input_for(i, len(cases), rng.randbytes(size))
+            data = input_for(i, cases, rng.randbytes(size))
             tc = decode(data)
             assert tc.case.index == i
             got = outcome(static, tc)
@@ -103,7 +102,7 @@ def first_case(table, pred):
 
 
 def run_first_call(table, case, oracle):
-    data = input_for(case.index, len(table), b"\x00" * 64)
+    data = input_for(case.index, table, b"\x00" * 64)
     return oracle.run(decode(data, table))
 
 

@@ -92,7 +92,10 @@ def check_guest(oracle, store, instance, entry, call) -> None:
     if sig.shape != "single" or SCOPE.guest_done or not uses_resources(sig):
         return
     SCOPE.guest_done = True
-    reps = [v.rep for (_, t), a in zip(sig.params, call.args) for _, v in handles(t, a)][:4]
+    args = call.args  # as model values (a static case's typed values through `params_model`)
+    if entry.params_model is not None:
+        args = tuple(m(a) for m, a in zip(entry.params_model, args))
+    reps = [v.rep for (_, t), a in zip(sig.params, args) for _, v in handles(t, a)][:4]
     fn = {name: instance.get_func(store, name) for name in GUEST_EXPORTS}
 
     def run(name, *args):

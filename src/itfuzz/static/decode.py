@@ -1,6 +1,16 @@
 """Bytes → a static test case: one of the generated cases and the engine configuration (the
 structure), then the typed values of as many calls as the bytes pay for (`generators.calls`),
-drawn by the case's straight-line `arb_N` functions."""
+drawn by the case's straight-line `arb_N` functions.
+
+The case index: the first `w` bytes (as many as `plain - 1` needs, `int_in_range` style) read
+as one big-endian number `raw`; a plain case is `raw % plain`, exactly what inputs decoded to
+before resource cases existed. Resource cases (`cases.plain` on, see `static.gen`) take the
+inputs whose first byte is in `RESOURCE_FIRST` (29 of 256 values: about one input in 9, as
+dense per case as the plain ones): case `plain + raw % resources`. A selector inside the index
+bytes costs no extra byte, so what follows keeps its place; the range is the widest run of
+first bytes no shipped seed (`corpus/component_static`) starts with, so every seed keeps its
+case (tests/static checks it). Other saved inputs starting with 0x72-0x8e move to a resource case.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -56,11 +66,40 @@ def decode_static_case(data: bytes, cases: Sequence[StaticCase] | None = None) -
     return replace(head, calls=decode_calls(u, draw))
 
 
+RESOURCE_FIRST = range(0x72, 0x8F)  # first input bytes that select a resource case
+
+
 def static_head(u: Unstructured, cases: Sequence[StaticCase] | None = None) -> StaticTestCase:
     """The structure at the front of `u` (case index, engine configuration), without calls."""
     cases = default_cases() if cases is None else cases
-    case = cases[u.int_in_range(0, len(cases) - 1)]
+    plain = getattr(cases, "plain", len(cases))
+    start = u.front
+    raw = u.int_in_range(0, (1 << 8 * index_width(plain)) - 1)
+    first = u.data[start] if u.front > start else None
+    case = cases[case_index(raw, first, plain, len(cases))]
     return StaticTestCase(case, (), decode_config(u))
+
+
+def index_width(plain: int) -> int:
+    """Bytes of the case index: as many as `int_in_range(0, plain - 1)` reads."""
+    return ((plain - 1).bit_length() + 7) // 8
+
+
+def case_index(raw: int, first: int | None, plain: int, total: int) -> int:
+    """The case the index bytes `raw` (whose first byte is `first`) select."""
+    if total > plain and first in RESOURCE_FIRST:
+        return plain + raw % (total - plain)
+    return raw % plain
+
+
+def case_prefix(index: int, cases: Sequence[StaticCase]) -> bytes:
+    """The shortest-valued index bytes that select case `index` (tests, seeds)."""
+    plain = getattr(cases, "plain", len(cases))
+    w = index_width(plain)
+    for raw in range(1 << 8 * w):
+        if case_index(raw, raw >> 8 * (w - 1) if w else None, plain, len(cases)) == index:
+            return raw.to_bytes(w, "big")
+    raise IndexError(f"no index bytes select static case {index} of {len(cases)}")
 
 
 def static_values_start(data: bytes) -> int:

@@ -17,6 +17,14 @@ type, once, in the module of the first case that uses it:
 - `M_N`: the type as the type model (`model.types`; reports and checks) and `CONV_N`, the four
   functions.
 
+Resource cases: after the `count` plain cases come `resources` more (default `RESOURCES`),
+drawn from their own seed (`seed + 1`) with two host resource types, each using at least one
+`own<rN>` / `borrow<rN>`. They are appended, not mixed in, so a plain case keeps its index and
+its generated code (old inputs keep their meaning; `static.decode` says how an input picks one).
+A handle's typed value is the model's `Res` (its rep); `tw_N` / `fw_N` are the dynamic
+oracle's handle converters (`engines.resources` through `engines.wasmtime_values`), which make
+the `ResourceHost` / `ResourceAny` of each call and keep the books the resource checks read.
+
 Modules `_sNNN.py` hold ten cases each (`CASES`, `StaticCase`s) and the types they introduce,
 importing older types from earlier modules, so a case loads only what it needs. `_wat.zlib`
 holds every case's component text; `__init__.py` the seed, the count, a hash of the generator's
@@ -39,17 +47,22 @@ import zlib
 from dataclasses import fields, replace
 from pathlib import Path
 
+from wasmtime.component import ResourceAny, ResourceHost
+
 from itfuzz.engines.wasmtime_values import WRecord, WVariant, is_tagged, py_classes
 from itfuzz.generators.components import component_text
 from itfuzz.generators.signatures import decode_signature
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.model.case import Signature
+from itfuzz.model.resources import Handle
 from itfuzz.model.types import Enum, Flags, List, Option, Prim, Record, Result, Tuple, Type, Variant
 
 SEED = 20261121  # the committed seed: one source tree always yields the same cases
 COUNT = 1000
+RESOURCES = 128  # resource cases after the plain ones (about as dense per case as those)
+RESOURCE_TYPES = 2  # host resource types r0, r1 a resource case may use
 SIG_LENGTHS = (16, 48, 128, 256)  # input bytes per drawn signature
-FAULTS = ("drop-field", "enum-shift")  # injectable converter bugs, for the oracle's tests
+FAULTS = ("drop-field", "enum-shift", "handle-swap")  # injectable converter bugs, for the oracle's tests
 HERE = Path(__file__).resolve().parent
 PKG_ROOT = HERE.parent  # src/itfuzz
 PACKAGE_DIR = HERE / "cases"
@@ -57,11 +70,13 @@ PACKAGE = "itfuzz.static.cases"
 # The sources whose change can change the generated text (or its meaning), relative to itfuzz/.
 HASHED = ("static/gen.py", "generators/unstructured.py", "model/types.py", "generators/typegen.py",
           "model/case.py", "generators/signatures.py", "generators/valuegen.py",
-          "generators/components.py", "engines/wasmtime_values.py")
+          "generators/components.py", "engines/wasmtime_values.py", "model/resources.py",
+          "generators/resource_code.py")
 PRIM_ANN = {"bool": "bool", "f32": "float", "f64": "float", "char": "str", "string": "str"}
 CLASS_NAMES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes",
                list: "list", tuple: "tuple", set: "set", object: "object",
-               WRecord: "WRecord", WVariant: "WVariant"}
+               WRecord: "WRecord", WVariant: "WVariant", ResourceAny: "ResourceAny",
+               ResourceHost: "ResourceHost"}
 
 
 def generator_hash() -> str:
@@ -71,8 +86,9 @@ def generator_hash() -> str:
     return h.hexdigest()[:32]
 
 
-def draw_signatures(seed: int, count: int) -> list[Signature]:
-    """`count` distinct signatures decoded from seeded random bytes, in drawing order."""
+def draw_signatures(seed: int, count: int, resource_types: int = 0) -> list[Signature]:
+    """`count` distinct signatures decoded from seeded random bytes, in drawing order; with
+    `resource_types`, only signatures that use at least one of that many host resources."""
     rng = random.Random(seed)
     seen: set[Signature] = set()
     out: list[Signature] = []
@@ -80,7 +96,10 @@ def draw_signatures(seed: int, count: int) -> list[Signature]:
         if len(out) == count:
             break
         data = rng.randbytes(rng.choice(SIG_LENGTHS))
-        sig = replace(decode_signature(Unstructured(data)), key=b"")
+        sig = replace(decode_signature(Unstructured(data), resource_types=resource_types),
+                      key=b"")
+        if resource_types and not sig.resources:
+            continue
         if sig not in seen:
             seen.add(sig)
             out.append(sig)
@@ -173,6 +192,8 @@ class Emitter:
 
     # -- one type ----------------------------------------------------------------------------
     def emit(self, t: Type, k: int) -> str:
+        if isinstance(t, Handle):
+            return self.handle_code(t, k)
         a = self.ann(t)
         alias = ""
         if isinstance(t, List) and a != "bytes":
@@ -213,6 +234,20 @@ class Emitter:
         comment = "" if t.named else f"# {t.wit(_ClassNames(self))}\n"
         return (comment + alias + body +
                 f"\n\nM_{k} = {model}\nCONV_{k} = Conv(arb_{k}, {tw}, fw_{k}, {tm})\n")
+
+    def handle_code(self, t: Handle, k: int) -> str:
+        """`own<rN>` / `borrow<rN>`: the typed value is the rep (`Res`, also the model value);
+        the conversions are the dynamic oracle's (`static.runtime.handle_to` / `handle_from`).
+        Fault "handle-swap": `tw_N` sends the handle of another rep (`rep ^ 1`)."""
+        tw = f"tw_{k} = handle_to(M_{k})\n"
+        if self.fault == "handle-swap":
+            tw = (f"_tw_{k} = handle_to(M_{k})\n\n\ndef tw_{k}(v: Res) -> Any:\n"
+                  f"    return _tw_{k}(Res(v.rep ^ 1))\n")
+        return (f"# {t.wit(_ClassNames(self))}\nHandle_{k}: TypeAlias = Res\n"
+                f"M_{k} = H({t.resource}, {t.own})\narb_{k} = arb_handle\n"
+                f"{tw}\n\ndef fw_{k}(x: Any, p: str) -> Res:\n"
+                f"    return handle_from(M_{k}, p)(x)\n\n\n"
+                f"CONV_{k} = Conv(arb_handle, tw_{k}, fw_{k}, same)\n")
 
     def list_code(self, t: List, k: int, a: str) -> str:
         e = t.elem
@@ -497,7 +532,7 @@ def tw_same(t: Type) -> bool:
 
 def tm_same(t: Type) -> bool:
     """The typed value already is the model value."""
-    if isinstance(t, Prim):
+    if isinstance(t, (Prim, Handle)):
         return True
     if isinstance(t, List):
         return t.elem.kind != "u8" and tm_same(t.elem)
@@ -516,17 +551,20 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from wasmtime.component import Record as WRecord
+from wasmtime.component import ResourceAny, ResourceHost
 from wasmtime.component import Variant as WVariant
 
 from itfuzz.model import types as m
 from itfuzz.model.case import Signature as S
+from itfuzz.model.resources import Handle as H
+from itfuzz.model.resources import Res
 from itfuzz.static.runtime import PRIM_CONV as PC
 from itfuzz.static.runtime import StaticCase as C
 from itfuzz.static.runtime import (
     Conv, Err, FlagsBase, Ok, Some, no_case, payload_on_empty_case, same, same_from,
     unknown_case, unknown_flags, wrong_class, wrong_fields, wrong_length, arb_bool, arb_s8,
     arb_u8, arb_s16, arb_u16, arb_s32, arb_u32, arb_s64, arb_u64, arb_f32, arb_f64, arb_char,
-    arb_string)
+    arb_string, arb_handle, handle_from, handle_to)
 from itfuzz.generators.valuegen import ValueGen, flag_mask
 
 from . import CASES as _TABLE
@@ -535,8 +573,11 @@ P = m.PRIMS
 """
 
 
-def render(sigs: list[Signature], seed: int, fault: str = "") -> dict[str, bytes]:
-    """The generated package's files (name → content) for these signatures."""
+def render(sigs: list[Signature], seed: int, fault: str = "",
+           plain: int | None = None) -> dict[str, bytes]:
+    """The generated package's files (name → content) for these signatures, of which the first
+    `plain` (default: all) are plain cases and the rest resource cases."""
+    plain = len(sigs) if plain is None else plain
     em = Emitter(fault)
     table: dict[int, list[str]] = {}
     for i, sig in enumerate(sigs):
@@ -567,19 +608,25 @@ def render(sigs: list[Signature], seed: int, fault: str = "") -> dict[str, bytes
     files["__init__.py"] = (
         HEADER.format(what=f"{len(sigs)} interface-type test cases fixed at build time") +
         "from itfuzz.static.runtime import CaseTable\n\n"
-        f"SEED = {seed}\nCOUNT = {len(sigs)}\nGENERATOR = {generator_hash()!r}\n"
-        f"FAULT = {fault!r}\nSHARD = {SHARD}\n"
-        "CASES = CaseTable(__name__, COUNT, SHARD)  # CASES[i]: a StaticCase, loaded on use\n"
+        f"SEED = {seed}\nCOUNT = {plain}\nRESOURCES = {len(sigs) - plain}\n"
+        f"GENERATOR = {generator_hash()!r}\nFAULT = {fault!r}\nSHARD = {SHARD}\n"
+        "# CASES[i]: a StaticCase, loaded on use; COUNT plain cases, then RESOURCES with handles\n"
+        "CASES = CaseTable(__name__, COUNT + RESOURCES, SHARD, plain=COUNT)\n"
     ).encode()
     return dict(sorted(files.items()))
 
 
-def write(out: Path, seed: int = SEED, count: int = COUNT, fault: str = "") -> dict[str, int]:
-    """Generate the package into directory `out` (replaced atomically); returns file sizes."""
+def write(out: Path, seed: int = SEED, count: int = COUNT, fault: str = "",
+          resources: int = RESOURCES) -> dict[str, int]:
+    """Generate the package into directory `out` (replaced atomically): `count` plain cases,
+    then `resources` resource cases; returns file sizes."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (recorded(out) is None and any(out.iterdir()))):
         raise FileExistsError(f"{out} exists and is not a generated package; not replacing it")
-    files = render(draw_signatures(seed, count), seed, fault)
+    sigs = draw_signatures(seed, count)
+    if resources:
+        sigs += draw_signatures(seed + 1, resources, RESOURCE_TYPES)
+    files = render(sigs, seed, fault, count)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -597,23 +644,24 @@ def write(out: Path, seed: int = SEED, count: int = COUNT, fault: str = "") -> d
     return {name: len(content) for name, content in files.items()}
 
 
-def recorded(out: Path) -> tuple[int, int, str, str] | None:
-    """(seed, count, generator hash, fault) recorded in a generated package, or None."""
+def recorded(out: Path) -> tuple[int, int, str, str, int] | None:
+    """(seed, count, generator hash, fault, resources) recorded in a generated package, or
+    None (a package from before resource cases records no `RESOURCES`: 0)."""
     try:
         text = (Path(out) / "__init__.py").read_text(encoding="utf-8")
     except OSError:
         return None
-    fields = dict(re.findall(r"^(SEED|COUNT|GENERATOR|FAULT) = (.+)$", text, re.M))
+    fields = dict(re.findall(r"^(SEED|COUNT|GENERATOR|FAULT|RESOURCES) = (.+)$", text, re.M))
     try:
         return (int(fields["SEED"]), int(fields["COUNT"]), fields["GENERATOR"].strip("'"),
-                fields["FAULT"].strip("'"))
+                fields["FAULT"].strip("'"), int(fields.get("RESOURCES", "0")))
     except (KeyError, ValueError):
         return None
 
 
 def is_fresh(out: Path = PACKAGE_DIR) -> bool:
     """True when the package in `out` is the committed-seed one of this source tree."""
-    return (recorded(out) == (SEED, COUNT, generator_hash(), "")
+    return (recorded(out) == (SEED, COUNT, generator_hash(), "", RESOURCES)
             and (Path(out) / "_wat.zlib").exists())
 
 

@@ -3,8 +3,9 @@
 The generated code is typed and straight-line; what it shares lives here: the generic `Some`,
 `Ok` and `Err` classes for option and result values, the base of flags classes, the draws of
 primitive values (the same draws as `values.ValueGen`, so a static case and the dynamic model
-agree byte for byte), the shape errors of the conversions from wasmtime-py, and `StaticCase`,
-one entry of the generated case table.
+agree byte for byte), the resource handles' draw and conversions (the dynamic oracle's), the
+shape errors of the conversions from wasmtime-py, and `StaticCase`, one entry of the generated
+case table.
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import sys
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from itfuzz.engines.wasmtime_values import ShapeError
+from itfuzz.engines.wasmtime_values import ShapeError, from_wasmtime, to_wasmtime
 from itfuzz.generators.valuegen import ValueGen, char_value, f32_value, f64_value, int_value
 from itfuzz.model.case import Signature
+from itfuzz.model.resources import Handle, Res
 
 T = TypeVar("T")
 
@@ -95,6 +98,25 @@ def arb_string(g: ValueGen) -> str:
     return g.string()
 
 
+def arb_handle(g: ValueGen) -> Res:
+    g.fuel -= 1
+    return g.resource()
+
+
+def handle_to(t: Handle) -> Callable[[Res], Any]:
+    """Typed (= model) handle → wasmtime-py: the dynamic oracle's converter, which makes the
+    `ResourceHost` / `ResourceAny` per call and records what was sent (`engines.resources`)."""
+    return to_wasmtime(t)
+
+
+@lru_cache(maxsize=4096)
+def handle_from(t: Handle, path: str) -> Callable[[Any], Res]:
+    """wasmtime-py → typed handle at `path`: the dynamic oracle's converter (takes the handle
+    out of the host's table or ends the borrow; `ShapeError` on a wrong object, ownership or
+    resource type). Cached per (type, path): the generated paths are few."""
+    return from_wasmtime(t, path)
+
+
 def same(v: Any) -> Any:
     """The conversion of a primitive (both ways; leaves are kept as they are)."""
     return v
@@ -167,9 +189,10 @@ class CaseTable(Sequence):
     rest of the package, so its straight-line code gives coverage feedback too.
     """
 
-    def __init__(self, package: str, count: int, shard: int) -> None:
+    def __init__(self, package: str, count: int, shard: int, plain: int | None = None) -> None:
         self.package = package
         self.count = count
+        self.plain = count if plain is None else plain  # the first `plain` use no resources
         self.shard = shard
         self._shards: dict[int, Any] = {}
         self._wat: list[str] | None = None

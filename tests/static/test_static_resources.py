@@ -1,0 +1,142 @@
+"""Resource cases of the component_static target: how inputs select them (old inputs keep
+their case), their handles round-trip with the dynamic oracle's resource checks, and planted
+resource faults are reported."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from faults import plant_static_converters
+
+from itfuzz.findings import Discard, Finding
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.known_findings import known
+from itfuzz.model.case import Call
+from itfuzz.model.case import TestCase as DynamicCase
+from itfuzz.model.resources import Handle
+from itfuzz.oracles.roundtrip import RoundTripOracle
+from itfuzz.oracles.static import StaticOracle
+from itfuzz.static.decode import RESOURCE_FIRST, case_prefix, default_cases
+from itfuzz.static.decode import decode_static_case as decode
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return default_cases()
+
+
+def outcome(oracle, tc) -> str:
+    try:
+        oracle.run(tc)
+    except Finding as f:
+        return f.signature
+    except Discard:
+        return "discarded"
+    return "ok"
+
+
+def model_case(tc) -> DynamicCase:
+    case = tc.case
+    return DynamicCase(case.sig, tuple(
+        Call(tuple(c.to_model(a) for c, a in zip(case.params, call.args)),
+             case.result.to_model(call.ret) if case.result is not None else None)
+        for call in tc.calls))
+
+
+def test_shipped_seeds_keep_their_case(cases):
+    """Every shipped seed decodes to the case it did before resource cases existed (the plain
+    index `int_in_range(0, COUNT - 1)`) and none starts in the resource range."""
+    seeds = sorted((ROOT / "corpus" / "component_static").iterdir())
+    plain = [s for s in seeds if not s.read_bytes()[:1] or s.read_bytes()[0] not in RESOURCE_FIRST]
+    old = [Unstructured(p.read_bytes()).int_in_range(0, cases.plain - 1) for p in plain]
+    assert [decode(p.read_bytes()).case.index for p in plain] == old
+    assert len(plain) > 30
+
+
+def test_every_case_has_index_bytes_and_the_range_selects_resources(cases):
+    for i in range(len(cases)):
+        assert decode(case_prefix(i, cases)).case.index == i
+    rng = random.Random(3)
+    for _ in range(300):
+        data = rng.randbytes(rng.choice((1, 2, 40)))
+        index = decode(data).case.index
+        assert (index >= cases.plain) == (data[0] in RESOURCE_FIRST), data.hex()
+        assert bool(cases[index].sig.resources) == (index >= cases.plain)
+
+
+def test_resource_cases_round_trip_and_agree_with_the_dynamic_oracle(cases):
+    rng = random.Random(5)
+    static, dynamic = StaticOracle(), RoundTripOracle()
+    seen = set()
+    for i in sorted(rng.sample(range(cases.plain, len(cases)), 30)):
+        for size in (8, 300):
+            tc = decode(case_prefix(i, cases) + rng.randbytes(size))
+            got = outcome(static, tc)
+            assert got == outcome(dynamic, model_case(tc)), (i, tc.case.sig.wit())
+            assert got in ("ok", "discarded") or known(got, "component_static"), (i, got)
+            seen.add(got)
+    assert "ok" in seen
+
+
+# -- fault injection ----------------------------------------------------------------------
+def first_own_case(table):
+    """The first resource case with a top-level `own` parameter (the host sends it, the guest
+    hands it back to the host's `g`, which takes it out of its table)."""
+    for i in range(table.plain, len(table)):
+        if any(isinstance(t, Handle) and t.own for _, t in table[i].sig.params):
+            return table[i]
+    pytest.skip("no resource case with a top-level own parameter")
+
+
+def run_finding(oracle, table, case) -> Finding:
+    with pytest.raises(Finding) as e:
+        oracle.run(decode(case_prefix(case.index, table) + b"\x00" * 64, table))
+    return e.value
+
+
+def test_clean_resource_case_passes(cases):
+    StaticOracle().run(decode(case_prefix(first_own_case(cases).index, cases) + b"\x00" * 64))
+
+
+def test_swapped_handle_in_the_converters_is_reported(tmp_path):
+    table = plant_static_converters(tmp_path, "handle-swap")
+    f = run_finding(StaticOracle(), table, first_own_case(table))
+    assert f.target == "component_static" and f.check == "host-arg-mismatch"
+    assert f.detail == "own:value:Res->Res"
+
+
+def test_destructor_run_twice_is_reported(monkeypatch, cases):
+    from itfuzz.engines import resources as er
+
+    def twice(i):
+        def dtor(store, rep):
+            er.SCOPE.dtors += [(i, rep), (i, rep)]
+        return dtor
+    monkeypatch.setattr(er, "_dtor", twice)
+    f = run_finding(StaticOracle(), cases, first_own_case(cases))
+    assert (f.target, f.signature) == ("component_static", "resource-dtor|count=2")
+
+
+def test_own_still_held_after_the_call_is_reported(monkeypatch, cases):
+    from wasmtime.component import ResourceHost
+
+    from itfuzz.engines import resources as er
+    monkeypatch.setattr(er, "clone", lambda x: ResourceHost.own(1, er.TYPE_BASE).to_any(
+        er.SCOPE.store))
+    f = run_finding(StaticOracle(), cases, first_own_case(cases))
+    assert (f.target, f.signature) == ("component_static", "resource-ownership|own:not-moved")
+
+
+@pytest.mark.slow
+def test_2000_static_resource_inputs_round_trip(cases):
+    """≥ 2,000 decoded static resource inputs on this release: only known findings."""
+    oracle, rng, bad = StaticOracle(), random.Random(14), []
+    for _ in range(2000):
+        data = bytes([rng.choice(RESOURCE_FIRST)]) + rng.randbytes(rng.choice((16, 64, 256)))
+        got = outcome(oracle, decode(data))
+        if got not in ("ok", "discarded") and known(got, "component_static") is None:
+            bad.append((data.hex(), got))
+    assert not bad, bad[:3]
