@@ -145,22 +145,25 @@ def ambiguities(types) -> set[str]:
 Conv = Callable[[Any], Any]
 
 
-def to_wasmtime(t: Type) -> Conv:
-    """A converter from model values of `t` to wasmtime-py values."""
+def to_wasmtime(t: Type, handle: Callable[[Handle], Conv] | None = None) -> Conv:
+    """A converter from model values of `t` to wasmtime-py values; `handle(h)` converts the
+    handles of type `h` (default: handles in the host's table, `engines.resources`)."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda v: v
     if isinstance(t, Handle):
+        if handle is not None:
+            return handle(t)
         from itfuzz.engines.resources import handle_to_wasmtime
         return handle_to_wasmtime(t)
     if isinstance(t, Map):  # wasmtime-py has no map values: the host sees list<tuple<K, V>>
-        return to_wasmtime(List(t.elem))
+        return to_wasmtime(List(t.elem), handle)
     if isinstance(t, List):
         if t.elem.kind == "u8":
             return bytes
-        elem = to_wasmtime(t.elem)
+        elem = to_wasmtime(t.elem, handle)
         return lambda v: [elem(x) for x in v]
     if isinstance(t, Record):
-        convs = [(name, to_wasmtime(ft)) for name, ft in t.fields]
+        convs = [(name, to_wasmtime(ft, handle)) for name, ft in t.fields]
 
         def record(v):
             r = WRecord()
@@ -169,11 +172,11 @@ def to_wasmtime(t: Type) -> Conv:
             return r
         return record
     if isinstance(t, Tuple):
-        convs = [to_wasmtime(e) for e in t.elems]
+        convs = [to_wasmtime(e, handle) for e in t.elems]
         return lambda v: tuple(c(x) for c, x in zip(convs, v))
     if isinstance(t, Flags):
         return set
-    cases = {name: (to_wasmtime(p) if p is not None else None) for name, p in t.cases()}
+    cases = {name: (to_wasmtime(p, handle) if p is not None else None) for name, p in t.cases()}
     if is_tagged(t):
         def tagged(v):
             conv = cases[v[0]]
