@@ -56,6 +56,15 @@ def test_shipped_seeds_keep_their_case(cases):
     assert len(plain) > 30
 
 
+def test_resource_seeds_pick_resource_cases_with_own_and_borrow(cases):
+    from itfuzz.model.types import walk
+    seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / "component_static").iterdir())]
+    res = [decode(d) for d in seeds if d[:1] and d[0] in RESOURCE_FIRST]
+    assert len(res) >= 10 and all(tc.case.index >= cases.plain for tc in res)
+    kinds = {n.kind for tc in res for t in tc.sig.types() for n in walk(t)}
+    assert {"own", "borrow"} <= kinds
+
+
 def test_every_case_has_index_bytes_and_the_range_selects_resources(cases):
     for i in range(len(cases)):
         assert decode(case_prefix(i, cases)).case.index == i
