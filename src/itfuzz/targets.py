@@ -27,7 +27,8 @@ class Target:
     shown, and its feature functions: `corpus_features(case)` (value-free, what the seed corpus
     must cover) and `features(case, outcome)` (semantic coverage reported to libFuzzer).
     `structure_end(data)`: where an input's values start (None: no such split), for the
-    structure-keeping mutator (`generators.mutator`)."""
+    structure-keeping mutator (`generators.mutator`); `read_end(data)`: how many bytes the
+    decoder reads, when it reads values from the front only (None: unknown, all may count)."""
 
     name: str
     decode: Callable[[bytes], Any]
@@ -36,6 +37,7 @@ class Target:
     corpus_features: Callable[[Any], set]
     features: Callable[[Any, str], set]
     structure_end: Callable[[bytes], int] | None = None
+    read_end: Callable[[bytes], int] | None = None
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})
     last_case: Any = field(default=None, repr=False)  # the case `execute` decoded last
@@ -134,11 +136,11 @@ def _static() -> Target:
 def _differential() -> Target:
     from itfuzz.feedback.features import core_case_features
     from itfuzz.feedback.semantic import core_features, report_opcodes
-    from itfuzz.generators.core_cases import decode_core_case, module_end, show_core_case
+    from itfuzz.generators.core_cases import decode_core_case, module_end, read_end, show_core_case
     from itfuzz.oracles.differential import DifferentialOracle
     return Target("differential_spec", decode_core_case,
                   lambda: DifferentialOracle(on_opcodes=report_opcodes), show_core_case,
-                  core_case_features, core_features, module_end)
+                  core_case_features, core_features, module_end, read_end)
 
 
 def _show_hostile(case) -> str:

@@ -16,7 +16,9 @@ Input layout (the module first, so that mutations of the later bytes reuse it):
 
 The module part (bytes 0-2 and the seed) is the structure `generators.mutator` keeps: its length
 is `module_end(data)`, so most mutations change only the calls and reuse the cached wasm-smith
-module and the compiled Wasmtime module.
+module and the compiled Wasmtime module. The calls read from the front only; `read_end(data)`
+says where the reading stopped, and the mutator drops the bytes after it (no case depends on
+them), so its value edits land on bytes that change a call.
 """
 from __future__ import annotations
 
@@ -129,6 +131,15 @@ def module_end(data: bytes) -> int:
 
 def decode_core_case(data: bytes) -> CoreCase:
     """The case of an input (deterministic; wasm-smith output is cached by seed)."""
+    return _decode(data)[0]
+
+
+def read_end(data: bytes) -> int:
+    """How many bytes of `data` decoding reads (the module part, then the calls')."""
+    return _decode(data)[1]
+
+
+def _decode(data: bytes) -> tuple[CoreCase, int]:
     h, n, e = (data + bytes(3))[:3]
     source = SOURCE_OF[h % 8]
     end = module_end(data)
@@ -150,7 +161,7 @@ def decode_core_case(data: bytes) -> CoreCase:
         except SmithFailed as e:
             note = str(e)
     if wasm is None:
-        return CoreCase(source, seed, engine, None, None, (), note)
+        return CoreCase(source, seed, engine, None, None, (), note), end
     info = _module_info(wasm)
     funcs = info.funcs()
     order = list(range(len(funcs)))
@@ -158,7 +169,7 @@ def decode_core_case(data: bytes) -> CoreCase:
         order += [u.choose_index(len(funcs)) for _ in range(u.int_in_range(0, MAX_EXTRA_CALLS))]
     calls = tuple(CoreCall(funcs[i].name, tuple(_arg(u, t) for t in funcs[i].type[0]))
                   for i in order[:MAX_CALLS])
-    return CoreCase(source, seed, engine, wasm, info, calls, note)
+    return CoreCase(source, seed, engine, wasm, info, calls, note), end + u.front
 
 
 def show_core_case(case: CoreCase) -> str:
