@@ -1,9 +1,10 @@
 """Planted bugs of the bug-finding benchmark: small patches applied only inside a benchmark
 process (or a test, which undoes them), never in `src/`.
 
-Each `Plant` patches wasmtime-py's value conversion or itfuzz's component generator so that a
-known class of input goes wrong, and names which finding signatures count as detecting it. The
-fuzzer's oracles are untouched: the benchmark measures how fast the search reaches the input.
+Each `Plant` patches wasmtime-py's value conversion, itfuzz's component generator or the
+differential oracle's raw Wasmtime call so that a known class of input goes wrong, and names
+which finding signatures count as detecting it. The oracles' checks are untouched: the benchmark
+measures how fast the search reaches the input.
 """
 from __future__ import annotations
 
@@ -168,9 +169,49 @@ def adapter_drop_16():
     return _swap(component, "main_module", make)
 
 
+# -- differential_spec: a wrong instruction in the interpreter, a wrong argument into Wasmtime ----
+def multi_result():
+    """Wasmtime returns the last result with its low bit flipped from functions of 2 params and 2
+    or more results: found by a module that has one (a search over modules, ~3 % of them)."""
+    from itfuzz.oracles import differential
+    from itfuzz.spec.values import Value
+
+    def make(orig):
+        def raw_caller(store, func, params, results):
+            call = orig(store, func, params, results)
+            if len(params) != 2 or len(results) < 2:
+                return call
+
+            def wrong(args):
+                out = call(args)
+                last = out[-1]
+                return out[:-1] + (Value(last.type, last.bits ^ 1),)
+            return wrong
+        return raw_caller
+    return _swap(differential, "raw_caller", make)
+
+
+def i32_small_negative():
+    """Wasmtime receives an i32 argument from -256 to -2 with its sign bit cleared: found by
+    argument values that are no edge value of the decoder (a search over a module's calls)."""
+    from itfuzz.oracles import differential
+    from itfuzz.spec.values import Value
+
+    def make(orig):
+        def raw_caller(store, func, params, results):
+            call = orig(store, func, params, results)
+            return lambda args: call(tuple(
+                Value("i32", a.bits & 0x7FFFFFFF)
+                if a.type == "i32" and 0xFFFFFF00 <= a.bits <= 0xFFFFFFFE else a for a in args))
+        return raw_caller
+    return _swap(differential, "raw_caller", make)
+
+
 BOTH = ("component_roundtrip", "component_static")
 ROUNDTRIP = ("component_roundtrip",)
 MISMATCH = r"^(host-arg-mismatch|result-mismatch)\|"
+DIFFERENTIAL = ("differential_spec",)
+DIFF = r"^diff-"  # any disagreement of the interpreter and Wasmtime after instantiation
 
 PLANTS = {p.name: p for p in (
     Plant("u64-truncate", "wasmtime-py lowers u64 above u32::MAX truncated to 32 bits", BOTH,
@@ -189,6 +230,10 @@ PLANTS = {p.name: p for p in (
           ROUNDTRIP, r"^(result-mismatch|result-shape|call-error)\|", record_retptr_offset),
     Plant("adapter-drop-16", "generator: adapter forwards 0 for the 16th flat param", ROUNDTRIP,
           r"^(host-arg-mismatch|call-error)\|", adapter_drop_16),
+    Plant("multi-result", "Wasmtime flips a bit of the last result of (2 params, 2+ results)",
+          DIFFERENTIAL, DIFF, multi_result),
+    Plant("i32-small-negative", "Wasmtime clears the sign of i32 arguments -256..-2",
+          DIFFERENTIAL, DIFF, i32_small_negative),
 )}
 
 
