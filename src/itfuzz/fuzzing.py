@@ -179,8 +179,8 @@ def mutator_hooks(target) -> dict:
             raise SystemExit(f"itfuzz: {MUTATOR_ENV}={setting!r}: use 0 (libFuzzer's mutator) or "
                              "an integer N >= 2 (edit the structure in 1 mutation of N)")
         one_in = int(setting)
-    used = target.read_end
+    used, sig_end = target.read_end, target.signature_end
     return {"custom_mutator": lambda data, size, seed: mutator.mutate(data, size, seed, end,
-                                                                      one_in, used),
+                                                                      one_in, used, sig_end),
             "custom_crossover": lambda a, b, size, seed: mutator.crossover(a, b, size, seed, end,
                                                                            used)}

@@ -28,7 +28,9 @@ class Target:
     must cover) and `features(case, outcome)` (semantic coverage reported to libFuzzer).
     `structure_end(data)`: where an input's values start (None: no such split), for the
     structure-keeping mutator (`generators.mutator`); `read_end(data)`: how many bytes the
-    decoder reads, when it reads values from the front only (None: unknown, all may count)."""
+    decoder reads, when it reads values from the front only (None: unknown, all may count);
+    `signature_end(data)`: where the signature at the front of the structure ends (None: the
+    structure is edited as one)."""
 
     name: str
     decode: Callable[[bytes], Any]
@@ -38,6 +40,7 @@ class Target:
     features: Callable[[Any, str], set]
     structure_end: Callable[[bytes], int] | None = None
     read_end: Callable[[bytes], int] | None = None
+    signature_end: Callable[[bytes], int] | None = None
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})
     last_case: Any = field(default=None, repr=False)  # the case `execute` decoded last
@@ -92,10 +95,11 @@ def _show_roundtrip(case, wat: str | None = None) -> str:
 def _roundtrip() -> Target:
     from itfuzz.feedback.features import roundtrip_case_features
     from itfuzz.feedback.semantic import roundtrip_features
-    from itfuzz.generators.signatures import decode_roundtrip, values_start
+    from itfuzz.generators.signatures import decode_roundtrip, signature_end, values_start
     from itfuzz.oracles.roundtrip import RoundTripOracle
     return Target("component_roundtrip", decode_roundtrip, RoundTripOracle, _show_roundtrip,
-                  roundtrip_case_features, roundtrip_features, values_start)
+                  roundtrip_case_features, roundtrip_features, values_start,
+                  signature_end=signature_end)
 
 
 def _show_misuse(case) -> str:

@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 
 from itfuzz import targets
-from itfuzz.generators.mutator import STRUCTURE_ONE_IN, crossover, mutate
-from itfuzz.generators.signatures import HEADS, decode_roundtrip, values_start
+from itfuzz.generators.engine_configs import decode_config
+from itfuzz.generators.mutator import REST_ONE_IN, STRUCTURE_ONE_IN, crossover, mutate
+from itfuzz.generators.signatures import (
+    HEADS,
+    decode_roundtrip,
+    decode_signature,
+    signature_end,
+    values_start,
+)
 from itfuzz.generators.unstructured import Unstructured
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "component_roundtrip"
@@ -138,3 +145,61 @@ def test_mutator_setting_from_the_environment(monkeypatch):
         monkeypatch.setenv(fuzzing.MUTATOR_ENV, bad)
         with pytest.raises(SystemExit, match="ITFUZZ_MUTATOR"):
             fuzzing.mutator_hooks(target)
+
+
+def parts(data: bytes):
+    """(signature, engine configuration, lane) an input decodes to."""
+    head = structure(data)
+    return head.sig, head.config, head.lane
+
+
+def structure_edits(n: int, seed: int, sig_end):
+    """`n` (input, mutation) pairs where every mutation edits the structure."""
+    rng = random.Random(seed)
+    pool = [p.read_bytes() for p in sorted(CORPUS.iterdir())]
+    for _ in range(n):
+        data = rng.choice(pool)
+        out = mutate(data, MAX_SIZE, rng.getrandbits(32), values_start, 1,
+                     signature_end=sig_end)
+        pool.append(out)
+        yield data, out
+
+
+def test_a_signature_edit_keeps_the_configuration_and_lane():
+    """With `signature_end`, a structure edit changes the signature or the rest (engine
+    configuration, lane), never both; about 1 in `REST_ONE_IN` changes the rest."""
+    both = sig_only = rest_only = 0
+    for data, out in structure_edits(600, 7, signature_end):
+        (s0, c0, l0), (s1, c1, l1) = parts(data), parts(out)
+        rest = (c0, l0) != (c1, l1)
+        both += s0 != s1 and rest
+        sig_only += s0 != s1 and not rest
+        rest_only += s0 == s1 and rest
+    assert both == 0
+    assert sig_only >= 300 and 30 <= rest_only <= 600 // REST_ONE_IN, (sig_only, rest_only)
+
+
+def test_without_signature_end_signature_edits_move_the_configuration():
+    """Why the split exists: editing the structure as one often changes both."""
+    both = sum(parts(d)[0] != parts(o)[0] and parts(d)[1:] != parts(o)[1:]
+               for d, o in structure_edits(600, 7, None))
+    assert both >= 100, both
+
+
+def test_signature_end_is_where_the_configuration_starts():
+    for p in sorted(CORPUS.iterdir())[:40]:
+        data = p.read_bytes() + bytes(64)
+        end = signature_end(data)
+        sig = decode_signature(Unstructured(data), maps=True, resources=True)
+        assert data[:end] == sig.key[1:]
+        u = Unstructured(data[end:])
+        assert decode_config(u) == structure(data).config
+
+
+def test_section_edits_are_deterministic_and_bounded():
+    rng = random.Random(8)
+    for data, _ in structure_edits(200, 9, signature_end):
+        seed, size = rng.getrandbits(32), rng.choice((8, 64, MAX_SIZE))
+        a = mutate(data, size, seed, values_start, 1, signature_end=signature_end)
+        assert a == mutate(data, size, seed, values_start, 1, signature_end=signature_end)
+        assert len(a) <= size

@@ -98,6 +98,11 @@ def values_start(data: bytes) -> int:
     return HEADS.end(data)
 
 
+def signature_end(data: bytes) -> int:
+    """Where the engine configuration starts: the length of the signature's bytes."""
+    return len(HEADS.decode(data)[0].sig.key) - 1  # the key: an exhausted flag, then the bytes
+
+
 def decode_roundtrip(data: bytes) -> TestCase:
     """The test case these bytes stand for; total and deterministic."""
     head, u = HEADS.decode(data)
