@@ -54,6 +54,15 @@ def test_engines_are_cached_per_configuration():
     assert engines.made == {"pulley": 2}
 
 
+def test_engines_are_bounded_and_say_which_they_evict():
+    evicted = []
+    engines = Engines(make_component_engine(), size=2, on_evict=evicted.append)
+    a, b, c = EngineConfig("pulley"), EngineConfig("pulley", "none"), EngineConfig("cranelift")
+    engines.get(a), engines.get(b), engines.get(a), engines.get(c)  # a was used last of a, b
+    assert evicted == [b] and list(engines.cache) == [a, c]
+    assert engines.made == {"pulley": 2, "cranelift": 1}
+
+
 def test_settings_a_release_lacks_are_unsupported(monkeypatch):
     monkeypatch.setattr(configs, "release", lambda: (44, 0, 0))
     assert configs.unsupported(EngineConfig("winch")) == "strategy:winch"

@@ -3,7 +3,9 @@ component is cached per configuration (a planted cache shared across configurati
 and findings name the configuration they were found on."""
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 from dataclasses import replace
 
 import pytest
@@ -84,16 +86,24 @@ def test_a_cache_shared_across_configurations_is_caught():
     assert e.value.config == CONFIGS[3].text()
 
 
-def test_an_evicted_engine_leaves_its_components_working():
-    """Engines are an LRU of their own: a component compiled on an evicted engine still runs on
-    that engine, not on the new engine of the same configuration (Wasmtime refuses that)."""
+def test_an_evicted_engine_takes_its_components_along():
+    """Engines are a bounded LRU: evicting one drops the components compiled on it, so no more
+    engines stay alive than the LRU holds; a later case of that configuration compiles again on
+    a new engine of it (Wasmtime refuses a component on another engine)."""
     oracle = RoundTripOracle()
     oracle.engines.cache.size = 1
     a, b = (Case(echo(u32), (Call((7,), 7),), c) for c in (CONFIGS[1], CONFIGS[3]))
     c = Case(echo(string), (Call(("x",), "x"),), CONFIGS[1])
-    for case in (a, b, c, a):  # b evicts a's engine, c makes a new one, a runs on its own
+    oracle.run(a)
+    first = weakref.ref(oracle.engines.get(CONFIGS[1]))
+    for case in (b, c, a):  # b evicts a's engine, c makes a new one, a compiles again on it
         oracle.run(case)
     assert oracle.engines.made == {"winch": 2, "pulley": 1}
+    assert oracle.stats["compiles"] == 4
+    assert {e.config for e in oracle.cache.values()} == {CONFIGS[1]}
+    assert all(e.engine is oracle.engines.get(CONFIGS[1]) for e in oracle.cache.values())
+    gc.collect()
+    assert first() is None, "the evicted engine is still alive"
 
 
 def test_findings_name_the_configuration():

@@ -6,6 +6,7 @@ import gc
 import random
 import time
 import weakref
+from dataclasses import replace
 
 import pytest
 from faults import plant_component_text
@@ -90,6 +91,22 @@ def test_cache_hits_by_text_and_by_key():
     o.run(case2)
     assert o.stats["compiles"] == compiles
     assert o.by_key[(case.config, case.sig.key)] == entry_key(case)
+
+
+def test_component_texts_are_cached_by_signature_bytes(monkeypatch):
+    """`RoundTripOracle.text` gives what `component_text` gives, for each decoded signature,
+    and a configuration edit (same signature bytes) reuses the text."""
+    o = RoundTripOracle(cache_size=16)
+    rng = random.Random(12)
+    cases = [decode(rng.randbytes(rng.choice((16, 48, 200)))) for _ in range(60)]
+    for case in cases + cases[::-1]:
+        assert o.text(case.sig) == component_text(case.sig)
+    made = []
+    monkeypatch.setattr(rt, "component_text", lambda sig: made.append(sig) or "")
+    sig = cases[0].sig  # the one used last
+    o.text(sig)
+    assert made == []
+    assert o.text(replace(sig, key=b"")) == "" and len(made) == 1  # no input bytes: not cached
 
 
 def entry_key(case):

@@ -10,6 +10,7 @@ discarded as `unsupported:SETTING` (counted), never run on another configuration
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from dataclasses import replace
 
 import wasmtime
@@ -156,13 +157,17 @@ def check_strategy(engine: wasmtime.Engine, config: EngineConfig) -> None:
 
 
 class Engines:
-    """One engine per configuration (LRU; compiled components keep theirs alive, so after an
-    eviction two engines of one configuration may coexist: an entry runs on its own), the
-    default engine for None. Each new engine's strategy is checked once (`check_strategy`)."""
+    """One engine per configuration, the default engine for None; each new engine's strategy is
+    checked once (`check_strategy`). At most `size` configurations keep an engine (LRU): making
+    one more first evicts the least recently used one and calls `on_evict(config)`, where the
+    owner drops what it holds of that engine (its compiled components), so no more than `size`
+    configured engines stay alive (a pooling engine reserves up to ~100 GiB of address space)."""
 
-    def __init__(self, default: wasmtime.Engine, size: int = 32) -> None:
+    def __init__(self, default: wasmtime.Engine, size: int = 32,
+                 on_evict: Callable[[EngineConfig], None] | None = None) -> None:
         self.default = default
         self.cache: LRU = LRU(size)
+        self.on_evict = on_evict
         self.made: dict[str, int] = {}  # engines made per strategy
 
     def get(self, config: EngineConfig | None) -> wasmtime.Engine:
@@ -175,6 +180,10 @@ class Engines:
         engine = make_engine(config)
         check_strategy(engine, config)
         self.made[config.strategy] = self.made.get(config.strategy, 0) + 1
+        while len(self.cache) >= self.cache.size:
+            old, _ = self.cache.popitem(last=False)
+            if self.on_evict is not None:
+                self.on_evict(old)
         return engine
 
 

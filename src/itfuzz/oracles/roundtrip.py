@@ -52,6 +52,12 @@ UNTAGGED = "wasmtime-py-untagged"
 # when known) instead of running into libFuzzer's timeout.
 SLOW = "wasmtime-py-slow"
 SLOW_WORK = 50000  # ≈ 2 s per call of the deepest value on this machine
+# Compiled components kept (~200 KiB each): a 120 s libFuzzer run's corpus grows past a thousand
+# inputs, and with 256 a quarter of its compiles were of components compiled before and evicted.
+CACHE_SIZE = 2048
+# Engines kept, one per configuration (with the structure-keeping mutator, a run's corpus holds
+# a few hundred configurations, most of them rarely picked).
+ENGINES = 128
 
 
 
@@ -103,13 +109,15 @@ class RoundTripOracle:
 
     target = "component_roundtrip"
 
-    def __init__(self, cache_size: int = 256, engine: wasmtime.Engine | None = None,
+    def __init__(self, cache_size: int = CACHE_SIZE, engine: wasmtime.Engine | None = None,
                  transform: Callable[[Prepared], None] | None = None) -> None:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_component_engine()
         self.cache: LRU = LRU(cache_size)  # component text → Prepared entry
         self.by_key: dict[tuple, Hashable] = {}  # (config, signature input bytes) → entry key
-        self.engines = Engines(self.engine)  # one engine per configuration
+        # One engine per configuration; its entries go with it.
+        self.engines = Engines(self.engine, ENGINES, on_evict=self.forget_config)
+        self.texts: LRU = LRU(cache_size)  # signature input bytes → component text
         self.config: EngineConfig | None = None  # the configuration of the case running now
         self.transform = transform  # test hook: fault injection into a prepared entry
         self.stats: dict[str, Any] = {"inputs": 0, "calls": 0, "compiles": 0, "discarded": 0}
@@ -127,10 +135,17 @@ class RoundTripOracle:
         if entry is not None:
             self.cache.move_to_end(entry.key)
             return entry
-        entry = self.entry(for_config(component_text(sig), config), sig,
+        entry = self.entry(for_config(self.text(sig), config), sig,
                            lambda: dynamic_converters(sig), config)
         self._alias((config, sig.key), entry)
         return entry
+
+    def text(self, sig: Signature) -> str:
+        """`component_text(sig)`, cached by the signature's input bytes (a structure edit of the
+        engine configuration keeps them, and needs the same text compiled on another engine)."""
+        if not sig.key:
+            return component_text(sig)
+        return self.texts.get_or_make(sig.key, lambda: component_text(sig))
 
     def prepare_case(self, tc) -> Prepared:
         """The entry a test case runs on (targets with other cases override this)."""
@@ -178,6 +193,11 @@ class RoundTripOracle:
         define_resources(entry.linker, sig.types())
         entry.linker.root().add_func("g", self._host(entry))
         return entry
+
+    def forget_config(self, config: EngineConfig) -> None:
+        """Drop the cached entries compiled for `config` (its engine is no longer kept)."""
+        for key in [k for k, e in self.cache.items() if e.config == config]:
+            del self.cache[key]
 
     def _alias(self, key: tuple, entry: Prepared) -> None:
         """Remember which entry (config, input key) decodes to (bounded; holds no entry, so
