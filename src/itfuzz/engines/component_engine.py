@@ -19,8 +19,12 @@ POOL_FULL = "maximum concurrent"
 
 def component_config() -> wasmtime.Config:
     """Wasmtime's default configuration (component model on), plus maps where the release has
-    them (`compat.enable_maps`): the base of every component engine (`engines.configs`)."""
+    them (`compat.enable_maps`): the base of every component engine (`engines.configs`).
+    Functions are compiled on the calling thread (`parallel_compilation` off: the same code;
+    measured on the 2-core machine, a generated component compiles in 10–25 % less wall time
+    for the same CPU time, and `-fork`/`-jobs` workers use the cores already)."""
     cfg = wasmtime.Config()
+    cfg.parallel_compilation = False
     enable_maps(cfg)
     return cfg
 
