@@ -3,11 +3,16 @@
 same values), generated package size, package import and full-load time (fresh processes),
 and the generation time.
 
-Usage: bench/bench_static.py [--rounds N]   (prints numbers; not a test)
+`--kinds N`: instead, N random inputs that pick a resource case (first byte 0x72-0x8e) and N
+that pick a plain case: outcome counts (ok / known finding by id / discarded / other) and
+exec/s of the target on each kind, cold (first pass: compiles, disk-cache loads) and warm.
+
+Usage: bench/bench_static.py [--rounds N] [--kinds N]   (prints numbers; not a test)
 """
 from __future__ import annotations
 
 import argparse
+import random
 import subprocess
 import sys
 import tempfile
@@ -21,8 +26,8 @@ from itfuzz import targets  # noqa: E402
 from itfuzz.model.case import Call, TestCase  # noqa: E402
 from itfuzz.oracles.roundtrip import RoundTripOracle  # noqa: E402
 from itfuzz.static import gen as static_gen  # noqa: E402
+from itfuzz.static.decode import RESOURCE_FIRST, default_cases  # noqa: E402
 from itfuzz.static.decode import decode_static_case as decode  # noqa: E402
-from itfuzz.static.decode import default_cases  # noqa: E402
 
 
 def corpus() -> list[bytes]:
@@ -58,11 +63,49 @@ def fresh_process_seconds(code: str) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
+def by_kind(n: int) -> int:
+    """Resource inputs vs plain inputs: outcomes and exec/s of each."""
+    rng = random.Random(14)
+    plain_first = [b for b in range(256) if b not in RESOURCE_FIRST]
+    kinds = {}
+    for kind, firsts in (("resource", list(RESOURCE_FIRST)), ("plain", plain_first)):
+        kinds[kind] = [bytes([rng.choice(firsts)]) + rng.randbytes(rng.choice((16, 64, 256)))
+                       for _ in range(n)]
+    for kind, inputs in kinds.items():
+        target = targets.get("component_static")
+        outcomes: dict[str, int] = {}
+        start, cpu = time.perf_counter(), time.process_time()
+        for data in inputs:
+            key = outcome(target, data)
+            outcomes[key] = outcomes.get(key, 0) + 1
+        cold = (n / (time.perf_counter() - start), n / (time.process_time() - cpu))
+        calls = target.oracle.stats["calls"]
+        clean = [d for d in inputs if outcome(target, d) == "ok"]
+        warm = warm_exec_per_sec(target.execute, clean, 1)
+        print(f"{kind} inputs: {n}, outcomes {dict(sorted(outcomes.items()))}, "
+              f"{calls / n:.1f} calls per input")
+        print(f"  exec/s cold (first pass): {cold[0]:.0f} per wall s, {cold[1]:.0f} per CPU s; "
+              f"warm (clean inputs again): {warm}")
+    return 0
+
+
+def outcome(target, data: bytes) -> str:
+    """ok, discarded, known K<n>, or other (a new finding or a harness error, shown)."""
+    try:
+        out = target.execute(data, skip_known=True)
+    except Exception as e:
+        return f"other {type(e).__name__}: {str(e).splitlines()[0][:120]}"
+    return out.status if out.status != "known" else f"known {out.detail}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--kinds", type=int, default=0, metavar="N")
     args = ap.parse_args()
     default_cases()  # regenerate first if stale
+    if args.kinds:
+        return by_kind(args.kinds)
     inputs = corpus()
     target = targets.get("component_static")
     static_eps = warm_exec_per_sec(target.execute, inputs, args.rounds)
@@ -94,9 +137,9 @@ def main() -> int:
           f"(component texts zlib-compressed: {wat / 1e6:.2f} MB)")
     print("import itfuzz.static.cases (fresh process, .pyc present): "
           "{:.2f} s wall, {:.2f} s CPU".format(*pkg_import))
-    print(f"import + load all {static_gen.COUNT} cases (fresh process): "
+    print(f"import + load all {len(default_cases())} cases (fresh process): "
           "%.2f s wall, %.2f s CPU" % load_all)
-    print(f"gen-static ({static_gen.COUNT} cases): {gen_s:.1f} s")
+    print(f"gen-static ({len(default_cases())} cases): {gen_s:.1f} s")
     return 0
 
 
