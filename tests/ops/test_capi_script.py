@@ -111,3 +111,22 @@ def test_c_lane_findings_get_the_c_api_script():
     assert "wasmtime_component_func_call" in roundtrip_script(case, f)
     f.engine = "wasmtime 50.0.1"
     assert "wasmtime_component_func_call" not in roundtrip_script(case, f)
+
+
+def test_c_lane_resource_findings_get_no_script():
+    """A resource case's checks need the host's resource definitions: refused, not a wrong
+    script."""
+    import pytest
+
+    from itfuzz.findings import Finding
+    from itfuzz.model.case import Call, Signature
+    from itfuzz.model.case import TestCase as Case
+    from itfuzz.model.resources import Handle, Res
+    from itfuzz.ops.reproducer import roundtrip_script
+    from itfuzz.ops.script_parts import Unsupported
+    own = Handle(0, True)
+    case = Case(Signature((("x", own),), own, echo=True), (Call((Res(1),), Res(1)),), lane="c")
+    f = Finding("resource-ownership", "own:not-moved", "planted", target="component_roundtrip",
+                engine="wasmtime 50.0.1, C-API lane")
+    with pytest.raises(Unsupported):
+        roundtrip_script(case, f)

@@ -14,6 +14,7 @@ from itfuzz.engines.capi.script_source import BODY, BUILDER, DUMPER, IMPORTS, RO
 from itfuzz.findings import Finding
 from itfuzz.generators.components import component_text, for_config
 from itfuzz.ops.script_parts import (
+    Unsupported,
     _b64,
     _indent,
     docstring,
@@ -64,6 +65,9 @@ def capi_roundtrip_script(case, finding: Finding | None, source: str = "",
     from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
     from itfuzz.oracles.capi_lane import Plan
     sig = case.sig
+    if sig.resources:  # its checks need the host's resource definitions and a store
+        raise Unsupported("resource handles on the C-API lane: no standalone script yet (the "
+                          "K24-K26 scripts in findings/ show how)")
     wat = wat if wat is not None else for_config(component_text(sig), case.config)
     plan = Plan(sig)
     rows = []

@@ -5,6 +5,13 @@ host function `g` (in C, `lane.c`) compares the arguments it gets with the encod
 and returns the encoded result; `f`'s result is compared in C too. Only on a failed check are
 C values read back into model values, so the finding is the wasmtime-py lane's (same checks,
 same signatures, strict `diff`), with the lane named in its engine line.
+
+Host resource handles (`own`/`borrow` of `rN`): the linker is wasmtime-py's with the host
+resources of `engines.resources` (same types, same logging destructors), C makes the handles it
+sends and converts back and checks (type, ownership, rep) the ones it gets, and keeps what the
+resource checks need; after each call these go into `engines.resources.SCOPE` and
+`oracles.resources.check_call` runs, the wasmtime-py lane's own check code (moved owns, ended
+borrows, destructors, the guest resource), on the instance seen through wasmtime-py.
 """
 from __future__ import annotations
 
@@ -12,25 +19,32 @@ import sys
 from typing import Any
 
 import wasmtime
+from wasmtime import component as wc
+from wasmtime.component import ResourceHost
 
+from itfuzz.engines import resources as host_resources
 from itfuzz.engines.capi import encoding, lane
 from itfuzz.engines.component_engine import instantiate_pooled
 from itfuzz.findings import Finding
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
 from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature, TestCase
+from itfuzz.model.resources import Handle, Res
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
+from itfuzz.oracles import resources
 from itfuzz.oracles.calls import naming_call
 
 _noted: list[str] = []  # the start-up note is printed once per process
 
 
-def supported(sig: Signature) -> bool:
-    """The lane builds every kind but resources."""
+def supported(sig: Signature, handles: bool = True) -> bool:
+    """The lane builds every kind; host resource handles (`Handle`) if `handles` (the library
+    has the resource functions), no other resource."""
     host = getattr(sig, "host_type", None)
     types = [host(t) if host else t for t in sig.types()]
-    return all(n.kind in encoding.KIND and n.kind != "resource" for t in types for n in walk(t))
+    return all((n.kind in encoding.KIND and n.kind != "resource")
+               or (handles and type(n) is Handle) for t in types for n in walk(t))
 
 
 def host_types(sig: Signature) -> tuple[list[Type], Type | None]:
@@ -96,7 +110,7 @@ class CLaneRunner:
             return False
         ok = getattr(entry, "capi_supported", None)
         if ok is None:  # once per compiled component: it walks the types
-            ok = entry.capi_supported = supported(entry.sig)
+            ok = entry.capi_supported = supported(entry.sig, self.lib.resources)
         self.why_py = "" if ok else "unsupported-kind"
         return ok
 
@@ -112,7 +126,12 @@ class CLaneRunner:
         if linker is None:
             assert self.lib is not None
             engine = getattr(entry, "engine", None) or self.oracle.engine
-            linker = lane.Linker(self.lib, engine, self.fault, self.fault_where)
+            py_linker = None
+            if resources.uses_resources(entry.sig):  # wasmtime-py's host resources
+                py_linker = wc.Linker(engine)
+                host_resources.define_resources(py_linker, entry.sig.types())
+            linker = lane.Linker(self.lib, engine, self.fault, self.fault_where,
+                                 py_linker=py_linker, type_base=host_resources.TYPE_BASE)
             entry.capi_linker = linker
         return linker
 
@@ -141,9 +160,30 @@ class CLaneRunner:
                 names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
             plan = entry.capi_plan = Plan(sig, names)
         inst.check_counters([inst.func(n) for n in plan.counters])  # in C, after every call
+        checked = resources.uses_resources(sig)
+        py_inst = inst.py_instance() if checked else None
         for n, call in enumerate(tc.calls, 1):  # all of them: no wasmtime-py work to bound
             with naming_call(n, len(tc.calls)):
+                if checked:
+                    resources.begin_call(store)
                 self.call(inst, f, entry, call.args, call.ret, plan, n)
+                if checked:
+                    self.check_handles(store, inst, py_inst, entry, call)
+
+    def check_handles(self, store, inst: lane.Instance, py_inst, entry, call: Call) -> None:
+        """The resource checks after a call: C's handle records into `SCOPE`, then the
+        wasmtime-py lane's `check_call`."""
+        scope = host_resources.SCOPE
+        for what, own, resource, rep, x in inst.handles():
+            t = Handle(resource, own)
+            if what == lane.SENT:
+                scope.sent.append((t, Res(rep), x))
+            elif what == lane.BORROWED:
+                scope.borrows.append((t, Res(rep), x))
+            else:
+                scope.received.append((t, ResourceHost.own(rep, host_resources.TYPE_BASE
+                                                           + resource)))
+        resources.check_call(self.oracle, store, py_inst, entry, call)
 
     def check_reflection(self, entry) -> None:
         """The oracle's reflection check (through wasmtime-py), once per entry; a known

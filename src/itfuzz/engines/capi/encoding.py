@@ -3,8 +3,9 @@
 `encoder(t)` compiles, once per type, a function appending a model value's encoding to a
 `bytearray`; the C side builds `wasmtime_component_val_t` trees from it and compares received
 trees with it. `decode(t, data)` reads the C side's dumps back into model values for reports:
-anything that does not fit `t` (another kind, other field names) becomes an `Odd`, which no
-model value equals.
+anything that does not fit `t` (another kind, other field names, a handle of another host
+type or ownership) becomes an `Odd`, which no model value equals. A host resource handle
+(`Handle`) is encoded as its ownership, resource index and rep; C makes the host handle.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from itfuzz.engines.resources import TYPE_BASE
+from itfuzz.model.resources import Handle, Res
 from itfuzz.model.types import (
     Enum,
     Flags,
@@ -80,6 +83,13 @@ def _make(t: Type) -> Encoder:
         def enc_scalar(out, v):
             out += pack(kind, v)
         return enc_scalar
+    if isinstance(t, Handle):
+        pack_handle = struct.Struct("<BBII").pack
+        kind, own, resource = KIND["resource"], t.own, t.resource
+
+        def enc_handle(out, v):
+            out += pack_handle(kind, own, resource, v.rep)
+        return enc_handle
     if k == "string":
         def enc_string(out, v):
             raw = v.encode()
@@ -224,13 +234,17 @@ def _read_node(t: Type | None, r: _Reader) -> Any:
     if k >= len(KINDS):
         raise ValueError(f"unknown value kind {k} in a dump")
     kind = KINDS[k]
+    if kind == "resource":
+        own, ty, rep = r.take("B"), r.take("I"), r.take("I")
+        if isinstance(t, Handle) and own == t.own and ty == TYPE_BASE + t.resource:
+            return Res(rep)
+        return Odd(f"{'own' if own else 'borrow'} of host type {ty:#x} for "
+                   f"{t.wit({}) if t is not None else '?'}", Res(rep))
     if t is not None and kind != t.kind:
         return Odd(f"{kind} for {t.kind}", _read(None, r))
     if kind in SCALAR:
         v = r.take(SCALAR[kind])
         return bool(v) if kind == "bool" else chr(v) if kind == "char" and v < 0x110000 else v
-    if kind == "resource":
-        raise ValueError("a resource in a value dump")
     if kind in ("string", "enum"):
         return r.name()
     if kind in ("list", "tuple", "record"):

@@ -13,6 +13,9 @@
  *   variant: name + u8 has-payload + [value]; option: u8 is-some + [value];
  *   result: u8 is-ok + u8 has-payload + [value]; flags: u32 count + name*;
  *   map: u32 count + (key value)*;
+ *   resource (own/borrow of host resource rN): u8 own + u32 N + u32 rep; the host makes it
+ *   (type type_base + N) when building, converts it back and checks type, ownership and rep
+ *   when comparing; dumped as u8 own + u32 host type (0xffffffff: not convertible) + u32 rep;
  *   name = u32 length + bytes (not checked here: invalid UTF-8 is the misuse twin's business).
  */
 #include <dlfcn.h>
@@ -55,6 +58,17 @@ static struct {
     void *(*func_call)(const itl_func *, void *, const itl_val *, size_t, itl_val *, size_t);
     void *(*func_post_return)(const itl_func *, void *);
     void (*map_uninit)(itl_vec *, size_t); /* optional: releases without map<K, V> */
+    /* optional: resource handles (every release from 39 has them; checked, not assumed) */
+    void *(*res_host_new)(bool, uint32_t, uint32_t);
+    void *(*res_host_to_any)(void *, const void *, void **);
+    void *(*res_any_to_host)(void *, const void *, void **);
+    uint32_t (*res_host_rep)(const void *);
+    uint32_t (*res_host_type)(const void *);
+    bool (*res_host_owned)(const void *);
+    void (*res_host_delete)(void *);
+    void *(*res_any_clone)(const void *);
+    bool (*res_any_owned)(const void *);
+    void (*res_any_delete)(void *);
 } W;
 
 static const char *const NAMES[] = {
@@ -68,8 +82,15 @@ static const char *const NAMES[] = {
     "wasmtime_component_instance_get_export_index", "wasmtime_component_export_index_delete",
     "wasmtime_component_instance_get_func", "wasmtime_component_func_call",
     "wasmtime_component_func_post_return", "wasmtime_component_valmap_new_uninit",
+    "wasmtime_component_resource_host_new", "wasmtime_component_resource_host_to_any",
+    "wasmtime_component_resource_any_to_host", "wasmtime_component_resource_host_rep",
+    "wasmtime_component_resource_host_type", "wasmtime_component_resource_host_owned",
+    "wasmtime_component_resource_host_delete", "wasmtime_component_resource_any_clone",
+    "wasmtime_component_resource_any_owned", "wasmtime_component_resource_any_delete",
 };
-#define OPTIONAL_FROM 22 /* NAMES from this index on may be missing */
+#define OPTIONAL_FROM 22  /* NAMES from this index on may be missing */
+#define RESOURCES_FROM 23 /* ...and from here on they are the resource functions */
+#define NO_TYPE 0xffffffffu
 
 const char *itl_open(const char *path) {
     void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
@@ -84,6 +105,14 @@ const char *itl_open(const char *path) {
             return NAMES[i];
     }
     return NULL;
+}
+
+bool itl_has_resources(void) {
+    void **slots = (void **)&W;
+    for (size_t i = RESOURCES_FROM; i < sizeof(NAMES) / sizeof(NAMES[0]); i++)
+        if (!slots[i])
+            return false;
+    return true;
 }
 
 void itl_layout(size_t *out) {
@@ -101,6 +130,9 @@ int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st);
 /* ---- reading the encoding ------------------------------------------------------------------ */
 typedef struct {
     const uint8_t *p, *end;
+    itl_state *st; /* the call's state (its store context, for resource handles) */
+    int where;     /* building ITL_FAULT_IN_ARGS or _IN_RESULT (planted faults), 0: reading */
+    bool planted;  /* a resource fault was planted in this build */
 } cursor;
 
 static int take(cursor *c, void *dst, size_t n) {
@@ -127,6 +159,108 @@ static int take_count(cursor *c, uint32_t *n) {
 }
 
 static const size_t SCALAR_SIZE[] = {1, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8, 4};
+
+/* ---- resource handles ---------------------------------------------------------------------- */
+static void take_error(itl_state *st, void *err);
+
+static itl_handle *record(itl_state *st, int what, bool own, uint32_t resource, uint32_t type,
+                          uint32_t rep, const void *val_any, void *clone) {
+    if (st->nhandles == st->handles_cap) {
+        st->handles_cap = st->handles_cap ? 2 * st->handles_cap : 16;
+        st->handles = realloc(st->handles, st->handles_cap * sizeof(itl_handle));
+    }
+    itl_handle *h = &st->handles[st->nhandles++];
+    *h = (itl_handle){what, own, resource, type, rep, val_any, clone};
+    return h;
+}
+
+/* Releases the clones Python did not take (a failed call's) and forgets the records. */
+static void forget_handles(itl_state *st) {
+    for (size_t i = 0; i < st->nhandles; i++)
+        if (st->handles[i].clone)
+            W.res_any_delete(st->handles[i].clone);
+    st->nhandles = st->handles_from = 0;
+}
+
+/* A host handle as a resource_any of the store (NULL with the error in `st`). */
+static void *host_any(itl_state *st, bool own, uint32_t type, uint32_t rep) {
+    void *any = NULL, *h = W.res_host_new(own, rep, type);
+    void *err = W.res_host_to_any(st->ctx, h, &any);
+    W.res_host_delete(h);
+    if (err) {
+        take_error(st, err);
+        st->failure = ITL_ERROR;
+        return NULL;
+    }
+    return any;
+}
+
+/* Planted resource faults (tests): the first handle built gets another rep, or an extra own
+ * is made and recorded as sent (still held) / as a received borrow (still alive). */
+static void plant_handle(itl_state *st, uint32_t resource, uint32_t type, uint32_t *rep) {
+    int fault = st->fault;
+    if (fault == ITL_FAULT_REP) {
+        *rep += 1;
+        return;
+    }
+    if (fault != ITL_FAULT_KEEP_OWN && fault != ITL_FAULT_KEEP_BORROW)
+        return;
+    void *extra = host_any(st, true, type, *rep ^ 0x5a5a);
+    if (!extra)
+        return;
+    record(st, fault == ITL_FAULT_KEEP_OWN ? ITL_SENT : ITL_BORROWED, true, resource, type,
+           *rep ^ 0x5a5a, NULL, extra);
+}
+
+static int build_handle(cursor *c, itl_val *out) {
+    uint8_t own;
+    uint32_t resource, rep;
+    itl_state *st = c->st;
+    if (take(c, &own, 1) || take(c, &resource, 4) || take(c, &rep, 4) || !W.res_host_new)
+        return -1;
+    uint32_t type = st->type_base + resource;
+    if (st->fault >= ITL_FAULT_REP && st->fault_where == c->where && !c->planted) {
+        c->planted = true;
+        plant_handle(st, resource, type, &rep);
+    }
+    void *any = host_any(st, own != 0, type, rep);
+    if (!any)
+        return -1;
+    out->kind = K_RESOURCE;
+    out->of.resource = any;
+    if (own) /* ownership moves with the call: the clone must be dead after it */
+        record(st, ITL_SENT, true, resource, type, rep, any, W.res_any_clone(any));
+    return 0;
+}
+
+/* The handle `v` as the host sees it (recorded once: an own is taken out of the host's table,
+ * a borrow's clone is kept); NULL-free: a refused conversion has type NO_TYPE. */
+static const itl_handle *received(itl_state *st, const itl_val *v, uint32_t resource) {
+    for (size_t i = st->handles_from; i < st->nhandles; i++) /* freed values' addresses recur */
+        if (st->handles[i].val_any == v->of.resource && st->handles[i].what != ITL_SENT)
+            return &st->handles[i];
+    bool own = W.res_any_owned(v->of.resource);
+    void *h = NULL, *err = W.res_any_to_host(st->ctx, v->of.resource, &h);
+    if (err) {
+        W.error_delete(err);
+        return record(st, ITL_RECEIVED, own, resource, NO_TYPE, 0, v->of.resource, NULL);
+    }
+    uint32_t type = W.res_host_type(h), rep = W.res_host_rep(h);
+    bool host_own = W.res_host_owned(h);
+    W.res_host_delete(h);
+    return record(st, own ? ITL_RECEIVED : ITL_BORROWED, own && host_own, resource, type, rep,
+                  v->of.resource, own ? NULL : W.res_any_clone(v->of.resource));
+}
+
+static int cmp_handle(cursor *c, const itl_val *v) {
+    uint8_t own;
+    uint32_t resource, rep;
+    if (take(c, &own, 1) || take(c, &resource, 4) || take(c, &rep, 4))
+        return -1;
+    const itl_handle *h = received(c->st, v, resource);
+    return h->type == c->st->type_base + resource && h->own == (own != 0) && h->rep == rep ? 0
+                                                                                             : 1;
+}
 
 /* ---- building values (allocated by the library, released with val_delete) ----------------- */
 static int build(cursor *c, itl_val *out);
@@ -222,6 +356,8 @@ static int build(cursor *c, itl_val *out) {
         out->kind = kind;
         out->of.result.is_ok = flag != 0;
         return has ? boxed(c, &out->of.result.val) : 0;
+    case K_RESOURCE:
+        return build_handle(c, out);
     }
     return -1;
 }
@@ -332,6 +468,8 @@ static int cmp(cursor *c, const itl_val *v) {
         if ((a != 0) != v->of.result.is_ok)
             return 1;
         return cmp_box(c, b, v->of.result.val);
+    case K_RESOURCE:
+        return cmp_handle(c, v);
     }
     return -1;
 }
@@ -412,6 +550,13 @@ static void dump(itl_state *st, const itl_val *v) {
         put_u8(st, v->of.result.is_ok);
         dump_box(st, v->of.result.val);
         return;
+    case K_RESOURCE: {
+        const itl_handle *h = received(st, v, 0);
+        put_u8(st, h->own);
+        put_u32(st, h->type);
+        put_u32(st, h->rep);
+        return;
+    }
     }
 }
 
@@ -468,9 +613,10 @@ static void take_error(itl_state *st, void *err) {
 static void *host_g(void *env, void *ctx, const void *ty, itl_val *args, size_t nargs,
                     itl_val *results, size_t nresults) {
     itl_state *st = env;
-    cursor c = {st->args, st->args + st->args_len};
-    (void)ctx;
+    cursor c = {st->args, st->args + st->args_len, st, 0, false};
     (void)ty;
+    st->ctx = ctx; /* handles are converted in the host's store context */
+    st->handles_from = st->nhandles;
     st->out_len = 0;
     if (++st->count > 1) {
         st->failure = ITL_HOST_TWICE;
@@ -493,9 +639,11 @@ static void *host_g(void *env, void *ctx, const void *ty, itl_val *args, size_t 
     }
     c.p = st->ret;
     c.end = st->ret + st->ret_len;
+    c.where = ITL_FAULT_IN_RESULT;
     for (size_t i = 0; i < nresults; i++) {
         if (build(&c, &results[i])) {
-            st->failure = ITL_BAD_ENCODING;
+            if (st->failure != ITL_ERROR)
+                st->failure = ITL_BAD_ENCODING;
             return W.error_new("itfuzz: bad result encoding");
         }
         if (st->fault_where == ITL_FAULT_IN_RESULT)
@@ -522,6 +670,17 @@ static void *linker_with_g(const void *engine, itl_state *st, itl_host_fn fn, vo
 
 void *itl_linker(const void *engine, itl_state *st) {
     return linker_with_g(engine, st, host_g, st);
+}
+
+int itl_add_g(void *linker, itl_state *st) {
+    void *root = W.linker_root(linker);
+    void *err = W.linker_add_func(root, "g", 1, host_g, st, NULL);
+    W.linker_instance_delete(root);
+    if (err) {
+        take_error(st, err);
+        return ITL_ERROR;
+    }
+    return ITL_OK;
 }
 
 void itl_linker_delete(void *linker) { W.linker_delete(linker); }
@@ -554,7 +713,7 @@ static void delete_vals(itl_val *vals, size_t n) {
 
 int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, size_t args_len,
              size_t nargs, const uint8_t *ret, size_t ret_len, size_t nresults) {
-    cursor c = {args, args + args_len};
+    cursor c = {args, args + args_len, st, ITL_FAULT_IN_ARGS, false};
     itl_val *argv = calloc(nargs ? nargs : 1, sizeof(itl_val));
     itl_val *resv = calloc(nresults ? nresults : 1, sizeof(itl_val));
     st->args = args;
@@ -566,16 +725,19 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
     st->count = 0;
     st->failure = ITL_OK;
     st->out_len = 0;
+    st->ctx = ctx;
+    forget_handles(st);
     for (size_t i = 0; i < nargs; i++) {
         if (build(&c, &argv[i])) {
             delete_vals(argv, nargs);
             free(resv);
-            return ITL_BAD_ENCODING;
+            return st->failure == ITL_ERROR ? ITL_ERROR : ITL_BAD_ENCODING;
         }
         if (st->fault_where == ITL_FAULT_IN_ARGS)
             plant(&argv[i], st->fault);
     }
     void *err = W.func_call(f, ctx, argv, nargs, resv, nresults);
+    st->ctx = ctx;
     delete_vals(argv, nargs);
     if (err) {
         free(resv);
@@ -592,6 +754,8 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
     } else {
         c.p = ret;
         c.end = ret + ret_len;
+        c.where = 0;
+        st->handles_from = st->nhandles;
         for (size_t i = 0; i < nresults && status == ITL_OK; i++) {
             int r = cmp(&c, &resv[i]);
             if (r) {
@@ -648,6 +812,10 @@ void itl_state_free_out(itl_state *st) {
     free(st->out);
     st->out = NULL;
     st->out_len = st->out_cap = 0;
+    forget_handles(st);
+    free(st->handles);
+    st->handles = NULL;
+    st->handles_cap = 0;
 }
 
 /* ---- the benchmark's baseline: a bare u32 echo (no encoding, no checks) ------------------- */

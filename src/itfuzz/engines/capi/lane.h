@@ -36,7 +36,24 @@ enum {
     ITL_OK, ITL_ERROR, ITL_BAD_ENCODING, ITL_HOST_ARG, ITL_HOST_COUNTS, ITL_HOST_TWICE,
     ITL_HOST_COUNT, ITL_RESULT, ITL_POST_RETURN_ERROR, ITL_COUNTER,
 };
-enum { ITL_FAULT_NONE, ITL_FAULT_TRUNCATE, ITL_FAULT_SWAP };
+enum {
+    ITL_FAULT_NONE, ITL_FAULT_TRUNCATE, ITL_FAULT_SWAP,
+    /* resource faults (the first handle built): another rep, an extra own kept as sent / as a
+       received borrow */
+    ITL_FAULT_REP, ITL_FAULT_KEEP_OWN, ITL_FAULT_KEEP_BORROW,
+};
+/* what a handle record says (itl_handle.what) */
+enum { ITL_SENT = 1, ITL_BORROWED = 2, ITL_RECEIVED = 3 };
+
+/* A resource handle that crossed during a call: an own the host made and sent (SENT: `clone`
+ * names it, it must be gone after the call), a borrow the host got (BORROWED: `clone`, it must
+ * have ended), an own the host got and took out of its table (RECEIVED). `val_any` is the
+ * handle in the value tree (looked up when dumping); `type` is the host type, or
+ * 0xffffffff when Wasmtime refused to convert it. */
+typedef struct {
+    int what; bool own; uint32_t resource, type, rep;
+    const void *val_any; void *clone;
+} itl_handle;
 enum { ITL_FAULT_IN_ARGS = 1, ITL_FAULT_IN_RESULT = 2 };
 
 typedef struct {
@@ -52,6 +69,11 @@ typedef struct {
     /* post-return counters checked after each completed call: counter i must equal calls_done
        (ITL_COUNTER: fail_index is the counter, count its value) */
     const itl_func *counter[2]; size_t ncounters; uint32_t calls_done;
+    /* resource handles: host types are type_base + N for `rN`; the handles of the last call
+       (clones not taken by Python are released at the next call) */
+    void *ctx; uint32_t type_base;
+    itl_handle *handles; size_t nhandles, handles_cap;
+    size_t handles_from; /* the records of the values alive now (the host's args, f's results) */
 } itl_state;
 
 const char *itl_open(const char *path);
@@ -66,6 +88,10 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
              size_t nargs, const uint8_t *ret, size_t ret_len, size_t nresults);
 int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st);
 void itl_state_free_out(itl_state *st);
+/* resource support: whether the library has the resource functions; `g` added to a linker made
+ * elsewhere (wasmtime-py's, with the host resources defined) */
+bool itl_has_resources(void);
+int itl_add_g(void *linker, itl_state *st);
 /* the benchmark's baseline: `g` a bare u32 echo; one call with no encoding and no checks */
 void *itl_bare_linker(const void *engine, itl_state *st);
 int itl_bare_call(const itl_func *f, void *ctx, uint32_t v, uint32_t *out);

@@ -2,7 +2,10 @@
 the checking host function `g` (in C), instances and calls.
 
 Components, engines and stores are wasmtime-py's: their pointers are handed to C, which uses the
-same copy of libwasmtime (see `itl_open` in lane.c).
+same copy of libwasmtime (see `itl_open` in lane.c). So are, for signatures with resource
+handles, the linker (wasmtime-py's, with the host resources of `engines.resources` defined; C
+adds `g`), the handles C keeps to check (as `ResourceAny`) and the instance (as wasmtime-py's, for
+the guest calls of the resource checks).
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from itfuzz.engines.capi import layout
 # itl_call statuses (lane.h)
 (OK, ERROR, BAD_ENCODING, HOST_ARG, HOST_COUNTS, HOST_TWICE, HOST_COUNT, RESULT, POST_RETURN,
  COUNTER) = range(10)
-FAULTS = {"truncate": 1, "swap": 2}
+FAULTS = {"truncate": 1, "swap": 2, "rep": 3, "keep-own": 4, "keep-borrow": 5}
+SENT, BORROWED, RECEIVED = 1, 2, 3  # itl_handle.what
 FAULT_WHERE = {"args": 1, "result": 2}
 
 
@@ -29,6 +33,7 @@ class LaneError(Exception):
 class Lib:
     ffi: Any
     lib: Any
+    resources: bool = False  # the library has the resource handle functions
 
 
 @cache
@@ -53,7 +58,10 @@ def open_library(ffi, lib, py_layout=None) -> tuple[Lib | None, str]:
     missing = lib.itl_open(_ffi.dll._name.encode())
     if missing != ffi.NULL:
         return None, f"C-API lane off: libwasmtime lacks {ffi.string(missing).decode()}"
-    return Lib(ffi, lib), ""
+    if not lib.itl_has_resources():
+        return Lib(ffi, lib), ("C-API lane: libwasmtime lacks the resource handle functions; "
+                               "cases with resources run on wasmtime-py")
+    return Lib(ffi, lib, resources=True), ""
 
 
 def address(ptr) -> int:
@@ -76,20 +84,29 @@ class Outcome:
 
 
 class Linker:
-    """A C component linker defining `g` as the lane's checking host function."""
+    """A C component linker defining `g` as the lane's checking host function (`py_linker`: a
+    wasmtime-py linker, which stays its owner, gets that `g` instead)."""
 
     def __init__(self, lane: Lib, engine, fault: str = "", fault_where: str = "",
-                 bare: bool = False) -> None:
+                 bare: bool = False, py_linker=None, type_base: int = 0) -> None:
         self.ffi, self.lib = lane.ffi, lane.lib
         self.state = self.ffi.new("itl_state *")
         self.state.fault = FAULTS.get(fault, 0)
         self.state.fault_where = FAULT_WHERE.get(fault_where, 0)
-        make = self.lib.itl_bare_linker if bare else self.lib.itl_linker  # bare: benchmarks
-        ptr = make(self.ffi.cast("void *", address(engine.ptr())), self.state)
-        if ptr == self.ffi.NULL:
-            raise LaneError(self._out().decode("utf-8", "replace"))
+        self.state.type_base = type_base
+        self.py_linker = py_linker
+        if py_linker is not None:
+            ptr = self.ffi.cast("void *", address(py_linker.ptr()))
+            if self.lib.itl_add_g(ptr, self.state) != OK:
+                raise LaneError(self._out().decode("utf-8", "replace"))
+            weakref.finalize(self, self.lib.itl_state_free_out, self.state)
+        else:
+            make = self.lib.itl_bare_linker if bare else self.lib.itl_linker  # bare: benchmarks
+            ptr = make(self.ffi.cast("void *", address(engine.ptr())), self.state)
+            if ptr == self.ffi.NULL:
+                raise LaneError(self._out().decode("utf-8", "replace"))
+            weakref.finalize(self, _release, self.lib, ptr, self.state)
         self.ptr = ptr
-        weakref.finalize(self, _release, self.lib, ptr, self.state)
 
     def _out(self) -> bytes:
         return bytes(self.ffi.buffer(self.state.out, self.state.out_len)) if self.state.out_len else b""
@@ -149,6 +166,31 @@ class Instance:
         if self.linker.lib.itl_bare_call(f, self.ctx, value, out) != OK:
             raise LaneError("bare call failed")
         return int(out[0])
+
+    def handles(self) -> list[tuple[int, bool, int, int, Any]]:
+        """The handles of the last call: (what, own, resource, rep, ResourceAny or None), the
+        kept clones handed over to wasmtime-py's `ResourceAny` (which frees them)."""
+        from wasmtime import _ffi as wffi
+        from wasmtime.component import ResourceAny
+        st, out = self.linker.state, []
+        ptr_t = ctypes.POINTER(wffi.wasmtime_component_resource_any_t)
+        for i in range(st.nhandles):
+            h = st.handles[i]
+            x = None
+            if h.clone != self.linker.ffi.NULL:
+                x = ResourceAny._from_ptr(ctypes.cast(int(self.linker.ffi.cast("uintptr_t",
+                                                                                h.clone)), ptr_t))
+                h.clone = self.linker.ffi.NULL
+            out.append((h.what, bool(h.own), h.resource, h.rep, x))
+        return out
+
+    def py_instance(self):
+        """This instance as a wasmtime-py `component.Instance` (same store)."""
+        from wasmtime import _ffi as wffi
+        from wasmtime.component import Instance as PyInstance
+        raw = wffi.wasmtime_component_instance_t
+        data = bytes(self.linker.ffi.buffer(self.inst))[:ctypes.sizeof(raw)]
+        return PyInstance._from_raw(raw.from_buffer_copy(data))
 
     def counter(self, f) -> int:
         out = self.linker.ffi.new("uint32_t *")

@@ -1,0 +1,159 @@
+"""Host resource handles on the C-API lane: the same cases and outcomes as on the wasmtime-py
+lane, and each resource check shown to fire on the C lane (faults planted in the C host's
+handles, in the guest, in the host's destructor; a destructor run without a drop cannot be
+planted in C: the host's destructors are wasmtime-py's, run by the guest's drops only)."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from faults import plant_component_text
+
+from itfuzz.findings import Discard, Finding
+from itfuzz.generators.signatures import decode_roundtrip
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import ValueGen
+from itfuzz.known_findings import known
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.resources import Handle, resource_ids
+from itfuzz.model.types import PRIMS, List, Option, Record, Variant
+from itfuzz.oracles import roundtrip
+from itfuzz.oracles.capi_lane import CLaneRunner
+from itfuzz.oracles.roundtrip import RoundTripOracle
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "component_roundtrip"
+OWN0, OWN1, BOR0 = Handle(0, True), Handle(1, True), Handle(0, False)
+U32 = PRIMS["u32"]
+SIGS = [
+    Signature((("x", OWN0),), OWN0, echo=True),
+    Signature((("x", List(OWN1)),), List(OWN1), echo=True, shape="composed",
+              callee_encoding="utf16"),
+    Signature((("a", U32), ("b", BOR0), ("c", Record((("f", OWN0), ("g", List(BOR0)))))),
+              Option(OWN1)),
+    Signature((("v", Variant((("x", None), ("y", BOR0), ("z", List(OWN0))))),), None,
+              shape="composed", callee_encoding="latin1+utf16"),
+]
+
+
+def case(sig: Signature, seed: int = 1, calls: int = 2) -> Case:
+    vg = ValueGen(Unstructured(random.Random(seed).randbytes(400)))
+    out = []
+    for _ in range(calls):
+        args = tuple(vg.gen(t) for _, t in sig.params)
+        ret = args[0] if sig.echo else (vg.gen(sig.result) if sig.result is not None else None)
+        out.append(Call(args, ret))
+    return Case(sig, tuple(out), lane="c")
+
+
+def oracle(lane: str, **faults) -> RoundTripOracle:
+    o = RoundTripOracle(cache_size=16)
+    if faults:
+        o.c_lane = CLaneRunner(o, **faults)
+        o.stats["lanes"] = o.c_lane.counts
+    o.c_lane.force = lane
+    return o
+
+
+def outcome(o: RoundTripOracle, tc) -> str:
+    try:
+        o.run(tc)
+        return "ok"
+    except Finding as f:
+        return f.signature
+    except Discard:
+        return "discard"
+
+
+def finding(o: RoundTripOracle, tc) -> Finding:
+    with pytest.raises(Finding) as e:
+        o.run(tc)
+    return e.value
+
+
+@pytest.mark.parametrize("sig", SIGS, ids=lambda s: s.wit().splitlines()[-1])
+def test_resource_cases_run_on_the_c_lane(sig):
+    o = oracle("c")
+    for seed in range(4):
+        o.run(case(sig, seed))
+    assert o.stats["lanes"] == {"c": 8, "py": 0}
+
+
+def test_resource_seeds_and_their_mutants_agree_on_both_lanes():
+    """The shipped resource seeds and one-mutation children: the same outcome on both lanes
+    (but a known wasmtime-py finding)."""
+    import sys
+    sys.path.insert(0, str(CORPUS.parents[1] / "bench"))
+    from mutations import mutate
+    seeds = [p.read_bytes() for p in sorted(CORPUS.iterdir())]
+    seeds = [d for d in seeds if resource_ids(decode_roundtrip(d).sig.types())]
+    rng = random.Random(7)
+    inputs = seeds + [mutate(rng, rng.choice(seeds)) for _ in range(120)]
+    c, py = oracle("c"), oracle("py")
+    differ, ran = [], 0
+    for data in inputs:
+        tc = decode_roundtrip(data)
+        if not resource_ids(tc.sig.types()):
+            continue
+        ran += 1
+        a, b = outcome(c, tc), outcome(py, tc)
+        if a != b and not known(b, "component_roundtrip"):
+            differ.append((data.hex(), a, b))
+    assert len(seeds) > 10 and ran > 60 and not differ, differ
+    assert c.stats["lanes"]["py"] == 0 and c.stats["lanes"]["c"] > 100
+
+
+@pytest.mark.parametrize("fault,where,sig,signature", [
+    ("rep", "args", SIGS[0], "host-arg-mismatch|own:value:Res->Res"),
+    ("rep", "result", SIGS[0], "result-mismatch|own:value:Res->Res"),
+    ("rep", "args", Signature((("b", BOR0),), None), "host-arg-mismatch|borrow:value:Res->Res"),
+    ("keep-own", "args", SIGS[0], "resource-ownership|own:not-moved"),
+    ("keep-own", "result", SIGS[0], "resource-ownership|own:not-moved"),
+    ("keep-borrow", "args", Signature((("b", BOR0),), None), "resource-borrow|outlived-call"),
+])
+def test_planted_handle_faults_are_reported_on_the_c_lane(fault, where, sig, signature):
+    f = finding(oracle("c", fault=fault, fault_where=where), case(sig))
+    assert f.signature == signature
+    assert "C-API lane" in f.engine
+
+
+def test_destructor_run_twice_is_reported_on_both_lanes(monkeypatch):
+    from itfuzz.engines import resources as er
+
+    def twice(i):
+        def dtor(store, rep):
+            er.SCOPE.dtors += [(i, rep), (i, rep)]
+        return dtor
+    monkeypatch.setattr(er, "_dtor", twice)
+    for lane in ("c", "py"):
+        assert finding(oracle(lane), case(SIGS[0])).signature == "resource-dtor|count=2"
+
+
+@pytest.mark.parametrize("old,new,sig,check", [
+    # the guest never drops the own it is given to consume: the destructor does not run
+    ("(param i32) (call $drop_r0 (local.get 0))", "(param i32)", SIGS[0],
+     "resource-dtor|count=0"),
+    # the guest keeps a borrow past the call: Wasmtime's trap (the spec's) ends the call
+    ("(call $drop_r0 (local.get 1))", "", Signature((("a", U32), ("b", BOR0)), None),
+     "call-error"),
+])
+def test_guest_faults_give_the_same_finding_on_both_lanes(monkeypatch, old, new, sig, check):
+    plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
+    got = {lane: finding(oracle(lane), case(sig)) for lane in ("c", "py")}
+    assert got["c"].signature == got["py"].signature
+    assert got["c"].signature.startswith(check)
+    assert "C-API lane" in got["c"].engine
+
+
+def test_without_the_resource_functions_resource_cases_run_on_wasmtime_py(monkeypatch):
+    from itfuzz.engines.capi import lane
+    lib, _ = lane.load()
+    assert lib is not None and lib.resources  # every release 39-51 has them
+    monkeypatch.setattr(lane, "load", lambda: (lane.Lib(lib.ffi, lib.lib, resources=False),
+                                               "C-API lane: planted"))
+    o = RoundTripOracle(cache_size=4)
+    o.run(case(SIGS[0]))
+    o.run(Case(Signature((("x", U32),), U32, echo=True), (Call((1,), 1),), lane="c"))
+    assert o.stats["lanes"] == {"c": 1, "py": 2}
+    assert o.stats["forced_py"] == {"unsupported-kind": 2}
