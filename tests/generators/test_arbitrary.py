@@ -160,8 +160,8 @@ def check_type(t) -> None:
             check_labels("record", [n for n, _ in node.fields])
         elif isinstance(node, Tuple):
             assert len(node.elems) >= 1
-        elif node.kind in ("own", "borrow"):
-            assert node.resource in (0, 1, 2)
+        elif node.kind in ("own", "borrow"):  # a host resource, or the guest's `gr`
+            assert getattr(node, "resource", 0) in (0, 1, 2) and node.name in ("r0", "r1", "r2", "gr")
 
 
 def max_list_len(t, v) -> int:

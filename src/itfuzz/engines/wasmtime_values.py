@@ -28,7 +28,7 @@ except ImportError:
         pass
 
 
-from itfuzz.model.resources import Handle
+from itfuzz.model.resources import AnyHandle, GuestHandle, Handle
 from itfuzz.model.types import Enum, Flags, List, Map, Prim, Record, Tuple, Type, _VariantLike
 
 
@@ -65,7 +65,7 @@ def py_classes(t: Type) -> frozenset:
         return frozenset({int})
     if isinstance(t, (List, Map)):
         return frozenset({bytes if t.elem.kind == "u8" else list})
-    if isinstance(t, Handle):  # wasmtime-py's OwnType/BorrowType.add_classes
+    if isinstance(t, AnyHandle):  # wasmtime-py's OwnType/BorrowType.add_classes
         from wasmtime.component import ResourceAny, ResourceHost
         return frozenset({ResourceAny, ResourceHost})
     if isinstance(t, Record):
@@ -150,6 +150,9 @@ def to_wasmtime(t: Type, handle: Callable[[Handle], Conv] | None = None) -> Conv
     handles of type `h` (default: handles in the host's table, `engines.resources`)."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda v: v
+    if isinstance(t, GuestHandle):
+        from itfuzz.engines.guest_handles import guest_to_wasmtime
+        return guest_to_wasmtime(t)
     if isinstance(t, Handle):
         if handle is not None:
             return handle(t)
@@ -198,9 +201,11 @@ def from_wasmtime(t: Type, path: str = "value") -> Conv:
     """A converter from wasmtime-py values back to the model; raises `ShapeError`."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda x: x
-    if isinstance(t, Handle):
+    if isinstance(t, AnyHandle):
+        from itfuzz.engines.guest_handles import guest_from_wasmtime
         from itfuzz.engines.resources import ResourceShapeError, handle_from_wasmtime
-        conv = handle_from_wasmtime(t, path)
+        conv = (guest_from_wasmtime(t, path) if isinstance(t, GuestHandle)
+                else handle_from_wasmtime(t, path))  # type: ignore[arg-type]
 
         def handle(x):
             try:

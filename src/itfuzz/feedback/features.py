@@ -3,7 +3,7 @@
 One function per kind of case; each target names its own (`itfuzz.targets`)."""
 from __future__ import annotations
 
-from itfuzz.model.resources import Handle
+from itfuzz.model.resources import GuestHandle, Handle, has_guest
 from itfuzz.model.types import Enum, Flags, List, Map, Record, Tuple, Variant, _VariantLike, walk
 
 
@@ -37,9 +37,17 @@ def signature_case_features(sig) -> set[str]:
             # where handles sit (the guest walks to each borrow to drop it)
             out.update(f"{c.kind}-in:{node.kind}:{sig.shape}" for c in node.children()
                        if isinstance(c, Handle))
+            # where `gr` handles sit (`f` turns each own into its rep, each rep into an own)
+            out.update(f"gr-{c.kind}-in:{node.kind}" for c in node.children()
+                       if isinstance(c, GuestHandle))
         out.add(f"depth:{min(t.depth, 8)}")
     if any(isinstance(t, Handle) for _, t in sig.params):
         out.add(f"handle-param:spilled={sig.spills_params}")
+    if sig.guest:
+        out.update(f"gr-{h.kind}-param:{t.kind}:spilled={sig.spills_params}"
+                   for _, t in sig.params for h in walk(t) if isinstance(h, GuestHandle))
+        if sig.result is not None and has_guest(sig.result):
+            out.add(f"gr-result:retptr={sig.uses_retptr}")
     return out
 
 

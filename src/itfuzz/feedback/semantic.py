@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from itfuzz.feedback.features import hostile_case_features, misuse_only_features, signature_case_features
-from itfuzz.model.resources import Handle
+from itfuzz.model.resources import AnyHandle, GuestHandle
 from itfuzz.model.types import (
     INT_RANGES,
     Enum,
@@ -179,8 +179,9 @@ def value_features(t: Type, v: Any, encoding: str, out: set[str], budget: list[i
     elif isinstance(t, Flags):
         n = len(v)
         out.add(f"edge:flags:{'none' if n == 0 else 'all' if n == len(t.labels) else 'some'}")
-    elif isinstance(t, Handle):  # reps: the edges of a u32, and how many handles per input
-        out.add(f"edge:{k}:rep:{_int_class('u32', v.rep) or 'mid'}")
+    elif isinstance(t, AnyHandle):  # reps: the edges of a u32, and how many handles per input
+        gr = "gr-" if isinstance(t, GuestHandle) else ""
+        out.add(f"edge:{gr}{k}:rep:{_int_class('u32', v.rep) or 'mid'}")
         if len(budget) > 1:
             budget[1] += 1
             out.add(f"edge:handles:{bucket(budget[1])}")

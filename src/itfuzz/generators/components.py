@@ -25,6 +25,7 @@ import textwrap
 from itfuzz.generators import resource_code as rc
 from itfuzz.model.case import Signature
 from itfuzz.model.engine_config import EngineConfig
+from itfuzz.model.resources import guest_as_u32, has_guest
 from itfuzz.model.types import align_to
 
 RETBUF = 16  # return area of `f`/`g`, 8-aligned; the heap starts after it
@@ -91,25 +92,30 @@ def main_module(sig: Signature) -> str:
     params = core_params(sig)
     g_params = params + (("i32",) if sig.uses_retptr else ())
     g_results = () if sig.uses_retptr else sig.flat_results
-    body = [f"(local.get {i})" for i in range(len(params))]
+    w = rc.Walker(sig.flat_params, len(params))
+    body = rc.guest_params(sig, w)
+    body += [f"(local.get {i})" for i in range(len(params))]
     if sig.uses_retptr:
         body.append(f"(i32.const {RETBUF})")
     body.append("(call $g)")
-    drop_locals, drops = rc.borrow_drops(sig)  # `g`'s result stays on the stack meanwhile
-    body += drops
+    body += rc.borrow_drops(sig, w)  # `g`'s result stays on the stack meanwhile
+    body += rc.guest_result(sig, w, RETBUF)
     if sig.uses_retptr:
         body.append(f"(i32.const {RETBUF})")
     return f"""  (core module $Main
     (import "libc" "memory" (memory 1))
-    (import "host" "g" (func $g{_core_sig(g_params, g_results)})){rc.drop_imports(sig)}
-    (func (export "f"){_core_sig(params, core_results(sig))}{drop_locals}
-      {' '.join(body)}){rc.consume_core_funcs(sig)})"""
+    (import "host" "g" (func $g{_core_sig(g_params, g_results)})){rc.drop_imports(sig)}{rc.guest_imports(sig)}
+    (func (export "f"){_core_sig(params, core_results(sig))}{w.decl()}
+      {' '.join(body)}){rc.consume_core_funcs(sig)}{rc.guest_take(sig)})"""
 
 
-def func_type(sig: Signature, host: bool = False) -> str:
-    """The type of `f` and `g`; `host`: the host-facing form (`Signature.host_type`)."""
+def func_type(sig: Signature, host: bool = False, g: bool = False) -> str:
+    """The type of `f` and `g`; `host`: the host-facing form (`Signature.host_type`); `g`: with
+    u32 for `gr` handles (`Signature.g_type`)."""
     names = sig.names
     form = sig.host_type if host else (lambda t: t)
+    if g:
+        form = sig.g_type if host else guest_as_u32
     parts = [f'(param "{n}" {form(t).comp(names)})' for n, t in sig.params]
     if sig.result is not None:
         parts.append(f"(result {form(sig.result).comp(names)})")
@@ -127,15 +133,15 @@ def forwarder(sig: Signature, encoding: str, host_import: bool = False,
     / `host_export`: that side has the host-facing type (maps as lists; same canonical ABI)."""
     lines = [
         *rc.resource_imports(sig),
-        sig.names.component_decls(),
-        f'  (import "g" (func $g {func_type(sig, host_import)}))',
+        sig.names.component_decls(has_guest),
+        f'  (import "g" (func $g {func_type(sig, host_import, g=True)}))',
         libc_module(sig),
         f"  (core func $g_low (canon lower (func $g) {options(sig, encoding)}))",
         *rc.drop_funcs(sig),
         main_module(sig),
         f"""  (core instance $main (instantiate $Main
       (with "libc" (instance $libc))
-      (with "host" (instance (export "g" (func $g_low)){rc.drop_exports(sig)}))))""",
+      (with "host" (instance (export "g" (func $g_low)){rc.drop_exports(sig)}{rc.guest_exports(sig)}))))""",
         f'  (func $f {func_type(sig, host_export)}\n'
         f'    (canon lift (core func $main "f") {options(sig, encoding)}\n'
         f'      (post-return (core func $libc "reset"))))',
@@ -181,8 +187,8 @@ def component_text(sig: Signature) -> str:
     """The whole component as WAT text (with the guest resource `gr` when a single-shape
     signature uses resources)."""
     body = composed(sig) if sig.shape == "composed" else forwarder(sig, sig.encoding)
-    if sig.shape == "single" and rc.resources(sig):
-        body = body + rc.guest_resource()
+    if sig.shape == "single" and (rc.resources(sig) or sig.guest):
+        body = rc.guest_definition() + body + rc.guest_funcs()
     return "\n".join(filter(None, ["(component", *body, ")"]))
 
 

@@ -30,6 +30,9 @@ from itfuzz.model.case import (
 # (`itfuzz.model.resources`) the types may use; only first bytes 0x80-0x9f, which keeps what the
 # shipped seeds decode to.
 RESOURCE_COUNTS = (0, 0, 0, 0, 2, 0, 0, 0)
+# First bytes 0xa0-0xbf of the single shape (even; no shipped seed had one) also put the guest
+# resource `gr` in the types, with r0 and r1; composed ones keep decoding without resources.
+GUEST_BYTES = 5
 
 
 def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES,
@@ -38,24 +41,28 @@ def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES
     """The signature at the front of `u`; `shapes` limits the component shapes (one shape costs
     no input byte). `maps`: types may hold `map<K, V>` — always in the composed shape (the host
     sees `list<tuple<K, V>>`), in one single-shape input of 8 (the host sees the map).
-    `resources`: types may hold handles of host resources (1 input of 8); `resource_types`:
-    always that many host resource types (whatever the first byte)."""
+    `resources`: types may hold handles of host resources (1 input of 8), and of the guest's
+    `gr` (1 single-shape input of 16, `GUEST_BYTES`); `resource_types`: always that many host
+    resource types (whatever the first byte)."""
     start = u.front
     first = u.int_in_range(0, 255) if len(shapes) > 1 else 0
     component_shape = shapes[first % len(shapes)]
     composed = component_shape == "composed"
+    guest = resources and not composed and first >> 5 == GUEST_BYTES
     sig = _signature(u, composed, maps and (composed or not u.ratio(7, 8)),
-                     resource_types or (RESOURCE_COUNTS[first >> 5] if resources else 0))
+                     resource_types or (RESOURCE_COUNTS[first >> 5] if resources else 0)
+                     or (2 if guest else 0), guest)
     exhausted = b"\1" if u.is_empty() else b"\0"
     return replace(sig, key=exhausted + u.data[start:u.front], count_post_return=True)
 
 
-def _signature(u: Unstructured, composed: bool, maps: bool, resources: int = 0) -> Signature:
+def _signature(u: Unstructured, composed: bool, maps: bool, resources: int = 0,
+               guest: bool = False) -> Signature:
     shape = u.choose(SHAPES)
     encoding = u.choose(ENCODINGS)
     form = "composed" if composed else "single"
     callee_encoding = u.choose(ENCODINGS) if composed else None
-    tg = TypeGen(u, fuel=TYPE_FUEL, maps=maps, resources=resources)
+    tg = TypeGen(u, fuel=TYPE_FUEL, maps=maps, resources=resources, guest=guest)
     if shape == "echo":
         tg.borrows = False  # the parameter's type is also the result's
         t = tg.gen()

@@ -7,7 +7,7 @@ made. Case counts and flag counts lean toward the ABI boundaries (discriminant w
 from __future__ import annotations
 
 from itfuzz.generators.unstructured import Unstructured
-from itfuzz.model.resources import Handle
+from itfuzz.model.resources import GuestHandle, Handle
 from itfuzz.model.types import (
     MAP_KEY_KINDS,
     PRIMS,
@@ -28,6 +28,7 @@ PRIM_NAMES = tuple(PRIMS)
 COMPOUND_KINDS = ("list", "record", "tuple", "variant", "enum", "option", "result", "flags")
 MAP_KINDS = COMPOUND_KINDS + ("map",)  # with `TypeGen(maps=True)`
 HANDLE_KINDS = ("own", "own", "borrow")  # with `TypeGen(resources=N)`
+GUEST_KINDS = ("gr-own", "gr-own", "gr-borrow")  # with `TypeGen(guest=True)`
 CASE_COUNT_EDGES = (1, 2, 3, 255, 256, 257)
 FLAG_COUNT_EDGES = (1, 8, 9, 16, 17, 32)
 LABEL_STYLES = ("f{}", "a-{}", "x{}-y", "ABC{}", "case{}-b", "q-{}-z")
@@ -47,7 +48,7 @@ class TypeGen:
     """Draws types while spending a shared fuel budget."""
 
     def __init__(self, u: Unstructured, fuel: int = 200, max_depth: int = MAX_DEPTH,
-                 maps: bool = False, resources: int = 0) -> None:
+                 maps: bool = False, resources: int = 0, guest: bool = False) -> None:
         self.u = u
         self.fuel = fuel
         self.max_depth = max_depth
@@ -57,6 +58,8 @@ class TypeGen:
         self.borrows = True  # whether `borrow` may be drawn (not in results)
         if resources:
             self.kinds = self.kinds + HANDLE_KINDS
+        if guest:  # handles of the component's own resource `gr` (single shape)
+            self.kinds = self.kinds + GUEST_KINDS
 
     def prim(self) -> Type:
         return PRIMS[self.u.choose(PRIM_NAMES)]
@@ -78,6 +81,8 @@ class TypeGen:
         kind = u.choose(self.kinds)
         if kind in HANDLE_KINDS:
             return Handle(u.int_in_range(0, self.resources - 1), kind == "own" or not self.borrows)
+        if kind in GUEST_KINDS:
+            return GuestHandle(kind == "gr-own" or not self.borrows)
         if kind == "list":
             return List(self.gen(depth + 1))
         if kind == "map":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from itfuzz.generators.unstructured import Unstructured
-from itfuzz.model.resources import Handle, Res
+from itfuzz.model.resources import AnyHandle, Res
 from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Map, Prim, Record, Tuple, Type, _VariantLike
 from itfuzz.model.values import f32_bits_to_float, f64_bits_to_float
 
@@ -91,7 +91,7 @@ class ValueGen:
         if isinstance(t, Flags):
             mask = flag_mask(u, len(t.labels))
             return frozenset(lab for i, lab in enumerate(t.labels) if mask >> i & 1)
-        if isinstance(t, Handle):
+        if isinstance(t, AnyHandle):
             return self.resource()
         raise TypeError(f"unknown type {t!r}")
 

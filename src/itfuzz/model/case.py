@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from itfuzz.model.engine_config import EngineConfig
-from itfuzz.model.resources import resource_ids, resource_wit
+from itfuzz.model.resources import guest_as_u32, has_guest, resource_ids, resource_wit
 from itfuzz.model.types import (
     MAX_FLAT_PARAMS,
     MAX_FLAT_RESULTS,
@@ -60,6 +60,8 @@ class Signature:
         for enc in (self.encoding, self.callee_encoding):
             if enc is not None and enc not in ENCODINGS:
                 raise ValueError(f"unknown string encoding {enc!r}")
+        if self.shape == "composed" and self.guest:
+            raise ValueError("the guest resource gr is in the single shape only")
 
     @property
     def encoding_pair(self) -> tuple[str, str]:
@@ -90,12 +92,17 @@ class Signature:
     def names(self) -> Names:
         """Names of the named types, those of the host-facing forms (`host_type`) included."""
         roots = [t for _, t in self.params] + ([self.result] if self.result is not None else [])
-        return Names(roots + [self.host_type(t) for t in roots])
+        return Names(roots + [self.host_type(t) for t in roots] + [self.g_type(t) for t in roots])
 
     @cached_property
     def resources(self) -> tuple[int, ...]:
         """The host resource types (indices) its types use (checked on every call: cached)."""
         return resource_ids(self.types())
+
+    @cached_property
+    def guest(self) -> bool:
+        """Whether its types hold handles of the guest-defined resource `gr` (single shape)."""
+        return any(has_guest(t) for t in self.types())
 
     @cached_property
     def has_maps(self) -> bool:
@@ -106,6 +113,10 @@ class Signature:
         and callee, the host-facing `f` and `g` take `list<tuple<K, V>>` instead."""
         return without_maps(t) if self.shape == "composed" else t
 
+    def g_type(self, t: Type) -> Type:
+        """The type of the host import `g` for `t` (the host-facing form, with every `gr` handle
+        a `u32`: an import cannot name the resource its component defines)."""
+        return guest_as_u32(self.host_type(t))
 
     def types(self) -> list[Type]:
         return [t for _, t in self.params] + ([self.result] if self.result is not None else [])
@@ -120,6 +131,8 @@ class Signature:
                     f"callee string-encoding={self.callee_encoding}\n")
             if self.has_maps:
                 head += "// maps cross the caller-callee adapter; the host sees list<tuple<K, V>>\n"
+        if self.guest:
+            head += "// g (the host import) has u32 reps where f has gr handles\n"
         head += resource_wit(self.types())
         return head + (decls + "\n" if decls else "") + f"f: func({params}){res};"
 

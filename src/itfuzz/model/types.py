@@ -454,17 +454,20 @@ class Names:
     def alias(self, t: Type) -> str:
         return self._aliases.get(t, "") if self._aliases else ""
 
-    def component_decls(self) -> str:
+    def component_decls(self, exported=None) -> str:
         """`(type $Tn …)` + `(import "tn" (type $tn (eq $Tn)))` for every named type, and
-        `(type $aN …)` for every aliased anonymous one, inner types first."""
+        `(type $aN …)` for every aliased anonymous one, inner types first. A named type for which
+        `exported(t)` holds is exported as `tn` instead (an import cannot name a resource its
+        component defines)."""
         out = []
         for t in self._decls:
             if t in self._aliases:
                 out.append(f"  (type ${self._aliases[t]} {t.inline(self)})")
                 continue
             n = self._names[t]
-            out.append(f'  (type $T{n[1:]} {t.definition(self)})\n'
-                       f'  (import "{n}" (type ${n} (eq $T{n[1:]})))')
+            name = (f'(export ${n} "{n}" (type $T{n[1:]}))' if exported and exported(t)
+                    else f'(import "{n}" (type ${n} (eq $T{n[1:]})))')
+            out.append(f"  (type $T{n[1:]} {t.definition(self)})\n  {name}")
         return "\n".join(out)
 
     def wit_decls(self) -> str:
@@ -494,22 +497,33 @@ def without_maps(t: Type) -> Type:
     type a host sees where it cannot take maps); `t` itself when it holds no map."""
     if not any(n.kind == "map" for n in walk(t)):
         return t
-    return _without_maps(t)
+    return substitute(t, _map_as_list)
 
 
-def _without_maps(t: Type) -> Type:
+def _map_as_list(t: Type) -> Type | None:
     if isinstance(t, Map):
-        return List(Tuple((_without_maps(t.key), _without_maps(t.value))))
+        return List(Tuple((without_maps(t.key), without_maps(t.value))))
+    return None
+
+
+def substitute(t: Type, fn) -> Type:
+    """`t` rebuilt with every node for which `fn(node)` gives a type replaced by that type
+    (`fn` returns None to keep a node and look inside it)."""
+    new = fn(t)
+    if new is not None:
+        return new
     if isinstance(t, (List, Option)):
-        return type(t)(_without_maps(t.elem))
+        return type(t)(substitute(t.elem, fn))
+    if isinstance(t, Map):
+        return Map(substitute(t.key, fn), substitute(t.value, fn))
     if isinstance(t, Record):
-        return Record(tuple((n, _without_maps(c)) for n, c in t.fields))
+        return Record(tuple((n, substitute(c, fn)) for n, c in t.fields))
     if isinstance(t, Tuple):
-        return Tuple(tuple(_without_maps(c) for c in t.elems))
+        return Tuple(tuple(substitute(c, fn) for c in t.elems))
     if isinstance(t, Variant):
-        return Variant(tuple((n, None if c is None else _without_maps(c))
+        return Variant(tuple((n, None if c is None else substitute(c, fn))
                              for n, c in t.variant_cases))
     if isinstance(t, Result):
-        return Result(None if t.ok is None else _without_maps(t.ok),
-                      None if t.err is None else _without_maps(t.err))
+        return Result(None if t.ok is None else substitute(t.ok, fn),
+                      None if t.err is None else substitute(t.err, fn))
     return t

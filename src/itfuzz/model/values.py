@@ -14,7 +14,7 @@ import math
 import struct
 from typing import Any
 
-from itfuzz.model.resources import Handle, Res
+from itfuzz.model.resources import AnyHandle, Res
 from itfuzz.model.types import INT_RANGES, Enum, Flags, List, Map, Record, Tuple, Type, _VariantLike
 
 
@@ -96,7 +96,7 @@ def diff(t: Type, expected: Any, actual: Any, path: str = "value") -> ValueMisma
         return diff(payload, expected[1], actual[1], f"{path}<{expected[0]}>")
     if isinstance(t, Flags):
         return None if type(actual) is frozenset and actual == expected else bad()
-    if isinstance(t, Handle):
+    if isinstance(t, AnyHandle):
         return None if type(actual) is Res and actual == expected else bad()
     raise TypeError(f"unknown type {t!r}")
 

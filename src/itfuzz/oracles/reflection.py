@@ -14,7 +14,7 @@ from typing import Any
 from wasmtime.component import ResourceType
 
 from itfuzz.engines.resources import TYPE_BASE
-from itfuzz.model.resources import Handle
+from itfuzz.model.resources import GuestHandle, Handle
 from itfuzz.model.types import (
     Enum,
     Flags,
@@ -29,6 +29,7 @@ from itfuzz.model.types import (
     Variant,
 )
 
+HOST_TYPES = 2  # host resource types a signature may use (`generators.signatures`)
 # wasmtime-py's class name of each kind (primitives are bare dataclasses, e.g. `U64()`).
 CLASS_KIND = {"Bool": "bool", "S8": "s8", "S16": "s16", "S32": "s32", "S64": "s64", "U8": "u8",
               "U16": "u16", "U32": "u32", "U64": "u64", "F32": "f32", "F64": "f64",
@@ -84,6 +85,10 @@ def type_mismatch(t: Type, vt: Any, path: str) -> Mismatch | None:
     if isinstance(t, Handle):  # the resource type: the host's `rN`
         if vt.ty != ResourceType.host(TYPE_BASE + t.resource):
             return Mismatch(path, f"{t.kind}:resource-type", f"another resource than {t.name}")
+        return None
+    if isinstance(t, GuestHandle):  # the component's own `gr`: none of the host's types
+        if any(vt.ty == ResourceType.host(TYPE_BASE + i) for i in range(HOST_TYPES)):
+            return Mismatch(path, f"{t.kind}:resource-type", "a host resource, expected gr")
         return None
     if isinstance(t, List):
         return type_mismatch(t.elem, vt.element, path + "[]")

@@ -38,8 +38,9 @@ from itfuzz.generators.components import (
 from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.engine_config import EngineConfig, engine_text
+from itfuzz.model.resources import guest_as_u32, guest_reps, has_guest
 from itfuzz.model.values import diff
-from itfuzz.oracles import reflection, resources
+from itfuzz.oracles import guest_handles, reflection, resources
 from itfuzz.oracles.calls import affordable, naming_call
 from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.compile import compile_checked
@@ -213,6 +214,8 @@ class RoundTripOracle:
         # compiled component alive.
         state, sig, wat = entry.state, entry.sig, entry.wat
         params_out, result_in = entry.params_out, entry.result_in
+        g_params = [(n, guest_as_u32(t)) for n, t in sig.params]  # `gr` handles: u32 reps
+        g_object = "object" in ambiguities([t for _, t in g_params])
 
         def g(store, *args):
             state.count += 1
@@ -223,14 +226,19 @@ class RoundTripOracle:
             try:
                 got = tuple(conv(a) for conv, a in zip(params_out, args))
             except ShapeError as e:
-                state.failure = self.finding("host-arg-shape", normalize_error(str(e)) or "",
-                                             str(e), sig, wat, state.args, state.ret)
+                check, detail = "host-arg-shape", normalize_error(str(e)) or ""
+                if "fits no case" in str(e) and g_object:
+                    # K1 as `g` receives: the untagged value cannot tell its case (met when
+                    # a `gr` case, distinct in `f`'s type, is a u32 in `g`'s)
+                    check, detail = UNTAGGED, "object"
+                state.failure = self.finding(check, detail, str(e), sig, wat, state.args,
+                                             state.ret)
                 raise _HostCheckFailed from None
             if len(args) != len(sig.params):
                 state.failure = self.finding("host-arg-count", "", f"{len(args)} args", sig,
                                              wat, state.args, state.ret)
                 raise _HostCheckFailed
-            for (name, t), want, have in zip(sig.params, state.want, got):
+            for (name, t), want, have in zip(g_params, state.want, got):
                 m = diff(t, want, have, f"arg {name}")
                 if m:
                     check, detail = mismatch_class("host-arg-mismatch", m)
@@ -272,9 +280,11 @@ class RoundTripOracle:
         for n, call in enumerate(calls, 1):
             with naming_call(n, len(calls)):
                 resources.begin_call(store)
+                guest_handles.begin_call(store, instance, entry.sig)
                 self.c_lane.count_py()  # a call on the wasmtime-py lane
                 self.run_call(store, f, entry, call.args, call.ret)
                 self.check_post_return(store, counters, n, entry, call)
+                guest_handles.check_call(self, store, entry, call)
                 resources.check_call(self, store, instance, entry, call)
 
     def check_reflection(self, store, f, entry: Prepared) -> None:
@@ -317,6 +327,8 @@ class RoundTripOracle:
         state.want = args
         if entry.params_model is not None:
             state.want = tuple(m(a) for m, a in zip(entry.params_model, args))
+        if sig.guest:  # what `g` sees: the rep of each `gr` handle
+            state.want = tuple(guest_reps(t, a) for (_, t), a in zip(sig.params, state.want))
         try:
             wargs = [conv(a) for conv, a in zip(entry.params_in, args)]
             out = call_func(store, f, *wargs)
@@ -377,12 +389,22 @@ class RoundTripOracle:
 
 
 def dynamic_converters(sig: Signature) -> dict:
-    """The `Prepared` converters of the dynamic target: built from the type model."""
+    """The `Prepared` converters of the dynamic target: built from the type model (`g`'s side
+    with the u32 reps of `gr` handles, `Signature.g_type`)."""
+    result_in = None
+    if sig.result is not None:
+        result_in = to_wasmtime(guest_as_u32(sig.result))
+        if has_guest(sig.result):
+            result_in = _via_reps(sig.result, result_in)
     return dict(
         params_in=[to_wasmtime(t) for _, t in sig.params],
-        params_out=[from_wasmtime(t, f"arg {n}") for n, t in sig.params],
-        result_in=to_wasmtime(sig.result) if sig.result is not None else None,
+        params_out=[from_wasmtime(guest_as_u32(t), f"arg {n}") for n, t in sig.params],
+        result_in=result_in,
         result_out=from_wasmtime(sig.result, "result") if sig.result is not None else None)
+
+
+def _via_reps(t, conv: Callable) -> Callable:
+    return lambda v: conv(guest_reps(t, v))
 
 
 def mismatch_class(check: str, m) -> tuple[str, str]:

@@ -1,0 +1,197 @@
+"""The guest-defined resource `gr` inside `f`'s types through the round-trip oracle: `g` sees the
+reps, results name the reps `g` returned, owns move, lenders stay, destructors run exactly as
+`f` and the host drop; each check shown to catch a planted fault."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from faults import plant_component_text
+
+from itfuzz.findings import Discard, Finding
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import ValueGen
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.resources import GuestHandle, Handle, Res
+from itfuzz.model.types import PRIMS, List, Option, Record, Result, Tuple, Variant
+from itfuzz.oracles import roundtrip
+from itfuzz.oracles.roundtrip import RoundTripOracle
+
+GO, GB, OWN0, BOR0 = GuestHandle(True), GuestHandle(False), Handle(0, True), Handle(0, False)
+U32, U64, STR = PRIMS["u32"], PRIMS["u64"], PRIMS["string"]
+
+
+def case(sig: Signature, seed: int = 1, calls: int = 2) -> Case:
+    vg = ValueGen(Unstructured(random.Random(seed).randbytes(400)))
+    out = []
+    for _ in range(calls):
+        args = tuple(vg.gen(t) for _, t in sig.params)
+        ret = args[0] if sig.echo else (vg.gen(sig.result) if sig.result is not None else None)
+        out.append(Call(args, ret))
+    return Case(sig, tuple(out))
+
+
+SIGS = [
+    Signature((("x", GO),), GO, echo=True),
+    Signature((("a", GB), ("b", Record((("p", GO), ("q", STR))))), Option(GO)),
+    Signature((("v", Variant((("x", None), ("y", GO), ("z", U64), ("w", List(GB))))),
+               ("h", OWN0)), Tuple((GO, List(Record((("a", GO),)))))),
+    Signature(tuple((f"a{i}", U32) for i in range(16))
+              + (("h", Record((("a", GB), ("b", GO), ("c", BOR0)))),), Result(GO, List(GO))),
+    Signature((("x", Record((("a", GO),))),), Record((("a", GO),))),
+]
+# One own, one borrow in and one own out, in every call (the fault tests need each).
+ALL = Signature((("a", GO), ("b", GB)), Record((("r", GO),)))
+
+
+@pytest.mark.parametrize("sig", SIGS, ids=lambda s: s.wit().splitlines()[-1])
+def test_guest_handle_cases_round_trip(sig, fresh_oracle):
+    for seed in range(4):
+        try:
+            fresh_oracle.run(case(sig, seed))
+        except Finding as e:  # a host resource input may end in K24 (`check_guest`)
+            assert e.signature == "guest-resource|other-store-drop"
+
+
+def run_finding(oracle, tc) -> Finding:
+    with pytest.raises(Finding) as e:
+        oracle.run(tc)
+    return e.value
+
+
+def test_host_sees_the_reps_and_the_destructor_runs_in_f(fresh_oracle, monkeypatch):
+    """What the checks rest on, without a fault: `g` gets the reps as u32 and the destructor
+    ran once per own param, for its rep, before the host dropped anything."""
+    from itfuzz.engines.guest_handles import GUEST
+    from itfuzz.oracles import guest_handles
+    seen = []
+    original = guest_handles.check_call
+
+    def spy(oracle, store, entry, call):
+        seen.append((GUEST.dtor_state(), GUEST.before, [r for r, _ in GUEST.received]))
+        original(oracle, store, entry, call)
+    monkeypatch.setattr(guest_handles, "check_call", spy)
+    tc = case(ALL, seed=3, calls=1)
+    fresh_oracle.run(tc)
+    (count, total), (count0, total0), received = seen[0]
+    a, b = tc.calls[0].args
+    assert (count - count0, total - total0) == (1, a.rep)
+    assert received == [tc.calls[0].ret[0].rep]
+    assert a.rep != b.rep
+
+
+@pytest.mark.parametrize("old, new, signature", [
+    # `f` hands `g` another rep than the own it got
+    ("(local.set 1 (call $gr_rep (local.get 0)))",
+     "(local.set 1 (i32.add (call $gr_rep (local.get 0)) (i32.const 1)))",
+     "host-arg-mismatch|u32:value:int->int"),
+    # `f` keeps the own it got: its destructor never runs
+    ("(call $gr_drop (local.get 0)) (local.get 1))", "(local.get 1))",
+     "gr-dtor|in-call:count=less"),
+    # the destructor counts twice per run
+    ("(global.set $n (i32.add (global.get $n) (i32.const 1)))",
+     "(global.set $n (i32.add (global.get $n) (i32.const 2)))", "gr-dtor|in-call:count=more"),
+    # the destructor runs for another rep
+    ("(global.set $sum (i32.add (global.get $sum) (local.get 0)))",
+     "(global.set $sum (i32.add (global.get $sum) (i32.const 7)))", "gr-dtor|in-call:reps"),
+    # the handle `f` returns names another rep than `g` returned
+    ("(call $g) (call $gr_new)", "(call $g) (i32.add (i32.const 1)) (call $gr_new)",
+     "result-mismatch|own:value:Res->Res"),
+])
+def test_guest_handle_faults_are_reported(monkeypatch, fresh_oracle, old, new, signature):
+    plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
+    f = run_finding(fresh_oracle, case(ALL, seed=2))
+    assert f.signature == signature
+    assert "own<gr>" in f.wit and "gr-dtor-sum" in f.wat
+
+
+def test_own_still_held_after_the_call_is_reported(monkeypatch, fresh_oracle):
+    """Plant: the clone kept to check that the own moved names a live handle instead."""
+    from itfuzz.engines import guest_handles
+    monkeypatch.setattr(guest_handles, "clone",
+                        lambda x: guest_handles.GUEST.call(guest_handles.NEW, 99))
+    f = run_finding(fresh_oracle, case(ALL))
+    assert f.signature == "gr-ownership|own:not-moved"
+
+
+def test_lender_changed_by_the_call_is_reported(monkeypatch, fresh_oracle):
+    """Plant: the host's record of what it lent names another rep."""
+    from itfuzz.engines import guest_handles
+    original = guest_handles.guest_to_wasmtime
+
+    def wrong(t):
+        conv = original(t)
+
+        def lend(v):
+            x = conv(v)
+            if not t.own:
+                rep, kept = guest_handles.GUEST.lent.pop()
+                guest_handles.GUEST.lent.append((rep + 1, kept))
+            return x
+        return lend
+    monkeypatch.setattr(guest_handles, "guest_to_wasmtime", wrong)
+    f = run_finding(fresh_oracle, case(ALL))
+    assert f.signature == "gr-borrow|lender:rep"
+
+
+def test_host_drop_without_destructor_is_reported(monkeypatch, fresh_oracle):
+    """Plant: a handle the host got back is not dropped (so its destructor does not run)."""
+    from wasmtime.component import ResourceAny
+    original = ResourceAny.drop
+    dropped = []
+
+    def skip_first(self, store):
+        if not dropped:
+            dropped.append(1)
+            return None
+        return original(self, store)
+    monkeypatch.setattr(ResourceAny, "drop", skip_first)
+    f = run_finding(fresh_oracle, case(Signature((("a", U32),), Option(GO)), seed=4, calls=4))
+    assert f.signature == "gr-dtor|host-drop:count=less"
+
+
+def test_result_handle_of_the_wrong_ownership_is_a_shape_error(monkeypatch, fresh_oracle):
+    from wasmtime.component import ResourceAny
+    monkeypatch.setattr(ResourceAny, "owned", property(lambda self: False))
+    f = run_finding(fresh_oracle, case(Signature((("a", U32),), GO)))
+    assert f.check == "result-shape" and "own<gr> arrived as borrow" in str(f)
+
+
+def test_reflected_gr_type_is_checked(monkeypatch, fresh_oracle):
+    from wasmtime.component import ResourceType
+    monkeypatch.setattr(ResourceType, "__eq__", lambda self, other: True)
+    f = run_finding(fresh_oracle, case(SIGS[0]))
+    assert f.signature == "type-reflection|own:resource-type"
+
+
+@pytest.mark.slow
+def test_2000_generated_guest_handle_cases_round_trip():
+    """≥ 2,000 decoded cases with `gr` in `f`'s types on this release: only known findings."""
+    from itfuzz.generators.signatures import decode_roundtrip
+    from itfuzz.known_findings import known
+    oracle, rng, done, bad = RoundTripOracle(), random.Random(15), 0, []
+    while done < 2000:
+        data = bytes([rng.randrange(0xA0, 0xC0, 2)]) + rng.randbytes(rng.choice((16, 64, 256)))
+        tc = decode_roundtrip(data)
+        if not tc.sig.guest:
+            continue
+        done += 1
+        try:
+            oracle.run(tc)
+        except Discard:
+            pass
+        except Finding as e:
+            if known(e.signature, oracle.target) is None:
+                bad.append((data.hex(), str(e)[:2000]))
+    assert not bad, bad[:3]
+
+
+def test_gr_case_that_is_an_ambiguous_u32_for_g_is_k1(fresh_oracle):
+    """A `borrow<gr>` case is told apart in `f`'s type but is a u32 after an `object`-classed
+    case in `g`'s: the untagged value `g` gets cannot name its case (K1, as `g` receives)."""
+    t = Variant((("f0", Result(None, BOR0)), ("f1", GB)))
+    sig = Signature((("v", t),), None)
+    tc = Case(sig, (Call((("f1", Res(7)),), None),))
+    f = run_finding(fresh_oracle, tc)
+    assert f.signature == "wasmtime-py-untagged|object"
