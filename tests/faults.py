@@ -295,3 +295,48 @@ def plant_verdict(case, **changes):
     `memory`, ...): a model that said something else, without patching the model."""
     import dataclasses
     return dataclasses.replace(case, expected=dataclasses.replace(case.expected, **changes))
+
+
+# -- standalone reproducer scripts --------------------------------------------------------------
+
+def plant_script(text: str, old: str, new: str) -> str:
+    """A standalone reproducer (`itfuzz repro --script`) with `old` replaced by `new`: a fault in
+    the host code it runs, or wasmtime-py patched by code put there (scripts run in a child
+    process, out of `monkeypatch`'s reach). Fails if `old` is not in the script."""
+    assert old in text, f"the fault was not planted: {old!r} is not in the script"
+    return text.replace(old, new)
+
+
+# Faults of resource scripts (`ops/resource_script.py`), as (old, new) for `plant_script`.
+RESOURCE_SCRIPT_FAULTS = {
+    # wasmtime-py makes every host handle with the wrong rep (low bit flipped)
+    "rep-flip": ("\nDTORS = []", "\n_own, _borrow = ResourceHost.own.__func__, "
+                 "ResourceHost.borrow.__func__\n"
+                 "ResourceHost.own = classmethod(lambda c, rep, ty: _own(c, rep ^ 1, ty))\n"
+                 "ResourceHost.borrow = classmethod(lambda c, rep, ty: _borrow(c, rep ^ 1, ty))\n"
+                 "DTORS = []"),
+    # the handle kept to check a moved own / an ended borrow is a live one
+    "own-kept": ('TRACK["sent"].append((x, clone(h)))',
+                 'TRACK["sent"].append((x, ResourceHost.own(x.rep, ty).to_any(store)))'),
+    "borrow-kept": ("kept = None if x.owned else clone(x)",
+                    "kept = None if x.owned else ResourceHost.own(1, TYPE_BASE).to_any(store)"),
+    # the host destructor runs twice per drop
+    "dtor-twice": ("lambda store, rep, n=n: DTORS.append((n, rep))",
+                   "lambda store, rep, n=n: DTORS.extend([(n, rep)] * 2)"),
+    # wasmtime-py lowers a fresh, valid handle in place of a misuse's bad one (accepts it)
+    "accept-bad": ("\nKEEP = []", """
+from wasmtime.component import _types
+
+
+def _lenient(original):
+    def convert_to_c(self, store, val, ptr):
+        if Bad.handle is not None and val is Bad.handle:
+            val = ResourceHost.own(7, TYPE_BASE + BAD_RESOURCE).to_any(store)
+        return original(self, store, val, ptr)
+    return convert_to_c
+
+
+for _cls in (_types.OwnType, _types.BorrowType):
+    _cls.convert_to_c = _lenient(_cls.convert_to_c)
+KEEP = []"""),
+}

@@ -17,12 +17,13 @@ import wasmtime
 from itfuzz.engines.invalid_values import MisuseCase
 from itfuzz.findings import Finding
 from itfuzz.generators.components import component_text, for_config
+from itfuzz.ops.resource_script import ABOUT, handle_hooks, handle_literals, misuse_hooks
 from itfuzz.ops.script_parts import (
     HELPERS,
+    PLAIN_HOOKS,
     ROUNDTRIP_CHECKS,
     SAME,
     Literal,
-    Unsupported,
     _b64,
     _indent,
     _quote_block,
@@ -74,6 +75,7 @@ def main():
     if isinstance(component, int):
         return component
     linker = Linker(engine)
+    define_host(linker)
     state = {"args": None, "ret": None, "count": 0, "failure": None, "misuse": False,
              "arrived": None}
     checked = checking_host(state)
@@ -82,21 +84,23 @@ def main():
         if not state["misuse"]:
             return checked(store, *args)  # the valid call: the round-trip checks
         state["arrived"] = args
-        return MISUSE if WHERE == "ret" else RET
+        return to_wasm(store, MISUSE if WHERE == "ret" else RET)
 
     linker.root().add_func("g", g)
     store = wasmtime.Store(engine)
-    f = linker.instantiate(store, component).get_func(store, "f")
+    instance = linker.instantiate(store, component)
+    f = instance.get_func(store, "f")
 
     args = list(ARGS)
     if WHERE == "arg":
         args[INDEX] = MISUSE
     elif WHERE == "arity":
         args.append(args[-1] if args else 0)
+#MAKE_BAD
     print(f"misuse: {DESCRIPTION}", flush=True)
     state["misuse"] = True
     try:
-        out = f(store, *args)
+        out = f(store, *to_wasm(store, args))
         f.post_return(store)  # needed before Wasmtime ran post-return itself; a no-op after
     except ACCEPTED as e:
         error = e
@@ -114,17 +118,32 @@ def main():
     arrived = state["arrived"]
     if WHERE == "arg" and arrived is not None:  # rejected late, or not at all
         return fail("misuse-accepted", KIND, "wasmtime-py accepted an invalid value: the host "
-                    f"received {show(arrived[INDEX])}"
+                    f"received {show(from_wasm(store, arrived[INDEX]))}"
                     + (f" (then {type(error).__name__}: {error})" if error else ""))
     if error is None:
-        what = {"arg": "the host was not called", "ret": f"f returned {show(out)}",
+        what = {"arg": "the host was not called", "ret": f"f returned {show(from_wasm(store, out))}",
                 "arity": "the call ran"}[WHERE]
         return fail("misuse-accepted", KIND, f"wasmtime-py accepted an invalid value: {what}")
     print(f"the misuse raised {type(error).__name__}: {error}", flush=True)
 
     # A valid call must still complete.
+    def in_fresh_store(site):
+        fresh = wasmtime.Store(engine)
+        f2 = linker.instantiate(fresh, component).get_func(fresh, "f")
+        problem = round_trip(fresh, f2, state, ARGS, RET)
+        if problem:
+            return fail("misuse-after-failed", f"{site}:{problem[0]}",
+                        f"after the rejected {'host result' if WHERE == 'ret' else 'argument'} "
+                        f"({type(error).__name__}), a valid call in a fresh store failed: "
+                        f"{problem[1]}")
+        return None
+
     if WHERE != "ret":
         problem = round_trip(store, f, state, ARGS, RET)
+        if problem and RESOURCE_MISUSE:  # K9's pattern in the same store: a fresh store must work
+            status = in_fresh_store("arg-fresh-store")
+            if status:
+                return status
         if problem:
             return fail("misuse-store-poisoned", f"{WHERE}:{type(error).__name__}",
                         f"the misuse raised {type(error).__name__}; then a valid call in the "
@@ -136,13 +155,9 @@ def main():
                         f"after the rejected host result ({type(error).__name__}), a valid call "
                         f"in the same store failed otherwise than with {POISONED!r}: "
                         f"{problem[1]}")
-        fresh = wasmtime.Store(engine)
-        f2 = linker.instantiate(fresh, component).get_func(fresh, "f")
-        problem = round_trip(fresh, f2, state, ARGS, RET)
-        if problem:
-            return fail("misuse-after-failed", f"ret-fresh-store:{problem[0]}",
-                        f"after the rejected host result ({type(error).__name__}), a valid call "
-                        f"in a fresh store failed: {problem[1]}")
+        status = in_fresh_store("ret-fresh-store")
+        if status:
+            return status
     print("OK: the misuse was rejected and a valid call completed afterwards"
           + (" (in a fresh store)" if WHERE == "ret" else ""))
     return 0
@@ -153,21 +168,32 @@ if __name__ == "__main__":
 '''
 
 
+MAKE_BAD = '''    try:  # the bad handle; failing to make it is the call's error, as in itfuzz
+        problem = make_bad(store, instance, engine, f, state)
+    except wasmtime.WasmtimeError as e:
+        problem = ("call-error", f"making the bad handle raised WasmtimeError: {e}")
+    if problem:
+        return fail(problem[0], "making the bad handle", problem[1])
+'''
+
+
 def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -> str:
     if case.lane == "c":  # the C-level twin: a script calling the C API through ctypes
         from itfuzz.ops.capi_script import capi_misuse_script
         return capi_misuse_script(case, finding, source)
-    if case.res is not None:
-        raise Unsupported("a resource misuse makes its bad handle at run time (another store, "
-                          "an earlier call, a drop), which the generated script does not do: "
-                          "findings/K27-resource-other-store-argument.py shows the pattern")
     sig = case.sig
     wat = for_config(component_text(sig), case.config)
-    conv = dynamic_converters(sig)
+    conv = handle_literals(sig) if sig.resources else dynamic_converters(sig)
     lit = Literal()
     args = "[" + ", ".join(lit(c(a), 1) for c, a in zip(conv["params_in"], case.call.args)) + "]"
     ret = lit(conv["result_in"](case.call.ret), 1) if conv["result_in"] else "None"
     misuse = lit(case.misuse.value, 1) if case.misuse is not None else "None"
+    hooks, body = PLAIN_HOOKS, BODY.replace("#MAKE_BAD\n", "")
+    if case.res is not None:  # a bad handle, made at run time
+        hooks, misuse = misuse_hooks(case, lit)
+        body = BODY.replace("#MAKE_BAD\n", MAKE_BAD)
+    elif sig.resources:  # valid handles in the values
+        hooks = handle_hooks(sig)
     head = ["Standalone reproducer" + (f" of [{finding.signature}]" if finding else ""), "",
             f"Needs only wasmtime-py: pip install wasmtime=={wasmtime_release()} && python3 THIS.py",
             "(any release from 39.0.0 on: the component is embedded as binary). Exit 1 with a",
@@ -179,7 +205,7 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
             "    " + _accepted_source() + ",",
             "then a valid call must complete (after a rejected host result, in a fresh store:",
             "a host error is a trap and poisons the store by Wasmtime's design).", "",
-            "Misuse: " + case.describe()]
+            "Misuse: " + case.describe(), *(ABOUT if sig.resources else ())]
     if finding is not None:
         head += ["", found_by("host_api_misuse", source, finding.message)]
     if case.config is not None:
@@ -201,11 +227,12 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
         f"KIND = {misuse_kind(case)!r}",
         f"DESCRIPTION = {description!r}",
         f"ACCEPTED = {_accepted_source()}  # what the oracle accepts as a rejection",
-        f"POISONED = {POISONED!r}  # Wasmtime's answer in a store after a trap\n\n",
-        HELPERS, *lit.parts,
+        f"POISONED = {POISONED!r}  # Wasmtime's answer in a store after a trap",
+        f"RESOURCE_MISUSE = {case.res is not None}  # a bad resource handle\n\n",
+        HELPERS, hooks, *lit.parts,
         "# the valid call: arguments of f and the value the host g returns",
         f"ARGS = {args}",
         f"RET = {ret}",
         "# the invalid wasmtime-py value",
         f"MISUSE = {misuse}\n\n",
-        SAME + ROUNDTRIP_CHECKS + engine_source(case.config) + BODY])
+        SAME + ROUNDTRIP_CHECKS + engine_source(case.config) + body])

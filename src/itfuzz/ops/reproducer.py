@@ -22,8 +22,10 @@ from collections.abc import Callable
 from typing import Any
 
 from itfuzz.findings import Finding
+from itfuzz.generators.components import component_text
 from itfuzz.ops.script_parts import (
     HELPERS,
+    PLAIN_HOOKS,
     ROUNDTRIP_CHECKS,
     SAME,
     Literal,
@@ -56,14 +58,13 @@ def wasmtime_calls(calls, params_in: list[Callable], result_in: Callable | None,
 
 def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
     """component_roundtrip: the generated component, values converted from the value model."""
-    from itfuzz.generators.components import component_text
     from itfuzz.oracles.roundtrip import dynamic_converters
     if finding is not None and "C-API lane" in finding.engine:  # found on the C-API lane
         from itfuzz.ops.capi_script import capi_roundtrip_script
         return capi_roundtrip_script(case, finding, source)
     if case.sig.resources:
-        raise Unsupported("resource handles need a store and the host's resource definitions: "
-                          "no standalone script yet (the K24-K26 scripts in findings/ show how)")
+        return _resource_roundtrip(case.sig, component_text(case.sig), case.calls, None, None,
+                                   finding, source, config=case.config)
     conv = dynamic_converters(case.sig)
     return roundtrip_text(case.sig, component_text(case.sig), case.calls, conv["params_in"],
                           conv["result_in"], finding, source, config=case.config)
@@ -74,17 +75,45 @@ def static_script(case, finding: Finding | None, source: str = "") -> str:
     wasmtime-py values by the case's generated converters (`tw_N`), as its oracle does."""
     from itfuzz.oracles.static import static_converters
     conv = static_converters(case.case)
+    if case.sig.resources:  # typed values to model values, then handles as in the dynamic target
+        return _resource_roundtrip(case.sig, case.case.wat, case.calls, conv["params_model"],
+                                   conv["result_model"], finding, source,
+                                   note=f"static case {case.case.index} (typed values as model "
+                                        "values: handles are made at run time)",
+                                   config=case.config)
     return roundtrip_text(case.sig, case.case.wat, case.calls, conv["params_in"],
                           conv["result_in"], finding, source,
                           note=f"static case {case.case.index} (typed values, generated converters)",
                           config=case.config)
 
 
+def _resource_roundtrip(sig, wat: str, calls, params_model: list[Callable] | None,
+                        result_model: Callable | None, finding: Finding | None, source: str,
+                        note: str = "", config=None) -> str:
+    """The round-trip script of a signature with resources: each handle written `own(N, rep)` /
+    `borrow(N, rep)`, made at run time, and the oracle's resource checks (`resource_script`).
+    `params_model` / `result_model`: a target's case values to model values (None: they are)."""
+    from itfuzz.ops.resource_script import ABOUT, handle_literals, roundtrip_hooks
+    conv = handle_literals(sig)
+    params_in, result_in = conv["params_in"], conv["result_in"]
+    if params_model is not None:
+        params_in = [lambda a, c=c, m=m: c(m(a)) for c, m in zip(params_in, params_model)]
+    if result_model is not None and result_in is not None:
+        result_in = lambda r, c=result_in, m=result_model: c(m(r))  # noqa: E731
+    first = None
+    if calls:
+        first = (calls[0].args if params_model is None
+                 else tuple(m(a) for m, a in zip(params_model, calls[0].args)))
+    return roundtrip_text(sig, wat, calls, params_in, result_in, finding, source, note=note,
+                          config=config, hooks=roundtrip_hooks(sig, first), about=ABOUT)
+
+
 def roundtrip_text(sig, wat: str, calls, params_in: list[Callable], result_in: Callable | None,
                    finding: Finding | None, source: str = "", note: str = "",
-                   config=None) -> str:
+                   config=None, hooks: str = PLAIN_HOOKS, about: tuple[str, ...] = ()) -> str:
     """The round-trip script of a component exporting `f` that forwards to the host's `g`
-    (`wat` as generated: `config` may give it one-byte pages)."""
+    (`wat` as generated: `config` may give it one-byte pages). `hooks`: how values cross
+    (`script_parts.PLAIN_HOOKS`, or a resource script's), `about`: docstring lines on them."""
     from itfuzz.generators import components as component
     wat = component.for_config(wat, config)
     # post-return counters the component exports (each must equal the number of calls so far)
@@ -103,7 +132,7 @@ def roundtrip_text(sig, wat: str, calls, params_in: list[Callable], result_in: C
             "and lift, memory and realloc in the component). For each call the host `g` checks",
             "that it received exactly the arguments passed to `f` and returns a prepared value,",
             "which `f` must return exactly. Strict equality: True is not 1, -0.0 is not 0.0,",
-            "any NaN equals any NaN."]
+            "any NaN equals any NaN.", *about]
     if finding is not None:
         head += ["", found_by(finding.target or "target", source, finding.message)]
     if note:
@@ -132,7 +161,7 @@ POST_RETURN_COUNTERS = {counters!r}
 
 
 {HELPERS}
-{chr(10).join(lit.parts)}
+{hooks}{chr(10).join(lit.parts)}
 # (arguments of f, value the host g returns) per call
 CALLS = [
 {chr(10).join(rows)}
@@ -152,11 +181,16 @@ def main():
     component = compile_component(engine)
     if isinstance(component, int):
         return component
-    store = wasmtime.Store(engine)
     linker = Linker(engine)
+    define_host(linker)
     state = {"args": None, "ret": None, "count": 0, "failure": None}
     linker.root().add_func("g", checking_host(state))
-    instance = linker.instantiate(store, component)
+
+    def fresh():
+        store = wasmtime.Store(engine)
+        return store, linker.instantiate(store, component)
+
+    store, instance = fresh()
     f = instance.get_func(store, "f")
     counters = [(name, instance.get_func(store, name)) for name in POST_RETURN_COUNTERS]
     for n, (args, ret) in enumerate(CALLS):
@@ -170,6 +204,9 @@ def main():
                 return fail(n, "post-return-count",
                             f"{name} is {got} after {n + 1} call(s): post-return must run "
                             "once per call")
+        problem = after_call(store, instance, n, fresh)
+        if problem:
+            return fail(n, *problem)
     print(f"OK: {len(CALLS)} call(s) round-tripped exactly")
     return 0
 

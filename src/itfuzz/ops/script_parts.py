@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 from itfuzz.engines.compat import RELEASE_LIMITS
@@ -25,6 +26,14 @@ def _float(x: float) -> str:
     if math.isinf(x):
         return "math.inf" if x > 0 else "-math.inf"
     return repr(x)
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A value written as this source in a script (e.g. `own(0, 7)`: a handle the script makes
+    at run time)."""
+
+    source: str
 
 
 class Literal:
@@ -57,6 +66,8 @@ class Literal:
             return "{" + ", ".join(f"{self(k, d)}: {self(v, d)}" for k, v in x.items()) + "}"
         if type(x) is object:
             return "object()"
+        if isinstance(x, Placeholder):
+            return x.source
         if isinstance(x, Record):
             return "record(" + ", ".join(f"({k!r}, {self(v, d)})" for k, v in vars(x).items()) + ")"
         if isinstance(x, Variant):
@@ -103,16 +114,40 @@ SAME = '''def same(a, b):
 '''
 
 
+# How values cross in a script without resource handles: as written. A script of a signature with
+# resources defines these hooks instead (`ops/resource_script.py`); they come before the values.
+PLAIN_HOOKS = '''# The values pass as written (a signature with resources would make handles here).
+def define_host(linker):
+    pass
+
+
+def to_wasm(store, value):
+    return value
+
+
+def from_wasm(store, value):
+    return value
+
+
+def after_call(store, instance, n, fresh):
+    return None
+
+
+'''
+
+
 # The checked round trip of one call (component_roundtrip, component_static, and the valid calls
 # of host_api_misuse), as the round-trip oracle checks it: the host import `g` must receive
 # exactly the arguments passed to the export `f` and run exactly once, and `f` must return
-# exactly what `g` returned. Needs `same` (SAME) and PARAMS, HAS_RESULT. `compile_component`
-# tells a limit of an old release (the oracle discards those components there) from a finding.
-ROUNDTRIP_CHECKS = f"""# Errors of old releases on valid components: limits, not bugs (itfuzz discards them).
+# exactly what `g` returned. Needs `same` (SAME), PARAMS, HAS_RESULT and the value hooks
+# (PLAIN_HOOKS or a resource script's). `compile_component` tells a limit of an old release (the
+# oracle discards those components there) from a finding.
+_LIMITS = f"""# Errors of old releases on valid components: limits, not bugs (itfuzz discards them).
 RELEASE_LIMITS = {tuple(RELEASE_LIMITS)!r}
 
 
-""" + '''def compile_component(engine):
+"""
+ROUNDTRIP_CHECKS = _LIMITS + '''def compile_component(engine):
     """The component, or the script's exit status when this release cannot compile it."""
     try:
         return Component(engine, COMPONENT)
@@ -153,12 +188,12 @@ def checking_host(state):
         if len(args) != len(want):
             state["failure"] = ("host-arg-count", f"g received {len(args)} arguments")
             raise HostCheckFailed
-        for name, w, h in zip(PARAMS, want, args):
+        for name, w, h in zip(PARAMS, want, from_wasm(store, args)):
             if not same(w, h):
                 state["failure"] = ("host-arg-mismatch",
                                     f"g received {name} = {show(h)}, expected {show(w)}")
                 raise HostCheckFailed
-        return state["ret"]
+        return to_wasm(store, state["ret"])
     return g
 
 
@@ -166,8 +201,9 @@ def round_trip(store, f, state, args, ret):
     """Call f(*args) with g returning `ret`: None when every check passes, else (check, what)."""
     state.update(args=args, ret=ret, count=0, failure=None)
     try:
-        out = f(store, *args)
+        out = f(store, *to_wasm(store, args))
         f.post_return(store)  # needed before Wasmtime ran post-return itself; a no-op after
+        out = from_wasm(store, out)
     except HostCheckFailed:
         return state["failure"]
     except Exception as e:
@@ -249,8 +285,11 @@ def make_engine():
         if isinstance(value, bytes):
             if getattr(capi, setter)(cfg.ptr(), ctypes.c_char_p(value)):  # an error
                 raise SystemExit(f"this release cannot make {{setter}}({{value!r}})")
-        elif hasattr(capi, setter) or value is not False:  # off: what a release without it is
+        elif hasattr(capi, setter):
             getattr(capi, setter)(cfg.ptr(), value)
+        elif value is not False:  # off is what a release without the setter is
+            print(f"SKIP: this release has no {{setter}} (itfuzz discards the case here)")
+            sys.exit(0)
     if POOL_CALLS:
         pool = capi.wasmtime_pooling_allocation_config_new()
         for setter, n in POOL_CALLS:

@@ -1,0 +1,186 @@
+"""`repro --script` of resource inputs: standalone scripts that make the host's handles at run
+time and check what the oracles check. Each runs in a child process with only wasmtime-py: clean
+on the seeds, the known resource findings (K24, K27; K25 on 49.0.0) reported, and every check
+shown to fire on a planted fault."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from faults import RESOURCE_SCRIPT_FAULTS, plant_component_text, plant_script
+
+from itfuzz import targets
+from itfuzz.engines.resource_misuse import MAGIC
+from itfuzz.ops import reproducer
+from itfuzz.ops.reproducer import script
+from itfuzz.ops.script_parts import Unsupported
+
+ROOT = Path(__file__).resolve().parents[2]
+FINDINGS = ROOT / "findings"
+
+
+def run(text: str, tmp_path: Path, python: str = sys.executable) -> tuple[int, str]:
+    """(exit status, stdout) of a script in a child process that cannot import itfuzz."""
+    path = tmp_path / "repro.py"
+    path.write_text(text)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([python, "-I", str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env=env)
+    return done.returncode, done.stdout + done.stderr
+
+
+def seeds(target: str, keep) -> list[Path]:
+    t = targets.get(target)
+    return [p for p in sorted((ROOT / "corpus" / target).iterdir()) if keep(t.decode(p.read_bytes()))]
+
+
+def write(target: str, path: Path) -> str:
+    return script(targets.get(target), path.read_bytes(), None)
+
+
+ROUNDTRIP = seeds("component_roundtrip", lambda c: bool(c.sig.resources))
+MISUSE = seeds("host_api_misuse", lambda c: c.res is not None)
+
+
+def first(pred) -> Path:
+    t = targets.get("component_roundtrip")
+    return next(p for p in ROUNDTRIP if pred(t.decode(p.read_bytes())))
+
+
+def _has(case, what: str) -> bool:
+    wit = case.sig.wit()
+    return f"{what}<r0>" in wit.split("f: func(")[-1].split("->")[0]
+
+
+def test_the_seeds_have_the_shapes_the_tests_need():
+    t = targets.get("host_api_misuse")
+    kinds = {(c.where, c.res.kind) for c in (t.decode(p.read_bytes()) for p in MISUSE)}
+    assert len(ROUNDTRIP) >= 20 and len(kinds) >= 8
+
+
+@pytest.mark.parametrize("path", ROUNDTRIP, ids=lambda p: p.name[:12])
+def test_roundtrip_resource_seeds_run_clean(path, tmp_path):
+    text = write("component_roundtrip", path)
+    assert not [line for line in text.splitlines() if line.startswith(("import itfuzz",
+                                                                        "from itfuzz"))]
+    status, out = run(text, tmp_path)
+    assert status == 0 and "OK:" in out, out[-2000:]
+
+
+def _one_per_kind(paths):
+    t = targets.get("host_api_misuse")
+    picked: dict = {}
+    for p in paths:
+        c = t.decode(p.read_bytes())
+        picked.setdefault((c.where, c.res.kind), p)
+    return list(picked.values())
+
+
+@pytest.mark.parametrize("path", _one_per_kind(MISUSE), ids=lambda p: p.name[:12])
+def test_resource_misuse_seeds_run_clean(path, tmp_path):
+    status, out = run(write("host_api_misuse", path), tmp_path)
+    assert status == 0 and "OK: the misuse was rejected" in out, out[-2000:]
+
+
+def test_static_resource_cases_run_clean(tmp_path):
+    t = targets.get("component_static")
+    done = 0
+    for first_byte in range(0x72, 0x8f, 7):
+        data = bytes([first_byte]) + bytes(range(40, 200))
+        if not t.decode(data).sig.resources:
+            continue
+        status, out = run(script(t, data, None), tmp_path)
+        assert status == 0 and "OK:" in out, out[-2000:]
+        done += 1
+    assert done >= 2
+
+
+# -- known findings -----------------------------------------------------------------------------
+
+def test_k24_is_reported(tmp_path):
+    status, out = run(write("component_roundtrip", FINDINGS / "K24-resource-drop-other-store.bin"),
+                      tmp_path)
+    assert status == 1 and "FAIL[guest-resource|other-store-drop]" in out, out[-2000:]
+
+
+def test_k27_is_reported(tmp_path):
+    status, out = run(write("host_api_misuse", FINDINGS / "K27-resource-other-store-argument.bin"),
+                      tmp_path)
+    assert status == 1 and "FAIL[misuse-accepted] other-store" in out, out[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("ITFUZZ_OFFLINE") == "1", reason="needs PyPI for 49.0.0")
+def test_k25_is_reported_on_49_and_gone_on_50(tmp_path):
+    from itfuzz.ops.releases import release_python
+    text = write("component_roundtrip", FINDINGS / "K25-host-borrow-argument.bin")
+    status, out = run(text, tmp_path, str(release_python("49.0.0")))
+    assert status == 1 and "FAIL[call-error]" in out and "no current scope" in out, out[-2000:]
+    status, out = run(text, tmp_path)
+    assert status == 0, out[-2000:]
+
+
+# -- planted faults -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fault, pick, check", [
+    ("rep-flip", lambda c: _has(c, "own"), "FAIL[host-arg-mismatch]"),
+    ("own-kept", lambda c: _has(c, "own"), "FAIL[resource-ownership|own:not-moved]"),
+    ("borrow-kept", lambda c: _has(c, "borrow"), "FAIL[resource-borrow|outlived-call]"),
+    ("dtor-twice", lambda c: c.sig.result is not None and "own<" in c.sig.result.wit(c.sig.names),
+     "FAIL[resource-dtor|count=2]"),
+])
+def test_planted_host_faults_are_reported(fault, pick, check, tmp_path):
+    text = write("component_roundtrip", first(pick))
+    status, out = run(plant_script(text, *RESOURCE_SCRIPT_FAULTS[fault]), tmp_path)
+    assert status == 1 and check in out, out[-2000:]
+
+
+@pytest.mark.parametrize("old, new, pick, check", [
+    ('(param i32) (call $drop_r0 (local.get 0))', '(param i32)',
+     lambda c: c.sig.result is not None and "own<r0>" in c.sig.result.wit(c.sig.names),
+     "FAIL[resource-dtor|count=0]"),
+    ('(func (export "rep") (param i32) (result i32) (local.get 0))',
+     '(func (export "rep") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))',
+     lambda c: c.sig.shape == "single" and _has(c, "own"), "FAIL[guest-resource|rep]"),
+])
+def test_planted_guest_faults_are_reported(monkeypatch, old, new, pick, check, tmp_path):
+    plant_component_text(monkeypatch, reproducer, lambda wat, sig: wat.replace(old, new))
+    status, out = run(write("component_roundtrip", first(pick)), tmp_path)
+    assert status == 1 and check in out, out[-2000:]
+
+
+@pytest.mark.parametrize("where, kind", [("arg", "moved-own"), ("ret", "dropped"),
+                                         ("ret", "moved-clone"), ("ret", "other-type")])
+def test_accepting_a_bad_handle_is_reported(where, kind, tmp_path):
+    t = targets.get("host_api_misuse")
+    path = next(p for p in MISUSE if (lambda c: (c.where, c.res.kind))(t.decode(p.read_bytes()))
+                == (where, kind))
+    text = plant_script(write("host_api_misuse", path), *RESOURCE_SCRIPT_FAULTS["accept-bad"])
+    status, out = run(text, tmp_path)
+    assert status == 1 and f"FAIL[misuse-accepted] {kind}" in out, out[-2000:]
+
+
+# -- what has no script -------------------------------------------------------------------------
+
+def test_a_handle_the_script_cannot_make_is_refused_with_the_reason():
+    """Only host resources' handles are made (a handle of the guest's gr would not be)."""
+    from dataclasses import dataclass
+
+    from itfuzz.model.case import Signature
+    from itfuzz.model.resources import Handle
+    from itfuzz.ops.resource_script import handle_literals
+
+    @dataclass(frozen=True)
+    class OtherHandle(Handle):
+        pass
+    with pytest.raises(Unsupported, match="only handles of the host resources"):
+        handle_literals(Signature((("a", OtherHandle(0, True)),), None))
+
+
+def test_other_misuse_inputs_still_get_plain_scripts():
+    text = write("host_api_misuse", FINDINGS / "K4-misuse-int-range.bin")
+    assert "ResourceHost" not in text and "RESOURCE_MISUSE = False" in text
+    assert MAGIC not in (FINDINGS / "K4-misuse-int-range.bin").read_bytes()[:4]
