@@ -138,3 +138,13 @@ def test_hostile_corpus_covers_every_reachable_trap_reason(hostile_cases, direct
 def test_hostile_corpus_covers_every_adapter_encoding_pair(hostile_cases):
     pairs = {c.sig.encoding_pair for c in hostile_cases if c.direction == "adapter" and not c.note}
     assert pairs == {(a, b) for a in ENCODINGS for b in ENCODINGS}
+
+
+@pytest.mark.parametrize("kind", ["own", "borrow"])
+def test_corpus_covers_gr_in_f_types(features, kind):
+    """The guest's `gr` in `f`'s types: in every compound kind, flat and spilled, and in
+    results in flat values and in the return area."""
+    parents = ("list", "option", "record", "result", "tuple", "variant")
+    assert {f"gr-{kind}-in:{p}" for p in parents} <= features
+    assert {f"gr-{kind}-param:{kind}:spilled={s}" for s in (False, True)} <= features
+    assert {"gr-result:retptr=False", "gr-result:retptr=True"} <= features

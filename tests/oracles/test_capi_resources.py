@@ -87,14 +87,15 @@ def test_resource_seeds_and_their_mutants_agree_on_both_lanes():
     sys.path.insert(0, str(CORPUS.parents[1] / "bench"))
     from mutations import mutate
     seeds = [p.read_bytes() for p in sorted(CORPUS.iterdir())]
-    seeds = [d for d in seeds if resource_ids(decode_roundtrip(d).sig.types())]
+    seeds = [d for d in seeds if resource_ids(decode_roundtrip(d).sig.types())
+             and not decode_roundtrip(d).sig.guest]  # (`gr` in f's types: wasmtime-py lane)
     rng = random.Random(7)
     inputs = seeds + [mutate(rng, rng.choice(seeds)) for _ in range(120)]
     c, py = oracle("c"), oracle("py")
     differ, ran = [], 0
     for data in inputs:
         tc = decode_roundtrip(data)
-        if not resource_ids(tc.sig.types()):
+        if not resource_ids(tc.sig.types()) or tc.sig.guest:
             continue
         ran += 1
         a, b = outcome(c, tc), outcome(py, tc)
