@@ -183,7 +183,7 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
         return capi_misuse_script(case, finding, source)
     sig = case.sig
     wat = for_config(component_text(sig), case.config)
-    conv = handle_literals(sig) if sig.resources else dynamic_converters(sig)
+    conv = handle_literals(sig) if sig.resources or sig.guest else dynamic_converters(sig)
     lit = Literal()
     args = "[" + ", ".join(lit(c(a), 1) for c, a in zip(conv["params_in"], case.call.args)) + "]"
     ret = lit(conv["result_in"](case.call.ret), 1) if conv["result_in"] else "None"

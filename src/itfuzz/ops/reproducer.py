@@ -62,7 +62,7 @@ def roundtrip_script(case, finding: Finding | None, source: str = "") -> str:
     if finding is not None and "C-API lane" in finding.engine:  # found on the C-API lane
         from itfuzz.ops.capi_script import capi_roundtrip_script
         return capi_roundtrip_script(case, finding, source)
-    if case.sig.resources:
+    if case.sig.resources or case.sig.guest:
         return _resource_roundtrip(case.sig, component_text(case.sig), case.calls, None, None,
                                    finding, source, config=case.config)
     conv = dynamic_converters(case.sig)
@@ -75,7 +75,7 @@ def static_script(case, finding: Finding | None, source: str = "") -> str:
     wasmtime-py values by the case's generated converters (`tw_N`), as its oracle does."""
     from itfuzz.oracles.static import static_converters
     conv = static_converters(case.case)
-    if case.sig.resources:  # typed values to model values, then handles as in the dynamic target
+    if case.sig.resources or case.sig.guest:  # typed values to model values, then handles
         return _resource_roundtrip(case.sig, case.case.wat, case.calls, conv["params_model"],
                                    conv["result_model"], finding, source,
                                    note=f"static case {case.case.index} (typed values as model "
