@@ -15,6 +15,7 @@ from itfuzz.known_findings import known
 from itfuzz.model.case import Call
 from itfuzz.model.case import TestCase as DynamicCase
 from itfuzz.model.resources import Handle
+from itfuzz.model.types import walk
 from itfuzz.oracles.roundtrip import RoundTripOracle
 from itfuzz.oracles.static import StaticOracle
 from itfuzz.static.decode import RESOURCE_FIRST, case_prefix, default_cases
@@ -57,7 +58,6 @@ def test_shipped_seeds_keep_their_case(cases):
 
 
 def test_resource_seeds_pick_resource_cases_with_own_and_borrow(cases):
-    from itfuzz.model.types import walk
     seeds = [p.read_bytes() for p in sorted((ROOT / "corpus" / "component_static").iterdir())]
     res = [decode(d) for d in seeds if d[:1] and d[0] in RESOURCE_FIRST]
     assert len(res) >= 10 and all(tc.case.index >= cases.plain for tc in res)
@@ -100,6 +100,16 @@ def first_own_case(table):
     pytest.skip("no resource case with a top-level own parameter")
 
 
+def first_borrow_only_case(table):
+    """The first resource case with a top-level `borrow` parameter and no `own` anywhere."""
+    for i in range(table.plain, len(table)):
+        sig = table[i].sig
+        if (any(isinstance(t, Handle) and not t.own for _, t in sig.params)
+                and not any(n.kind == "own" for t in sig.types() for n in walk(t))):
+            return table[i]
+    pytest.skip("no resource case with only borrows")
+
+
 def run_finding(oracle, table, case) -> Finding:
     with pytest.raises(Finding) as e:
         oracle.run(decode(case_prefix(case.index, table) + b"\x00" * 64, table))
@@ -129,14 +139,27 @@ def test_destructor_run_twice_is_reported(monkeypatch, cases):
     assert (f.target, f.signature) == ("component_static", "resource-dtor|count=2")
 
 
-def test_own_still_held_after_the_call_is_reported(monkeypatch, cases):
+def live_clone(monkeypatch):
+    """Plant: the handle the oracle keeps to check a moved own / ended borrow is a live one."""
     from wasmtime.component import ResourceHost
 
     from itfuzz.engines import resources as er
     monkeypatch.setattr(er, "clone", lambda x: ResourceHost.own(1, er.TYPE_BASE).to_any(
         er.SCOPE.store))
+
+
+def test_own_still_held_after_the_call_is_reported(monkeypatch, cases):
+    live_clone(monkeypatch)
     f = run_finding(StaticOracle(), cases, first_own_case(cases))
     assert (f.target, f.signature) == ("component_static", "resource-ownership|own:not-moved")
+
+
+def test_borrow_alive_after_the_call_is_reported(monkeypatch, cases):
+    case = first_borrow_only_case(cases)
+    StaticOracle().run(decode(case_prefix(case.index, cases) + b"\x00" * 64))  # clean: passes
+    live_clone(monkeypatch)
+    f = run_finding(StaticOracle(), cases, case)
+    assert (f.target, f.signature) == ("component_static", "resource-borrow|outlived-call")
 
 
 @pytest.mark.slow
