@@ -195,3 +195,15 @@ def test_gr_case_that_is_an_ambiguous_u32_for_g_is_k1(fresh_oracle):
     tc = Case(sig, (Call((("f1", Res(7)),), None),))
     f = run_finding(fresh_oracle, tc)
     assert f.signature == "wasmtime-py-untagged|object"
+
+
+@pytest.mark.parametrize("sig, args, ret", [
+    # `g`'s result<u32, bool> is untagged: wasmtime-py lowers its `false` as ok(0)
+    (Signature((), Result(GO, PRIMS["bool"])), (), ("err", False)),
+    # `f`'s variant is untagged (`g`'s, with two u32 cases, is tagged): `true` is sent as f1(1)
+    (Signature((("v", Variant((("f0", GO), ("f1", U32), ("f2", PRIMS["bool"])))),), None),
+     (("f2", True),), None),
+])
+def test_bool_taken_as_int_in_either_form_is_k2(fresh_oracle, sig, args, ret):
+    f = run_finding(fresh_oracle, Case(sig, (Call(args, ret),)))
+    assert f.signature == "wasmtime-py-untagged|bool-int"

@@ -241,7 +241,7 @@ class RoundTripOracle:
             for (name, t), want, have in zip(g_params, state.want, got):
                 m = diff(t, want, have, f"arg {name}")
                 if m:
-                    check, detail = mismatch_class("host-arg-mismatch", m)
+                    check, detail = mismatch_class("host-arg-mismatch", m, sig)
                     state.failure = self.finding(check, detail,
                                                  f"host saw a different argument: {m}", sig,
                                                  wat, state.args, state.ret)
@@ -356,7 +356,7 @@ class RoundTripOracle:
         want = entry.result_model(ret) if entry.result_model is not None else ret
         m = diff(sig.result, want, got, "result")
         if m:
-            check, detail = mismatch_class("result-mismatch", m)
+            check, detail = mismatch_class("result-mismatch", m, sig)
             raise self.finding(check, detail,
                                f"f returned a different value than the host: {m}", sig,
                                entry.wat, args)
@@ -407,9 +407,21 @@ def _via_reps(t, conv: Callable) -> Callable:
     return lambda v: conv(guest_reps(t, v))
 
 
-def mismatch_class(check: str, m) -> tuple[str, str]:
-    """(check, detail) of a value mismatch, attributing case confusions to a known ambiguity."""
+def mismatch_class(check: str, m, sig: Signature | None = None) -> tuple[str, str]:
+    """(check, detail) of a value mismatch, attributing case confusions to a known ambiguity
+    (with `gr` in `sig`'s types, one of `f`'s form or of `g`'s, where a handle is a u32)."""
     kind = ambiguity(m.type)
+    if not kind and sig is not None and sig.guest:
+        kind = ambiguity(guest_as_u32(m.type)) or _guest_ambiguity(sig, m)
     if kind and m.detail.split(":")[1] in ("case", "payload"):
         return UNTAGGED, kind
     return check, m.detail
+
+
+def _guest_ambiguity(sig: Signature, m) -> str:
+    """The ambiguity a case confusion `g` saw comes from when its node's `f` form (not known
+    from `g`'s) is ambiguous: a bool taken as an int (K2), or any with an `object` case (K1)."""
+    kinds = ambiguities(sig.types()) | ambiguities([sig.g_type(t) for t in sig.types()])
+    if m.detail.endswith(":bool->int") and "bool-int" in kinds:
+        return "bool-int"
+    return "object" if "object" in kinds else ""
