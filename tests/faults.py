@@ -323,6 +323,15 @@ RESOURCE_SCRIPT_FAULTS = {
     # the host destructor runs twice per drop
     "dtor-twice": ("lambda store, rep, n=n: DTORS.append((n, rep))",
                    "lambda store, rep, n=n: DTORS.extend([(n, rep)] * 2)"),
+    # gr in f's types: the clone kept to check a moved own names a live handle; the record of
+    # a lent own names another rep; the host skips dropping a lent own
+    "gr-own-kept": ("(x.rep, clone(h) if x.owned else h)",
+                    '(x.rep, call(store, GR["instance"].get_func(store, "gr-new"), 99) '
+                    "if x.owned else h)"),
+    "gr-lender-rep": ("(x.rep, clone(h) if x.owned else h)",
+                      "(x.rep + (0 if x.owned else 1), clone(h) if x.owned else h)"),
+    "gr-drop-skipped": ('    for _, x in GR["lent"] + GR["received"]:\n        x.drop(store)\n',
+                        '    for _, x in (GR["lent"] + GR["received"])[1:]:\n        x.drop(store)\n'),
     # wasmtime-py lowers a fresh, valid handle in place of a misuse's bad one (accepts it)
     "accept-bad": ("\nKEEP = []", """
 from wasmtime.component import _types

@@ -1,7 +1,7 @@
 """`repro --script` of resource inputs: standalone scripts that make the host's handles at run
 time and check what the oracles check. Each runs in a child process with only wasmtime-py: clean
-on the seeds, the known resource findings (K24, K27; K25 on 49.0.0) reported, and every check
-shown to fire on a planted fault."""
+on the seeds (host resources, and the guest's gr in f's types), the known resource findings
+(K24, K27; K25 on 49.0.0) reported, and every check shown to fire on a planted fault."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,7 @@ from faults import RESOURCE_SCRIPT_FAULTS, plant_component_text, plant_script
 
 from itfuzz import targets
 from itfuzz.engines.resource_misuse import MAGIC
+from itfuzz.model.resources import GuestHandle
 from itfuzz.model.types import walk
 from itfuzz.ops import reproducer
 from itfuzz.ops.reproducer import script
@@ -107,6 +108,56 @@ def test_static_resource_cases_run_clean(tmp_path):
     assert done >= 2
 
 
+# -- the guest's gr in f's types ----------------------------------------------------------------
+
+@pytest.mark.parametrize("path", GUEST_IN_F, ids=lambda p: p.name[:12])
+def test_gr_seeds_run_clean(path, tmp_path):
+    status, out = run(write("component_roundtrip", path), tmp_path)
+    assert status == 0 and "OK:" in out, out[-2000:]
+
+
+def _top(kind: str, where: str = "param"):
+    """A gr seed whose first parameter (or result) is `kind<gr>` itself."""
+    def pick(c):
+        t = c.sig.params[0][1] if where == "param" and c.sig.params else c.sig.result
+        return type(t) is GuestHandle and t.kind == kind
+    t = targets.get("component_roundtrip")
+    return next(p for p in GUEST_IN_F if pick(t.decode(p.read_bytes())))
+
+
+@pytest.mark.parametrize("old, new, where, check", [
+    # f keeps the own it got: gr's destructor does not run during the call
+    ("(call $gr_drop (local.get 0)) (local.get 1))", "(local.get 1))", "param",
+     "FAIL[gr-dtor|in-call:count=less]"),
+    # the destructor runs for another rep
+    ("(global.set $sum (i32.add (global.get $sum) (local.get 0)))",
+     "(global.set $sum (i32.add (global.get $sum) (i32.const 7)))", "param",
+     "FAIL[gr-dtor|in-call:reps]"),
+    # f hands g another rep than the own it got
+    ("(local.set 1 (call $gr_rep (local.get 0)))",
+     "(local.set 1 (i32.add (call $gr_rep (local.get 0)) (i32.const 1)))", "param",
+     "FAIL[host-arg-mismatch]"),
+    # the handle f returns names another rep than g returned
+    ("(call $g) (call $gr_new)", "(call $g) (i32.add (i32.const 1)) (call $gr_new)", "result",
+     "FAIL[result-mismatch]"),
+])
+def test_planted_gr_guest_faults_are_reported(monkeypatch, old, new, where, check, tmp_path):
+    plant_component_text(monkeypatch, reproducer, lambda wat, sig: wat.replace(old, new))
+    status, out = run(write("component_roundtrip", _top("own", where)), tmp_path)
+    assert status == 1 and check in out, out[-2000:]
+
+
+@pytest.mark.parametrize("fault, kind, check", [
+    ("gr-own-kept", "own", "FAIL[gr-ownership|own:not-moved]"),
+    ("gr-lender-rep", "borrow", "FAIL[gr-borrow|lender:rep]"),
+    ("gr-drop-skipped", "borrow", "FAIL[gr-dtor|host-drop:count=less]"),
+])
+def test_planted_gr_host_faults_are_reported(fault, kind, check, tmp_path):
+    text = write("component_roundtrip", _top(kind))
+    status, out = run(plant_script(text, *RESOURCE_SCRIPT_FAULTS[fault]), tmp_path)
+    assert status == 1 and check in out, out[-2000:]
+
+
 # -- known findings -----------------------------------------------------------------------------
 
 def test_k24_is_reported(tmp_path):
@@ -172,17 +223,17 @@ def test_accepting_a_bad_handle_is_reported(where, kind, tmp_path):
     assert status == 1 and f"FAIL[misuse-accepted] {kind}" in out, out[-2000:]
 
 
-# -- what has no script -------------------------------------------------------------------------
-
-def test_gr_in_f_is_refused_with_the_reason():
-    """Only host resources' handles are made: an input with the guest's gr in f's types (the
-    guest makes those handles, g sees them as u32) gets no script, but the reason."""
-    assert GUEST_IN_F
-    with pytest.raises(Unsupported, match="not of the guest's resource gr"):
-        write("component_roundtrip", GUEST_IN_F[0])
-
-
 def test_other_misuse_inputs_still_get_plain_scripts():
     text = write("host_api_misuse", FINDINGS / "K4-misuse-int-range.bin")
     assert "ResourceHost" not in text and "RESOURCE_MISUSE = False" in text
     assert MAGIC not in (FINDINGS / "K4-misuse-int-range.bin").read_bytes()[:4]
+
+
+def test_gr_handles_only_where_the_script_makes_them():
+    """The round-trip script makes gr handles; a writer that does not (the misuse script's) is
+    refused with the reason rather than writing a script that cannot run."""
+    from itfuzz.ops.resource_script import handle_literals
+    sig = targets.get("component_roundtrip").decode(GUEST_IN_F[0].read_bytes()).sig
+    assert handle_literals(sig, guest=True)["params_in"]
+    with pytest.raises(Unsupported, match="not of the guest's resource gr"):
+        handle_literals(sig)

@@ -145,17 +145,18 @@ def ambiguities(types) -> set[str]:
 Conv = Callable[[Any], Any]
 
 
-def to_wasmtime(t: Type, handle: Callable[[Handle], Conv] | None = None) -> Conv:
+def to_wasmtime(t: Type, handle: Callable[[AnyHandle], Conv] | None = None) -> Conv:
     """A converter from model values of `t` to wasmtime-py values; `handle(h)` converts the
-    handles of type `h` (default: handles in the host's table, `engines.resources`)."""
+    handles of type `h` (default: handles in the host's table, `engines.resources`, or made by
+    the guest, `engines.guest_handles`)."""
     if isinstance(t, Prim) or isinstance(t, Enum):
         return lambda v: v
+    if isinstance(t, AnyHandle) and handle is not None:
+        return handle(t)
     if isinstance(t, GuestHandle):
         from itfuzz.engines.guest_handles import guest_to_wasmtime
         return guest_to_wasmtime(t)
     if isinstance(t, Handle):
-        if handle is not None:
-            return handle(t)
         from itfuzz.engines.resources import handle_to_wasmtime
         return handle_to_wasmtime(t)
     if isinstance(t, Map):  # wasmtime-py has no map values: the host sees list<tuple<K, V>>

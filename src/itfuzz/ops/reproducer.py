@@ -94,7 +94,7 @@ def _resource_roundtrip(sig, wat: str, calls, params_model: list[Callable] | Non
     `borrow(N, rep)`, made at run time, and the oracle's resource checks (`resource_script`).
     `params_model` / `result_model`: a target's case values to model values (None: they are)."""
     from itfuzz.ops.resource_script import ABOUT, handle_literals, roundtrip_hooks
-    conv = handle_literals(sig)
+    conv = handle_literals(sig, guest=True)
     params_in, result_in = conv["params_in"], conv["result_in"]
     if params_model is not None:
         params_in = [lambda a, c=c, m=m: c(m(a)) for c, m in zip(params_in, params_model)]
@@ -194,6 +194,7 @@ def main():
     f = instance.get_func(store, "f")
     counters = [(name, instance.get_func(store, name)) for name in POST_RETURN_COUNTERS]
     for n, (args, ret) in enumerate(CALLS):
+        before_call(store, instance)
         problem = round_trip(store, f, state, args, ret)
         if problem:
             return fail(n, *problem)

@@ -1,7 +1,7 @@
 """The resource part of the standalone scripts: host resources and handles, made at run time.
 
 A script of a signature with resources writes each handle in its values as `own(N, rep)` or
-`borrow(N, rep)` (`Placeholder`s from `handle_literals`) and replaces the plain value hooks
+`borrow(N, rep)` (`Call`s from `handle_literals`) and replaces the plain value hooks
 (`script_parts.PLAIN_HOOKS`) with `HANDLE_HOOKS` and `CHECK_HOOKS` (round trip) or
 `MISUSE_HOOKS`. The linker defines `rN` as `ResourceType.host(TYPE_BASE + N)` with a destructor
 that logs `(N, rep)`; `to_wasm` makes each own a `ResourceAny` in the store's table (a clone
@@ -17,9 +17,16 @@ from __future__ import annotations
 
 from itfuzz.engines.resource_misuse import TYPE_BASE, foreign_rep, substitute
 from itfuzz.engines.wasmtime_values import to_wasmtime
-from itfuzz.model.resources import Handle, handles
+from itfuzz.model.resources import (
+    GuestHandle,
+    Handle,
+    guest_as_u32,
+    guest_reps,
+    handles,
+    has_guest,
+)
 from itfuzz.model.types import walk
-from itfuzz.ops.script_parts import Placeholder, Unsupported
+from itfuzz.ops.script_parts import Call, Unsupported
 from itfuzz.oracles.resources import MAX_CONSUMED
 
 ABOUT = ("",
@@ -30,24 +37,37 @@ ABOUT = ("",
          "back, dropped in the guest (consume-rN), runs its destructor once for its rep.")
 
 
-def handle_literals(sig) -> dict:
+def handle_literals(sig, guest: bool = False) -> dict:
     """`params_in` / `result_in` converters giving wasmtime-py values whose handles are
-    `own(N, rep)` / `borrow(N, rep)` placeholders."""
-    check_handles(sig)
+    `own(N, rep)` / `borrow(N, rep)` placeholders (`own('gr', rep)` for the guest's resource,
+    where `guest` scripts make those)."""
+    check_handles(sig, guest)
 
-    def handle(h: Handle):
-        return lambda v: Placeholder(f"{h.kind}({h.resource}, {v.rep})")
-    return dict(params_in=[to_wasmtime(t, handle) for _, t in sig.params],
-                result_in=to_wasmtime(sig.result, handle) if sig.result is not None else None)
+    def handle(h):
+        n = h.resource if isinstance(h, Handle) else "gr"
+        return lambda v: Call(h.kind, (n, v.rep))
+
+    def conv(t):
+        """f's form of a value of `t`; with gr handles, `Views(f's form, g's form)`."""
+        f = to_wasmtime(t, handle)
+        if not has_guest(t):
+            return f
+        g = to_wasmtime(guest_as_u32(t), handle)
+        return lambda v: Call("Views", (f(v), g(guest_reps(t, v))))
+    return dict(params_in=[conv(t) for _, t in sig.params],
+                result_in=conv(sig.result) if sig.result is not None else None)
 
 
-def check_handles(sig) -> None:
-    """Refuses handle types the script cannot make (only host resources rN are)."""
+def check_handles(sig, guest: bool = False) -> None:
+    """Refuses handle types the script cannot make: only host resources rN, and the guest's gr
+    where `guest`."""
     for h in (n for t in sig.types() for n in walk(t) if n.kind in ("own", "borrow")):
+        if type(h) is GuestHandle and guest:
+            continue
         if type(h) is not Handle or h.resource not in sig.resources:
-            raise Unsupported(f"{h.wit(sig.names)} in f's type: the script makes only handles of "
+            raise Unsupported(f"{h.wit(sig.names)} in f's type: this script makes only handles of "
                               "the host resources rN, not of the guest's resource gr (the "
-                              "guest makes those, and g sees them as u32)")
+                              "round-trip script does)")
 
 
 def roundtrip_hooks(sig, first_args: tuple | None) -> str:
@@ -58,9 +78,9 @@ def roundtrip_hooks(sig, first_args: tuple | None) -> str:
             for _, v in handles(t, a)][:4]
     return (_constants(sig)
             + f"GUEST = {sig.shape == 'single'}  # the component defines and exports resource gr\n"
-            f"GUEST_REPS = {reps!r}  # the gr checks' reps: the first call's handles'\n"
+            f"GUEST_REPS = {reps!r}  # the gr checks' reps: the first call's host handles'\n"
             f"MAX_CONSUMED = {MAX_CONSUMED}  # owns dropped through the guest per call\n\n\n"
-            + HANDLE_HOOKS + CHECK_HOOKS)
+            + HANDLE_HOOKS + (GR_HOOKS if sig.guest else "") + CHECK_HOOKS)
 
 
 def handle_hooks(sig) -> str:
@@ -81,7 +101,7 @@ def misuse_hooks(case, lit) -> tuple[str, str]:
         t, v = sig.result, case.call.ret
         w = conv["result_in"](v)
     h = rm.at.handle
-    bad = Placeholder(f"Bad({h.kind}({h.resource}, {rm.at.value.rep}))")
+    bad = Call("Bad", (Call(h.kind, (h.resource, rm.at.value.rep)),))
     misuse = lit(substitute(t, v, w, rm.index, bad), 1)
     hooks = (_constants(sig)
              + f"BAD_KIND = {rm.kind!r}\n"
@@ -94,14 +114,16 @@ def misuse_hooks(case, lit) -> tuple[str, str]:
 
 def _constants(sig) -> str:
     return (f"TYPE_BASE = {TYPE_BASE:#x}  # host resource rN is ResourceType.host(TYPE_BASE + N)\n"
-            f"RESOURCES = {list(sig.resources)!r}\n")
+            f"RESOURCES = {list(sig.resources)!r}\n"
+            f"GUEST_IN_F = {sig.guest}  # f's types hold gr handles (g sees their reps as u32)\n")
 
 
 HANDLE_HOOKS = '''from wasmtime import _ffi as ffi
 from wasmtime.component import ResourceAny, ResourceHost, ResourceType
 
 DTORS = []  # destructor runs (N, rep) of the host resources
-TRACK = {"sent": [], "borrows": [], "received": []}  # handles that crossed in this call
+TRACK = {"sent": [], "borrows": [], "received": []}  # host handles that crossed in this call
+GR = {"instance": None, "sent": [], "lent": [], "received": []}  # and gr handles (GUEST_IN_F)
 
 
 class Handle:
@@ -114,7 +136,7 @@ class Handle:
         return (self.n, self.rep, self.owned) == (other.n, other.rep, other.owned)
 
     def __repr__(self):
-        return f"{'own' if self.owned else 'borrow'}({self.n}, {self.rep})"
+        return f"{'own' if self.owned else 'borrow'}({self.n!r}, {self.rep})"
 
 
 def own(n, rep):
@@ -189,6 +211,10 @@ def to_wasm(store, x):
     if isinstance(x, Bad):
         to_wasm(store, x.replaced)  # made and left unused, as itfuzz does: table indices match
         return x.handle
+    if isinstance(x, Handle) and x.n == "gr":  # made by the guest's gr-new
+        h = call(store, GR["instance"].get_func(store, "gr-new"), x.rep)
+        GR["sent" if x.owned else "lent"].append((x.rep, clone(h) if x.owned else h))
+        return h
     if isinstance(x, Handle):
         ty = TYPE_BASE + x.n
         if not x.owned:
@@ -202,6 +228,13 @@ def to_wasm(store, x):
 def from_wasm(store, x):
     """x with each ResourceAny taken out of the host's table (to_host) and written as the
     own()/borrow() it names (a clone of each borrow kept in TRACK["borrows"])."""
+    if isinstance(x, ResourceAny) and GUEST_IN_F and not is_host(x):  # named by gr-rep
+        try:
+            rep = call(store, GR["instance"].get_func(store, "gr-rep"), x)
+        except wasmtime.WasmtimeError as e:
+            return f"<a gr handle that gr-rep refused: {str(e).splitlines()[0]}>"
+        GR["received"].append((rep, x))
+        return Handle("gr", rep, x.owned)
     if isinstance(x, ResourceAny):
         kept = None if x.owned else clone(x)
         try:
@@ -217,11 +250,41 @@ def from_wasm(store, x):
     return rebuild(x, lambda e: from_wasm(store, e))
 
 
+def is_host(x):
+    """Whether a ResourceAny is of one of the host resources rN."""
+    return any(x.type == ResourceType.host(TYPE_BASE + n) for n in RESOURCES)
+
+
+class Views:
+    """An argument or result with gr handles, which g sees as u32 reps: f's form and g's form
+    (the wasmtime-py value of g's type, which may be tagged where f's is not)."""
+
+    def __init__(self, f, g):
+        self.f, self.g = f, g
+
+
+def view(x, who):
+    """f's or g's form of the values x (a list of arguments or a result)."""
+    if isinstance(x, Views):
+        return x.f if who == "f" else x.g
+    return [view(e, who) for e in x] if isinstance(x, list) else x  # a call's arguments
+
+
+def before_call(store, instance):
+    TRACK.update(sent=[], borrows=[], received=[])
+    GR.update(instance=instance, sent=[], lent=[], received=[])
+    if GUEST_IN_F:
+        GR["before"] = gr_dtors(store)
+
+
 '''
 CHECK_HOOKS = '''def after_call(store, instance, n, fresh):
     """The resource checks after call #n: (check, what) of the first that fails, else None."""
+    if GUEST_IN_F:
+        problem = gr_checks(store)
+        if problem:
+            return problem
     sent, borrows, received = TRACK["sent"], TRACK["borrows"], TRACK["received"]
-    TRACK.update(sent=[], borrows=[], received=[])
     for h, kept in sent:
         if usable(store, kept):
             return ("resource-ownership|own:not-moved",
@@ -283,6 +346,58 @@ def guest_checks(store, instance, fresh):
                     "another store, was accepted there and ran the destructor of one of that "
                     "store's resources")
     return None
+
+
+'''
+
+GR_HOOKS = '''MASK = 0xFFFFFFFF
+
+
+def gr_dtors(store):
+    """(runs, sum of reps mod 2**32) of gr's destructor so far."""
+    funcs = [GR["instance"].get_func(store, name) for name in ("gr-dtor-count", "gr-dtor-sum")]
+    return tuple(call(store, func) for func in funcs)
+
+
+def expect_dtors(store, when, before, reps, what):
+    count, total = gr_dtors(store)
+    runs, got = count - before[0], (total - before[1]) & MASK
+    if runs != len(reps):
+        return (f"gr-dtor|{when}:count={'more' if runs > len(reps) else 'less'}",
+                f"gr's destructor ran {runs} time(s) {what}, expected {len(reps)}")
+    if got != sum(reps) & MASK:
+        return (f"gr-dtor|{when}:reps",
+                f"gr's destructor ran for reps summing to {got} {what}, expected {reps}")
+    return None
+
+
+def gr_checks(store):
+    """The gr handles of f's types (as itfuzz): f drops each own it gets, so gr's destructor
+    ran once per own sent, for those reps; the owns sent are gone from the host; an own lent as
+    a borrow still names its rep; dropping what was lent and got back runs the destructor once
+    for each."""
+    problem = expect_dtors(store, "in-call", GR["before"], [rep for rep, _ in GR["sent"]],
+                           "during the call (f drops each own gr it receives)")
+    if problem:
+        return problem
+    for rep, x in GR["sent"]:
+        if drops(store, x):
+            return ("gr-ownership|own:not-moved",
+                    f"the host passed own<gr> rep {rep} but could still drop it after the call")
+    before = gr_dtors(store)
+    for rep, x in GR["lent"]:
+        try:
+            got = call(store, GR["instance"].get_func(store, "gr-rep"), x)
+        except wasmtime.WasmtimeError as e:
+            return ("gr-borrow|lender:lost", f"the own of rep {rep} the host lent as borrow<gr> "
+                    f"is unusable after the call: {e}")
+        if got != rep:
+            return ("gr-borrow|lender:rep", f"the own of rep {rep} the host lent as borrow<gr> "
+                    f"names rep {got} after the call")
+    for _, x in GR["lent"] + GR["received"]:
+        x.drop(store)
+    return expect_dtors(store, "host-drop", before, [rep for rep, _ in GR["lent"] + GR["received"]],
+                        "when the host dropped what it lent and got back")
 
 
 '''

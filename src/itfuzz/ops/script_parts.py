@@ -29,11 +29,12 @@ def _float(x: float) -> str:
 
 
 @dataclass(frozen=True)
-class Placeholder:
-    """A value written as this source in a script (e.g. `own(0, 7)`: a handle the script makes
-    at run time)."""
+class Call:
+    """A value written as a call in a script, `func(*args)` (e.g. `own(0, 7)`: a handle the
+    script makes at run time)."""
 
-    source: str
+    func: str
+    args: tuple
 
 
 class Literal:
@@ -66,8 +67,8 @@ class Literal:
             return "{" + ", ".join(f"{self(k, d)}: {self(v, d)}" for k, v in x.items()) + "}"
         if type(x) is object:
             return "object()"
-        if isinstance(x, Placeholder):
-            return x.source
+        if isinstance(x, Call):
+            return x.func + "(" + ", ".join(self(a, d) for a in x.args) + ")"
         if isinstance(x, Record):
             return "record(" + ", ".join(f"({k!r}, {self(v, d)})" for k, v in vars(x).items()) + ")"
         if isinstance(x, Variant):
@@ -129,6 +130,14 @@ def from_wasm(store, value):
     return value
 
 
+def view(value, who):
+    return value
+
+
+def before_call(store, instance):
+    pass
+
+
 def after_call(store, instance, n, fresh):
     return None
 
@@ -184,7 +193,7 @@ def checking_host(state):
         if state["count"] > 1:
             state["failure"] = ("host-call-count", "g ran more than once")
             raise HostCheckFailed
-        want = state["args"]
+        want = view(state["args"], "g")  # what g must see of f's arguments
         if len(args) != len(want):
             state["failure"] = ("host-arg-count", f"g received {len(args)} arguments")
             raise HostCheckFailed
@@ -193,7 +202,7 @@ def checking_host(state):
                 state["failure"] = ("host-arg-mismatch",
                                     f"g received {name} = {show(h)}, expected {show(w)}")
                 raise HostCheckFailed
-        return to_wasm(store, state["ret"])
+        return to_wasm(store, view(state["ret"], "g"))
     return g
 
 
@@ -201,7 +210,7 @@ def round_trip(store, f, state, args, ret):
     """Call f(*args) with g returning `ret`: None when every check passes, else (check, what)."""
     state.update(args=args, ret=ret, count=0, failure=None)
     try:
-        out = f(store, *to_wasm(store, args))
+        out = f(store, *to_wasm(store, view(args, "f")))
         f.post_return(store)  # needed before Wasmtime ran post-return itself; a no-op after
         out = from_wasm(store, out)
     except HostCheckFailed:
@@ -212,7 +221,7 @@ def round_trip(store, f, state, args, ret):
         return ("call-error", f"f raised {type(e).__name__}: {e}")
     if state["count"] != 1:
         return ("host-call-count", f"g ran {state['count']} times, expected once")
-    want = ret if HAS_RESULT else None
+    want = view(ret, "f") if HAS_RESULT else None
     if not same(want, out):
         return ("result-mismatch", f"f returned {show(out)}, expected {show(want)}")
     return None
