@@ -237,3 +237,21 @@ def test_gr_handles_only_where_the_script_makes_them():
     assert handle_literals(sig, guest=True)["params_in"]
     with pytest.raises(Unsupported, match="not of the guest's resource gr"):
         handle_literals(sig)
+
+
+def test_a_consumed_handle_as_host_result_says_k28():
+    """ret:moved-own is K28 (memory corruption that aborts only by allocation luck): its script
+    says what to look for; other kinds' scripts do not."""
+    import random
+    t = targets.get("host_api_misuse")
+    rng = random.Random(5)
+    seen = set()
+    while len(seen) < 2:
+        data = MAGIC + bytes(rng.getrandbits(8) for _ in range(128))
+        c = t.decode(data)
+        if c.res is None or c.lane == "c" or c.where != "ret":
+            continue
+        k28 = c.res.kind == "moved-own"
+        if k28 not in seen:
+            seen.add(k28)
+            assert ("K28:" in script(t, data, None)) == k28

@@ -17,7 +17,13 @@ import wasmtime
 from itfuzz.engines.invalid_values import MisuseCase
 from itfuzz.findings import Finding
 from itfuzz.generators.components import component_text, for_config
-from itfuzz.ops.resource_script import ABOUT, handle_hooks, handle_literals, misuse_hooks
+from itfuzz.ops.resource_script import (
+    ABOUT_HANDLES,
+    ABOUT_MISUSE,
+    handle_hooks,
+    handle_literals,
+    misuse_hooks,
+)
 from itfuzz.ops.script_parts import (
     HELPERS,
     PLAIN_HOOKS,
@@ -205,7 +211,12 @@ def misuse_script(case: MisuseCase, finding: Finding | None, source: str = "") -
             "    " + _accepted_source() + ",",
             "then a valid call must complete (after a rejected host result, in a fresh store:",
             "a host error is a trap and poisons the store by Wasmtime's design).", "",
-            "Misuse: " + case.describe(), *(ABOUT if sig.resources else ())]
+            "Misuse: " + case.describe(),
+            *(ABOUT_MISUSE if case.res else ABOUT_HANDLES if sig.resources else ())]
+    if case.res is not None and (case.where, case.res.kind) == ("ret", "moved-own"):
+        head += ["", "K28: wasmtime-py fails on the consumed handle ('already closed') after it",
+                 "marked the result slot as a resource, then frees an unset pointer: the process",
+                 "dies by allocation luck (e.g. on 41.0.0), or survives with its heap corrupted."]
     if finding is not None:
         head += ["", found_by("host_api_misuse", source, finding.message)]
     if case.config is not None:

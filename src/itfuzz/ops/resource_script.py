@@ -29,12 +29,18 @@ from itfuzz.model.types import walk
 from itfuzz.ops.script_parts import Call, Unsupported
 from itfuzz.oracles.resources import MAX_CONSUMED
 
-ABOUT = ("",
-         "Host resources: r0 and r1 are host-defined (Linker.add_resource, ResourceType.host)",
-         "with destructors that log their runs; own(N, rep) and borrow(N, rep) in the values are",
-         "made into handles for each call. After each call: every own the host sent is gone from",
-         "its table, every borrow g got has ended, no destructor ran, and each own the host got",
-         "back, dropped in the guest (consume-rN), runs its destructor once for its rep.")
+ABOUT_HANDLES = ("",
+                 "Host resources: r0 and r1 are host-defined (Linker.add_resource,",
+                 "ResourceType.host) with destructors that log their runs; own(N, rep) and",
+                 "borrow(N, rep) in the values are made into handles for each call.")
+ABOUT = ABOUT_HANDLES + (
+    "After each call: every own the host sent is gone from its table, every borrow g got has",
+    "ended, no destructor ran, and each own the host got back, dropped in the guest",
+    "(consume-rN), runs its destructor once for its rep. own('gr', rep): a handle of the",
+    "guest's resource gr (made by gr-new; g sees its rep as u32), checked as itfuzz does.")
+ABOUT_MISUSE = ABOUT_HANDLES + (
+    "The bad handle is made at run time as itfuzz makes it (make_bad) and put where Bad(...)",
+    "stands.")
 
 
 def handle_literals(sig, guest: bool = False) -> dict:
