@@ -1,7 +1,8 @@
-"""Host resource handles on the C-API lane: the same cases and outcomes as on the wasmtime-py
-lane, and each resource check shown to fire on the C lane (faults planted in the C host's
-handles, in the guest, in the host's destructor; a destructor run without a drop cannot be
-planted in C: the host's destructors are wasmtime-py's, run by the guest's drops only)."""
+"""Resource handles on the C-API lane (host resources `rN` and the guest's `gr` in `f`'s
+types): the same cases and outcomes as on the wasmtime-py lane, and each resource check shown to
+fire on the C lane (faults planted in the C host's handles, in the guest, in the host's
+destructor; a destructor run without a drop cannot be planted in C: the host's destructors are
+wasmtime-py's, run by the guest's drops only)."""
 from __future__ import annotations
 
 import random
@@ -17,8 +18,8 @@ from itfuzz.generators.valuegen import ValueGen
 from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
-from itfuzz.model.resources import Handle, resource_ids
-from itfuzz.model.types import PRIMS, List, Option, Record, Variant
+from itfuzz.model.resources import GuestHandle, Handle, resource_ids
+from itfuzz.model.types import PRIMS, List, Option, Record, Result, Tuple, Variant
 from itfuzz.oracles import roundtrip
 from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.roundtrip import RoundTripOracle
@@ -26,6 +27,17 @@ from itfuzz.oracles.roundtrip import RoundTripOracle
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "component_roundtrip"
 OWN0, OWN1, BOR0 = Handle(0, True), Handle(1, True), Handle(0, False)
 U32 = PRIMS["u32"]
+GO, GB = GuestHandle(True), GuestHandle(False)
+GR_SIGS = [
+    Signature((("x", GO),), GO, echo=True),
+    Signature((("a", GB), ("b", Record((("p", GO), ("q", PRIMS["string"]))))), Option(GO)),
+    Signature((("v", Variant((("x", None), ("y", GO), ("z", PRIMS["u64"]), ("w", List(GB))))),
+               ("h", OWN0)), Tuple((GO, List(Record((("a", GO),)))))),
+    Signature(tuple((f"a{i}", U32) for i in range(16))
+              + (("h", Record((("a", GB), ("b", GO)))),), Result(GO, List(GO))),
+]
+# One own, one borrow in and one own out, in every call (the fault tests need each).
+GR_ALL = Signature((("a", GO), ("b", GB)), Record((("r", GO),)))
 SIGS = [
     Signature((("x", OWN0),), OWN0, echo=True),
     Signature((("x", List(OWN1)),), List(OWN1), echo=True, shape="composed",
@@ -80,6 +92,15 @@ def test_resource_cases_run_on_the_c_lane(sig):
     assert o.stats["lanes"] == {"c": 8, "py": 0}
 
 
+@pytest.mark.parametrize("sig", GR_SIGS, ids=lambda s: s.wit().splitlines()[-1])
+def test_gr_cases_give_the_same_outcomes_on_both_lanes(sig):
+    c, py = oracle("c"), oracle("py")
+    got = [(outcome(c, case(sig, seed)), outcome(py, case(sig, seed))) for seed in range(4)]
+    assert all(a == b for a, b in got), got
+    assert all(a in ("ok", "guest-resource|other-store-drop") for a, _ in got)  # K24: known
+    assert c.stats["lanes"]["py"] == 0 and py.stats["lanes"]["c"] == 0
+
+
 def test_resource_seeds_and_their_mutants_agree_on_both_lanes():
     """The shipped resource seeds and one-mutation children: the same outcome on both lanes
     (but a known wasmtime-py finding)."""
@@ -117,6 +138,32 @@ def test_planted_handle_faults_are_reported_on_the_c_lane(fault, where, sig, sig
     f = finding(oracle("c", fault=fault, fault_where=where), case(sig))
     assert f.signature == signature
     assert "C-API lane" in f.engine
+
+
+@pytest.mark.parametrize("fault,signature", [
+    ("rep", "host-arg-mismatch|u32:value:int->int"),  # g sees another rep than f got
+    ("keep-own", "gr-ownership|own:not-moved"),
+])
+def test_planted_gr_handle_faults_are_reported_on_the_c_lane(fault, signature):
+    f = finding(oracle("c", fault=fault, fault_where="args"), case(GR_ALL))
+    assert f.signature == signature and "C-API lane" in f.engine
+
+
+@pytest.mark.parametrize("old, new, signature", [
+    ("(local.set 1 (call $gr_rep (local.get 0)))",
+     "(local.set 1 (i32.add (call $gr_rep (local.get 0)) (i32.const 1)))",
+     "host-arg-mismatch|u32:value:int->int"),
+    ("(call $gr_drop (local.get 0)) (local.get 1))", "(local.get 1))",
+     "gr-dtor|in-call:count=less"),
+    ("(global.set $sum (i32.add (global.get $sum) (local.get 0)))",
+     "(global.set $sum (i32.add (global.get $sum) (i32.const 7)))", "gr-dtor|in-call:reps"),
+    ("(call $g) (call $gr_new)", "(call $g) (i32.add (i32.const 1)) (call $gr_new)",
+     "result-mismatch|own:value:Res->Res"),
+])
+def test_gr_guest_faults_give_the_same_finding_on_both_lanes(monkeypatch, old, new, signature):
+    plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
+    for lane in ("c", "py"):
+        assert finding(oracle(lane), case(GR_ALL, seed=2)).signature == signature
 
 
 def test_destructor_run_twice_is_reported_on_both_lanes(monkeypatch):

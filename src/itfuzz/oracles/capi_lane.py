@@ -11,7 +11,10 @@ resources of `engines.resources` (same types, same logging destructors), C makes
 sends and converts back and checks (type, ownership, rep) the ones it gets, and keeps what the
 resource checks need; after each call these go into `engines.resources.SCOPE` and
 `oracles.resources.check_call` runs, the wasmtime-py lane's own check code (moved owns, ended
-borrows, destructors, the guest resource), on the instance seen through wasmtime-py.
+borrows, destructors, the guest resource), on the instance seen through wasmtime-py. The guest's
+own resource `gr` in `f`'s types likewise: C makes the handles with the component's `gr-new`
+and reads those `f` returns with `gr-rep`, `g` is checked against the reps it must see (`g`'s
+type has `u32` there), and `oracles.guest_handles.check_call` runs on what C recorded.
 """
 from __future__ import annotations
 
@@ -25,26 +28,27 @@ from wasmtime.component import ResourceHost
 from itfuzz.engines import resources as host_resources
 from itfuzz.engines.capi import encoding, lane
 from itfuzz.engines.component_engine import instantiate_pooled
+from itfuzz.engines.guest_handles import GUEST, NEW, REP
 from itfuzz.findings import Finding
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
 from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature, TestCase
-from itfuzz.model.resources import Handle, Res
+from itfuzz.model.resources import GuestHandle, Handle, Res, guest_reps
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
-from itfuzz.oracles import resources
+from itfuzz.oracles import guest_handles, resources
 from itfuzz.oracles.calls import naming_call
 
 _noted: list[str] = []  # the start-up note is printed once per process
 
 
 def supported(sig: Signature, handles: bool = True) -> bool:
-    """The lane builds every kind; host resource handles (`Handle`) if `handles` (the library
-    has the resource functions), no other resource."""
+    """The lane builds every kind; resource handles (of host resources, `Handle`, and of the
+    guest's `gr`, `GuestHandle`) if `handles` (the library has the resource functions)."""
     host = getattr(sig, "host_type", None)
     types = [host(t) if host else t for t in sig.types()]
     return all((n.kind in encoding.KIND and n.kind != "resource")
-               or (handles and type(n) is Handle) for t in types for n in walk(t))
+               or (handles and type(n) in (Handle, GuestHandle)) for t in types for n in walk(t))
 
 
 def host_types(sig: Signature) -> tuple[list[Type], Type | None]:
@@ -59,9 +63,16 @@ class Plan:
 
     def __init__(self, sig: Signature, counters: list[str] | None = None) -> None:
         self.counters = counters or []  # the post-return counter exports checked in C
-        self.ptypes, self.rtype = host_types(sig)
+        self.ptypes, self.rtype = host_types(sig)  # `f`'s side
+        # `g`'s side: the same but with `gr` in `f`'s types (`g` has its reps as u32 there)
+        self.guest = bool(getattr(sig, "guest", False))
+        self.gtypes, self.grtype = self.ptypes, self.rtype
+        if self.guest:
+            self.gtypes = [sig.g_type(t) for _, t in sig.params]
+            self.grtype = sig.g_type(sig.result) if sig.result is not None else None
         self.encs = [encoding.encoder(t) for t in self.ptypes]
-        self.renc = encoding.encoder(self.rtype) if self.rtype is not None else None
+        self.gencs = [encoding.encoder(t) for t in self.gtypes]
+        self.renc = encoding.encoder(self.grtype) if self.grtype is not None else None
         self.echo = sig.echo and len(self.ptypes) == 1 and self.ptypes[0] == self.rtype
         self.nargs, self.nresults = len(self.ptypes), int(self.rtype is not None)
 
@@ -160,29 +171,36 @@ class CLaneRunner:
                 names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
             plan = entry.capi_plan = Plan(sig, names)
         inst.check_counters([inst.func(n) for n in plan.counters])  # in C, after every call
-        checked = resources.uses_resources(sig)
+        inst.use_guest(*((inst.func(NEW), inst.func(REP)) if plan.guest else (None, None)))
+        checked = resources.uses_resources(sig) or plan.guest
         py_inst = inst.py_instance() if checked else None
         for n, call in enumerate(tc.calls, 1):  # all of them: no wasmtime-py work to bound
             with naming_call(n, len(tc.calls)):
                 if checked:
                     resources.begin_call(store)
+                    guest_handles.begin_call(store, py_inst, sig)
                 self.call(inst, f, entry, call.args, call.ret, plan, n)
                 if checked:
                     self.check_handles(store, inst, py_inst, entry, call)
 
     def check_handles(self, store, inst: lane.Instance, py_inst, entry, call: Call) -> None:
-        """The resource checks after a call: C's handle records into `SCOPE`, then the
-        wasmtime-py lane's `check_call`."""
+        """The resource checks after a call: C's handle records into `SCOPE` and `GUEST`, then
+        the wasmtime-py lane's `check_call`s."""
         scope = host_resources.SCOPE
+        guest = {lane.GR_SENT: GUEST.sent, lane.GR_LENT: GUEST.lent,
+                 lane.GR_RECEIVED: GUEST.received}
         for what, own, resource, rep, x in inst.handles():
             t = Handle(resource, own)
-            if what == lane.SENT:
+            if what in guest:
+                guest[what].append((rep, x))
+            elif what == lane.SENT:
                 scope.sent.append((t, Res(rep), x))
             elif what == lane.BORROWED:
                 scope.borrows.append((t, Res(rep), x))
             else:
                 scope.received.append((t, ResourceHost.own(rep, host_resources.TYPE_BASE
                                                            + resource)))
+        guest_handles.check_call(self.oracle, store, entry, call)
         resources.check_call(self.oracle, store, py_inst, entry, call)
 
     def check_reflection(self, entry) -> None:
@@ -205,16 +223,25 @@ class CLaneRunner:
         a = bytearray()
         for enc, v in zip(plan.encs, args):
             enc(a, v)
-        encoded = bytes(a)
+        encoded = seen = bytes(a)
+        host_args = f_ret = None
+        if plan.guest:  # what `g` sees: the reps of the `gr` handles
+            h = bytearray()
+            for enc, t, v in zip(plan.gencs, plan.ptypes, args):
+                enc(h, guest_reps(t, v))
+            seen = host_args = bytes(h)
         if plan.renc is None:
             result = b""
         elif plan.echo:  # the host returns its argument: the same encoding
-            result = encoded
+            result, f_ret = seen, (encoded if plan.guest else None)
         else:
             r = bytearray()
-            plan.renc(r, ret)
+            assert plan.rtype is not None
+            plan.renc(r, guest_reps(plan.rtype, ret) if plan.guest else ret)
             result = bytes(r)
-        out = inst.call(f, encoded, plan.nargs, result, plan.nresults)
+            if plan.guest:  # `f` returns handles where `g` returned reps
+                f_ret = encoding.encode(plan.rtype, ret)
+        out = inst.call(f, encoded, plan.nargs, result, plan.nresults, host_args, f_ret)
         if out is not None:
             if out.status == lane.COUNTER:
                 # the wasmtime-py lane's check and finding, on the value C read
@@ -222,10 +249,9 @@ class CLaneRunner:
                 self.oracle.check_post_return(None, [(name, _Fixed(out.count))], n, entry,
                                               Call(args, ret))
                 raise RuntimeError(f"C lane: {name} is {out.count}, yet the check passed")
-            self.report(out, entry, args, ret, plan.ptypes, plan.rtype)
+            self.report(out, entry, args, ret, plan)
 
-    def report(self, out: lane.Outcome, entry, args: tuple, ret: Any, ptypes: list[Type],
-               rtype: Type | None) -> None:
+    def report(self, out: lane.Outcome, entry, args: tuple, ret: Any, plan: Plan) -> None:
         """Raises the finding (or Discard) of a failed call, as the wasmtime-py lane would
         (but a case confusion is never put down to wasmtime-py's untagged variants here)."""
         o, sig, wat = self.oracle, entry.sig, entry.wat
@@ -241,13 +267,16 @@ class CLaneRunner:
             raise o.finding("host-call-count", f"count={out.count}",
                             f"host function ran {out.count} times, expected once", sig, wat,
                             args, ret)
-        if out.status == lane.HOST_ARG:
-            got = encoding.decode(ptypes, out.out)
-            for (name, _), t, want, have in zip(sig.params, ptypes, args, got):
+        if out.status == lane.HOST_ARG:  # compared as `g` sees them (`gr` handles: reps)
+            got = encoding.decode(plan.gtypes, out.out)
+            for (name, _), pt, t, a, have in zip(sig.params, plan.ptypes, plan.gtypes, args,
+                                                 got):
+                want = guest_reps(pt, a) if plan.guest else a
                 m = diff(t, want, have, f"arg {name}")
                 if m:
                     raise o.finding("host-arg-mismatch", m.detail, f"host saw a different argument: {m}", sig,
                                     wat, args, ret)
+        rtype = plan.rtype
         if out.status == lane.RESULT and rtype is not None:
             (got,) = encoding.decode([rtype], out.out)
             m = diff(rtype, ret, got, "result")

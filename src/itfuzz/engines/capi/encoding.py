@@ -5,7 +5,9 @@
 trees with it. `decode(t, data)` reads the C side's dumps back into model values for reports:
 anything that does not fit `t` (another kind, other field names, a handle of another host
 type or ownership) becomes an `Odd`, which no model value equals. A host resource handle
-(`Handle`) is encoded as its ownership, resource index and rep; C makes the host handle.
+(`Handle`) is encoded as its ownership, resource index and rep; C makes the host handle. A
+handle of the guest's `gr` (`GuestHandle`) is its ownership with the `GUEST` flag and its rep; C
+makes it with the component's `gr-new` and reads it back with `gr-rep`.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itfuzz.engines.resources import TYPE_BASE
-from itfuzz.model.resources import Handle, Res
+from itfuzz.model.resources import GuestHandle, Handle, Res
 from itfuzz.model.types import (
     Enum,
     Flags,
@@ -36,6 +38,8 @@ KIND = {k: i for i, k in enumerate(KINDS)}
 SCALAR = {"bool": "B", "s8": "b", "u8": "B", "s16": "h", "u16": "H", "s32": "i", "u32": "I",
           "s64": "q", "u64": "Q", "f32": "f", "f64": "d", "char": "I"}
 _U32 = struct.Struct("<I")
+GUEST = 2  # the flag of a `gr` handle in a handle's ownership byte
+GR_TYPE = 0xFFFFFFFE  # the type a dump gives a `gr` handle
 _HEAD = struct.Struct("<BI")
 
 Encoder = Callable[[bytearray, Any], None]
@@ -83,9 +87,10 @@ def _make(t: Type) -> Encoder:
         def enc_scalar(out, v):
             out += pack(kind, v)
         return enc_scalar
-    if isinstance(t, Handle):
+    if isinstance(t, (Handle, GuestHandle)):
         pack_handle = struct.Struct("<BBII").pack
-        kind, own, resource = KIND["resource"], t.own, t.resource
+        kind = KIND["resource"]
+        own, resource = (t.own, t.resource) if isinstance(t, Handle) else (GUEST | t.own, 0)
 
         def enc_handle(out, v):
             out += pack_handle(kind, own, resource, v.rep)
@@ -237,6 +242,8 @@ def _read_node(t: Type | None, r: _Reader) -> Any:
     if kind == "resource":
         own, ty, rep = r.take("B"), r.take("I"), r.take("I")
         if isinstance(t, Handle) and own == t.own and ty == TYPE_BASE + t.resource:
+            return Res(rep)
+        if isinstance(t, GuestHandle) and own == t.own and ty == GR_TYPE:
             return Res(rep)
         return Odd(f"{'own' if own else 'borrow'} of host type {ty:#x} for "
                    f"{t.wit({}) if t is not None else '?'}", Res(rep))

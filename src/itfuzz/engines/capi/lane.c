@@ -16,6 +16,8 @@
  *   resource (own/borrow of host resource rN): u8 own + u32 N + u32 rep; the host makes it
  *   (type type_base + N) when building, converts it back and checks type, ownership and rep
  *   when comparing; dumped as u8 own + u32 host type (0xffffffff: not convertible) + u32 rep;
+ *   a handle of the guest's `gr`: u8 (2 | own) + u32 0 + u32 rep, made by `gr-new(rep)` (an
+ *   own, lent for a borrow), read by `gr-rep`; dumped with type GR_TYPE;
  *   name = u32 length + bytes (not checked here: invalid UTF-8 is the misuse twin's business).
  */
 #include <dlfcn.h>
@@ -91,6 +93,8 @@ static const char *const NAMES[] = {
 #define OPTIONAL_FROM 22  /* NAMES from this index on may be missing */
 #define RESOURCES_FROM 23 /* ...and from here on they are the resource functions */
 #define NO_TYPE 0xffffffffu
+#define GR_TYPE 0xfffffffeu /* a handle of the guest's `gr` */
+#define GUEST 2             /* the flag of a `gr` handle in the encoding's own byte */
 
 const char *itl_open(const char *path) {
     void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
@@ -195,21 +199,66 @@ static void *host_any(itl_state *st, bool own, uint32_t type, uint32_t rep) {
     return any;
 }
 
+static int build_guest(itl_state *st, bool own, uint32_t rep, itl_val *out);
+
 /* Planted resource faults (tests): the first handle built gets another rep, or an extra own
- * is made and recorded as sent (still held) / as a received borrow (still alive). */
-static void plant_handle(itl_state *st, uint32_t resource, uint32_t type, uint32_t *rep) {
+ * is made and recorded as sent (still held) / as a received borrow (still alive; host
+ * resources only). */
+static void plant_handle(itl_state *st, bool guest, uint32_t resource, uint32_t type,
+                         uint32_t *rep) {
     int fault = st->fault;
     if (fault == ITL_FAULT_REP) {
         *rep += 1;
         return;
     }
-    if (fault != ITL_FAULT_KEEP_OWN && fault != ITL_FAULT_KEEP_BORROW)
+    if (guest && fault == ITL_FAULT_KEEP_OWN) {
+        itl_val extra;
+        memset(&extra, 0, sizeof(extra));
+        if (build_guest(st, true, *rep ^ 0x5a5a, &extra) == 0) /* recorded with a clone */
+            W.val_delete(&extra);
+        return;
+    }
+    if (guest || (fault != ITL_FAULT_KEEP_OWN && fault != ITL_FAULT_KEEP_BORROW))
         return;
     void *extra = host_any(st, true, type, *rep ^ 0x5a5a);
     if (!extra)
         return;
     record(st, fault == ITL_FAULT_KEEP_OWN ? ITL_SENT : ITL_BORROWED, true, resource, type,
            *rep ^ 0x5a5a, NULL, extra);
+}
+
+/* Calls `gr-new(rep)` or `gr-rep(handle)` (u32 in or resource in, one result): 0 or -1 with
+ * the error in `st`. */
+static int call_gr(itl_state *st, const itl_func *f, const itl_val *arg, itl_val *res) {
+    void *err = W.func_call(f, st->ctx, arg, 1, res, 1);
+    if (!err && W.func_post_return)
+        err = W.func_post_return(f, st->ctx);
+    if (err) {
+        take_error(st, err);
+        st->failure = ITL_ERROR;
+        return -1;
+    }
+    return 0;
+}
+
+/* A new own `gr` handle from `gr-new(rep)`, recorded as sent (own) or lent (borrow). */
+static int build_guest(itl_state *st, bool own, uint32_t rep, itl_val *out) {
+    itl_val arg, res;
+    memset(&arg, 0, sizeof(arg));
+    memset(&res, 0, sizeof(res));
+    arg.kind = K_U32;
+    arg.of.u32 = rep;
+    if (!st->gr_new || call_gr(st, st->gr_new, &arg, &res))
+        return -1;
+    if (res.kind != K_RESOURCE) {
+        W.val_delete(&res);
+        return -1;
+    }
+    out->kind = K_RESOURCE;
+    out->of.resource = res.of.resource; /* the value's box moves to `out` */
+    record(st, own ? ITL_GR_SENT : ITL_GR_LENT, true, 0, GR_TYPE, rep, out->of.resource,
+           W.res_any_clone(out->of.resource));
+    return 0;
 }
 
 static int build_handle(cursor *c, itl_val *out) {
@@ -221,8 +270,10 @@ static int build_handle(cursor *c, itl_val *out) {
     uint32_t type = st->type_base + resource;
     if (st->fault >= ITL_FAULT_REP && st->fault_where == c->where && !c->planted) {
         c->planted = true;
-        plant_handle(st, resource, type, &rep);
+        plant_handle(st, own & GUEST, resource, type, &rep);
     }
+    if (own & GUEST)
+        return build_guest(st, own & 1, rep, out);
     void *any = host_any(st, own != 0, type, rep);
     if (!any)
         return -1;
@@ -241,8 +292,17 @@ static const itl_handle *received(itl_state *st, const itl_val *v, uint32_t reso
             return &st->handles[i];
     bool own = W.res_any_owned(v->of.resource);
     void *h = NULL, *err = W.res_any_to_host(st->ctx, v->of.resource, &h);
-    if (err) {
+    if (err) { /* not a host resource: maybe the guest's `gr` */
         W.error_delete(err);
+        itl_val res;
+        memset(&res, 0, sizeof(res));
+        size_t out_len = st->out_len; /* a refused gr-rep's message is no dump */
+        if (own && st->gr_rep && call_gr(st, st->gr_rep, v, &res) == 0 && res.kind == K_U32)
+            return record(st, ITL_GR_RECEIVED, true, 0, GR_TYPE, res.of.u32, v->of.resource,
+                          W.res_any_clone(v->of.resource));
+        W.val_delete(&res);
+        st->out_len = out_len;
+        st->failure = ITL_OK;
         return record(st, ITL_RECEIVED, own, resource, NO_TYPE, 0, v->of.resource, NULL);
     }
     uint32_t type = W.res_host_type(h), rep = W.res_host_rep(h);
@@ -258,8 +318,8 @@ static int cmp_handle(cursor *c, const itl_val *v) {
     if (take(c, &own, 1) || take(c, &resource, 4) || take(c, &rep, 4))
         return -1;
     const itl_handle *h = received(c->st, v, resource);
-    return h->type == c->st->type_base + resource && h->own == (own != 0) && h->rep == rep ? 0
-                                                                                             : 1;
+    uint32_t type = own & GUEST ? GR_TYPE : c->st->type_base + resource;
+    return h->type == type && h->own == ((own & 1) != 0) && h->rep == rep ? 0 : 1;
 }
 
 /* ---- building values (allocated by the library, released with val_delete) ----------------- */
@@ -614,6 +674,8 @@ static void *host_g(void *env, void *ctx, const void *ty, itl_val *args, size_t 
                     itl_val *results, size_t nresults) {
     itl_state *st = env;
     cursor c = {st->args, st->args + st->args_len, st, 0, false};
+    if (st->host_args)
+        c.end = (c.p = st->host_args) + st->host_args_len;
     (void)ty;
     st->ctx = ctx; /* handles are converted in the host's store context */
     st->handles_from = st->nhandles;
@@ -748,12 +810,19 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
         take_error(st, err);
         return ITL_ERROR;
     }
+    /* post-return first, as wasmtime-py's lane does (and `gr-rep` may need to enter the instance
+       while the results are compared) */
+    if (W.func_post_return && (err = W.func_post_return(f, ctx))) {
+        delete_vals(resv, nresults);
+        take_error(st, err);
+        return ITL_POST_RETURN_ERROR;
+    }
     int status = ITL_OK;
     if (st->count != 1) {
         status = ITL_HOST_COUNT;
     } else {
-        c.p = ret;
-        c.end = ret + ret_len;
+        c.p = st->f_ret ? st->f_ret : ret;
+        c.end = st->f_ret ? st->f_ret + st->f_ret_len : ret + ret_len;
         c.where = 0;
         st->handles_from = st->nhandles;
         for (size_t i = 0; i < nresults && status == ITL_OK; i++) {
@@ -766,13 +835,6 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
         }
     }
     delete_vals(resv, nresults);
-    if (status == ITL_OK && W.func_post_return) {
-        err = W.func_post_return(f, ctx);
-        if (err) {
-            take_error(st, err);
-            return ITL_POST_RETURN_ERROR;
-        }
-    }
     if (status == ITL_OK) {
         st->calls_done++;
         for (size_t i = 0; i < st->ncounters; i++) {

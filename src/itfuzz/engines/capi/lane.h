@@ -42,8 +42,10 @@ enum {
        received borrow */
     ITL_FAULT_REP, ITL_FAULT_KEEP_OWN, ITL_FAULT_KEEP_BORROW,
 };
-/* what a handle record says (itl_handle.what) */
-enum { ITL_SENT = 1, ITL_BORROWED = 2, ITL_RECEIVED = 3 };
+/* what a handle record says (itl_handle.what); ITL_GR_*: the guest's resource `gr` (own sent,
+   own lent as a borrow, own received; `clone` names the handle, `type` is ITL_GR_TYPE) */
+enum { ITL_SENT = 1, ITL_BORROWED = 2, ITL_RECEIVED = 3, ITL_GR_SENT = 4, ITL_GR_LENT = 5,
+       ITL_GR_RECEIVED = 6 };
 
 /* A resource handle that crossed during a call: an own the host made and sent (SENT: `clone`
  * names it, it must be gone after the call), a borrow the host got (BORROWED: `clone`, it must
@@ -74,6 +76,12 @@ typedef struct {
     void *ctx; uint32_t type_base;
     itl_handle *handles; size_t nhandles, handles_cap;
     size_t handles_from; /* the records of the values alive now (the host's args, f's results) */
+    /* the guest resource `gr` in f's types: its `gr-new` and `gr-rep` exports (NULL: none);
+       what `g` must see when that differs from f's arguments, and what f must return when
+       that differs from what `g` returns (`g` has the reps as u32; NULL: the same) */
+    const itl_func *gr_new, *gr_rep;
+    const uint8_t *host_args; size_t host_args_len;
+    const uint8_t *f_ret; size_t f_ret_len;
 } itl_state;
 
 const char *itl_open(const char *path);

@@ -21,7 +21,7 @@ from itfuzz.engines.capi import layout
 (OK, ERROR, BAD_ENCODING, HOST_ARG, HOST_COUNTS, HOST_TWICE, HOST_COUNT, RESULT, POST_RETURN,
  COUNTER) = range(10)
 FAULTS = {"truncate": 1, "swap": 2, "rep": 3, "keep-own": 4, "keep-borrow": 5}
-SENT, BORROWED, RECEIVED = 1, 2, 3  # itl_handle.what
+SENT, BORROWED, RECEIVED, GR_SENT, GR_LENT, GR_RECEIVED = range(1, 7)  # itl_handle.what
 FAULT_WHERE = {"args": 1, "result": 2}
 
 
@@ -141,15 +141,36 @@ class Instance:
             return None
         return f
 
-    def call(self, f, args: bytes, nargs: int, ret: bytes, nresults: int) -> Outcome | None:
-        """Call `f` with the encoded `args`; the host `g` checks its arguments against them and
-        returns `ret`; `f`'s results are compared with `ret` (see itl_call). None: all agreed."""
+    def call(self, f, args: bytes, nargs: int, ret: bytes, nresults: int,
+             host_args: bytes | None = None, f_ret: bytes | None = None) -> Outcome | None:
+        """Call `f` with the encoded `args`; the host `g` checks its arguments against them (or
+        against `host_args`, what `g` sees of them when that differs) and returns `ret`; `f`'s
+        results are compared with `ret` (or `f_ret`) (see itl_call). None: all agreed."""
         lk = self.linker
-        status = self._itl_call(lk.state, f, self.ctx, args, len(args), nargs, ret, len(ret),
-                                nresults)
+        st, keep = lk.state, []
+        if host_args is not None:
+            keep.append(lk.ffi.from_buffer(host_args))
+            st.host_args, st.host_args_len = keep[-1], len(host_args)
+        if f_ret is not None:
+            keep.append(lk.ffi.from_buffer(f_ret))
+            st.f_ret, st.f_ret_len = keep[-1], len(f_ret)
+        try:
+            status = self._itl_call(st, f, self.ctx, args, len(args), nargs, ret, len(ret),
+                                    nresults)
+        finally:
+            if keep:
+                st.host_args, st.host_args_len = lk.ffi.NULL, 0
+                st.f_ret, st.f_ret_len = lk.ffi.NULL, 0
         if status == OK:
             return None
         return Outcome(status, lk.state.fail_index, lk.state.count, lk._out())
+
+    def use_guest(self, gr_new, gr_rep) -> None:
+        """Make and read `gr` handles with these exports (itl_funcs of this instance)."""
+        st = self.linker.state
+        self._gr = (gr_new, gr_rep)  # keeps the cdata alive
+        st.gr_new = gr_new if gr_new is not None else self.linker.ffi.NULL
+        st.gr_rep = gr_rep if gr_rep is not None else self.linker.ffi.NULL
 
     def check_counters(self, funcs: list) -> None:
         """After each completed call, C checks that every counter export in `funcs` (at most
