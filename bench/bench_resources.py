@@ -31,9 +31,10 @@ from itfuzz.model.resources import has_borrow, resource_ids  # noqa: E402
 
 
 def kind_of(data: bytes) -> str:
-    """"borrow" (handles, some borrowed), "own" (owned handles only) or "none"."""
+    """"borrow" (handles, some borrowed), "own" (owned handles only) or "none" (handles of host
+    resources or of the guest's `gr`)."""
     sig = decode_roundtrip(data).sig
-    if not resource_ids(sig.types()):
+    if not resource_ids(sig.types()) and not sig.guest:
         return "none"
     return "borrow" if any(has_borrow(t) for _, t in sig.params) else "own"
 
