@@ -255,3 +255,42 @@ def test_a_consumed_handle_as_host_result_says_k28():
         if k28 not in seen:
             seen.add(k28)
             assert ("K28:" in script(t, data, None)) == k28
+
+
+def _misuse_inputs_per_kind() -> dict:
+    """One resource misuse input per (site, kind), from a seeded search (the seeds lack the
+    kinds that show K9 or K27, and stale borrows)."""
+    import random
+    t = targets.get("host_api_misuse")
+    rng = random.Random(11)
+    found: dict = {}
+    for _ in range(3000):
+        data = MAGIC + bytes(rng.getrandbits(8) for _ in range(rng.choice((32, 128))))
+        c = t.decode(data)
+        if c.res is not None and c.lane != "c":
+            found.setdefault((c.where, c.res.kind), data)
+    return found
+
+
+MISUSE_KINDS = _misuse_inputs_per_kind()
+
+
+@pytest.mark.parametrize("where, kind", sorted(k for k in MISUSE_KINDS
+                                               if k != ("ret", "moved-own")))  # K28: predicted
+def test_misuse_script_agrees_with_the_oracle(where, kind, tmp_path):
+    """Every site and kind: the script fails exactly when the oracle has a finding, and with its
+    check and detail (`FAIL[check] detail:`)."""
+    from itfuzz.findings import Finding
+    t = targets.get("host_api_misuse")
+    data = MISUSE_KINDS[(where, kind)]
+    try:
+        t.execute(data)
+        want = None
+    except Finding as f:
+        want = f
+    status, out = run(script(t, data, None), tmp_path)
+    if want is None:
+        assert status == 0 and "OK:" in out, out[-2000:]
+    else:
+        assert status == 1 and f"FAIL[{want.check}] {want.detail}:" in out, (want.signature,
+                                                                              out[-2000:])
