@@ -207,3 +207,39 @@ def test_gr_case_that_is_an_ambiguous_u32_for_g_is_k1(fresh_oracle):
 def test_bool_taken_as_int_in_either_form_is_k2(fresh_oracle, sig, args, ret):
     f = run_finding(fresh_oracle, Case(sig, (Call(args, ret),)))
     assert f.signature == "wasmtime-py-untagged|bool-int"
+
+
+def test_lender_gone_after_the_call_is_reported(monkeypatch, fresh_oracle):
+    """Plant: Wasmtime refuses the host's lent own after the call (`gr-rep` of it raises)."""
+    import wasmtime
+
+    from itfuzz.engines import guest_handles
+    original = guest_handles.GuestScope.call
+
+    def refuse_lent(self, name, *args):
+        if name == guest_handles.REP and any(args[0] is x for _, x in self.lent):
+            raise wasmtime.WasmtimeError("planted: unknown handle index")
+        return original(self, name, *args)
+    monkeypatch.setattr(guest_handles.GuestScope, "call", refuse_lent)
+    f = run_finding(fresh_oracle, case(ALL))
+    assert f.signature == "gr-borrow|lender:lost"
+
+
+def test_host_drop_of_another_rep_is_reported(monkeypatch, fresh_oracle):
+    """Plant: the host's record of a handle it got back names another rep than its drop runs
+    the destructor for."""
+    from itfuzz.engines import guest_handles
+    original = guest_handles.guest_from_wasmtime
+
+    def shifted(t, path):
+        conv = original(t, path)
+
+        def read(x):
+            v = conv(x)
+            rep, kept = guest_handles.GUEST.received.pop()
+            guest_handles.GUEST.received.append((rep + 1, kept))
+            return v
+        return read
+    monkeypatch.setattr(guest_handles, "guest_from_wasmtime", shifted)
+    f = run_finding(fresh_oracle, case(ALL))
+    assert f.signature == "gr-dtor|host-drop:reps"
