@@ -121,12 +121,13 @@ def test_c_lane_resource_findings_get_no_script():
     from itfuzz.findings import Finding
     from itfuzz.model.case import Call, Signature
     from itfuzz.model.case import TestCase as Case
-    from itfuzz.model.resources import Handle, Res
+    from itfuzz.model.resources import GuestHandle, Handle, Res
     from itfuzz.ops.reproducer import roundtrip_script
     from itfuzz.ops.script_parts import Unsupported
-    own = Handle(0, True)
-    case = Case(Signature((("x", own),), own, echo=True), (Call((Res(1),), Res(1)),), lane="c")
-    f = Finding("resource-ownership", "own:not-moved", "planted", target="component_roundtrip",
-                engine="wasmtime 50.0.1, C-API lane")
-    with pytest.raises(Unsupported):
-        roundtrip_script(case, f)
+    for own in (Handle(0, True), GuestHandle(True)):  # a host resource, the guest's gr
+        case = Case(Signature((("x", own),), own, echo=True), (Call((Res(1),), Res(1)),),
+                    lane="c")
+        f = Finding("resource-ownership", "own:not-moved", "planted",
+                    target="component_roundtrip", engine="wasmtime 50.0.1, C-API lane")
+        with pytest.raises(Unsupported):
+            roundtrip_script(case, f)

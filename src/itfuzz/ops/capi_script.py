@@ -65,7 +65,7 @@ def capi_roundtrip_script(case, finding: Finding | None, source: str = "",
     from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
     from itfuzz.oracles.capi_lane import Plan
     sig = case.sig
-    if sig.resources:  # its checks need the host's resource definitions and a store
+    if sig.resources or sig.guest:  # the checks need resource definitions, gr-new, a store
         raise Unsupported("resource handles on the C-API lane: no standalone script yet (the "
                           "K24-K26 scripts in findings/ show how)")
     wat = wat if wat is not None else for_config(component_text(sig), case.config)
