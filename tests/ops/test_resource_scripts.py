@@ -294,3 +294,48 @@ def test_misuse_script_agrees_with_the_oracle(where, kind, tmp_path):
     else:
         assert status == 1 and f"FAIL[{want.check}] {want.detail}:" in out, (want.signature,
                                                                               out[-2000:])
+
+
+def test_roundtrip_script_agrees_with_the_oracle(tmp_path):
+    """Random inputs with host resources or gr in f, until 6 clean ones and 3 with a finding:
+    the script fails exactly when the oracle (on the wasmtime-py lane, which the script uses)
+    has a finding; a resource or gr check by its signature, a wasmtime-py ambiguity (K1/K2) by
+    any failure, a reflection error (K22) by its error, another check by its name."""
+    import random
+
+    from itfuzz.findings import Finding
+    from itfuzz.oracles.roundtrip import UNTAGGED
+    t = targets.get("component_roundtrip")
+    rng = random.Random(13)
+    seen = {"ok": 0, "finding": 0}
+    for _ in range(400):
+        if seen["ok"] >= 6 and seen["finding"] >= 3:
+            break
+        first = rng.choice([*range(0x80, 0xa0), *range(0xa0, 0xbf, 2)])
+        data = bytes([first]) + bytes(rng.getrandbits(8) for _ in range(128))
+        if not (t.decode(data).sig.resources or t.decode(data).sig.guest):
+            continue
+        t.oracle.c_lane.force = "py"
+        try:
+            t.execute(data)
+            want = None
+        except Finding as f:
+            want = f
+        finally:
+            t.oracle.c_lane.force = None
+        kind = "ok" if want is None else "finding"
+        if seen[kind] >= (6 if kind == "ok" else 3):
+            continue
+        seen[kind] += 1
+        status, out = run(script(t, data, None), tmp_path)
+        if want is None:
+            assert status == 0 and "OK:" in out, out[-2000:]
+        elif want.check == UNTAGGED:
+            assert status == 1 and "FAIL[" in out, out[-2000:]
+        elif want.check == "type-reflection":  # the script does not reflect: the call fails so
+            assert status == 1 and want.detail.split(":", 1)[-1] in out, out[-2000:]
+        else:
+            check = (want.signature if "resource" in want.check or want.check.startswith("gr-")
+                     else want.check)
+            assert status == 1 and f"FAIL[{check}" in out, (want.signature, out[-2000:])
+    assert seen == {"ok": 6, "finding": 3}
