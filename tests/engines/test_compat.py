@@ -50,3 +50,13 @@ def test_release_limits_only_below_their_release(monkeypatch):
     monkeypatch.setattr(compat, "release", lambda: (44, 0, 0))
     assert compat.release_limitation(err) is None  # a finding there
     assert compat.release_limitation(wasmtime.WasmtimeError("other")) is None
+
+
+def test_newer_rules_only_from_their_release(monkeypatch):
+    """51 refuses handles in map values, which the spec revision we model allows: a limit of
+    51 and later, a finding before (an older release that refused it would be wrong)."""
+    err = wasmtime.WasmtimeError("map value type cannot contain a handle (at offset 0x2f)")
+    monkeypatch.setattr(compat, "release", lambda: (51, 0, 0))
+    assert compat.release_limitation(err) == "map-value-type-cannot-contain-a-handle"
+    monkeypatch.setattr(compat, "release", lambda: (50, 0, 1))
+    assert compat.release_limitation(err) is None
