@@ -10,8 +10,9 @@ any crash, keeps the one `itfuzz minimize` is shrinking).
 Semantic features of every case and its outcome are reported as extra coverage counters
 (`itfuzz.feedback.semantic`); `ITFUZZ_SEMANTIC=0` turns them off. Targets that split inputs
 into structure and values mutate with `generators.mutator`; `ITFUZZ_MUTATOR=0` turns it off,
-`ITFUZZ_MUTATOR=N` (N >= 2) edits the structure in 1 mutation of N instead of 1 of 4: a larger N
-gives more compiled-component cache hits, fewer new signatures per minute.
+`ITFUZZ_MUTATOR=N` (N >= 2) edits the structure in 1 mutation of N instead of the target's rate
+(`Target.structure_one_in`, else 1 of 4): a larger N gives more compiled-component cache hits,
+fewer new signatures per minute.
 
 `ITFUZZ_DISK_CACHE=1` (set by `itfuzz fuzz` unless `--no-component-cache`) keeps compiled
 components (`engines.component_cache`) and wasm-smith modules (`generators.core_modules`) on disk
@@ -173,7 +174,7 @@ def mutator_hooks(target) -> dict:
     if end is None or setting == "0":
         return {}
     from itfuzz.generators import mutator  # not instrumented: its branches are not coverage
-    one_in = mutator.STRUCTURE_ONE_IN
+    one_in = target.structure_one_in or mutator.STRUCTURE_ONE_IN
     if setting:
         if not setting.isdigit() or int(setting) < 2:
             raise SystemExit(f"itfuzz: {MUTATOR_ENV}={setting!r}: use 0 (libFuzzer's mutator) or "

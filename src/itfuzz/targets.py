@@ -30,7 +30,8 @@ class Target:
     structure-keeping mutator (`generators.mutator`); `read_end(data)`: how many bytes the
     decoder reads, when it reads values from the front only (None: unknown, all may count);
     `signature_end(data)`: where the signature at the front of the structure ends (None: the
-    structure is edited as one)."""
+    structure is edited as one); `structure_one_in`: the mutator's structure-edit rate for this
+    target (None: `generators.mutator.STRUCTURE_ONE_IN`)."""
 
     name: str
     decode: Callable[[bytes], Any]
@@ -41,6 +42,7 @@ class Target:
     structure_end: Callable[[bytes], int] | None = None
     read_end: Callable[[bytes], int] | None = None
     signature_end: Callable[[bytes], int] | None = None
+    structure_one_in: int | None = None
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})
     last_case: Any = field(default=None, repr=False)  # the case `execute` decoded last
@@ -95,11 +97,16 @@ def _show_roundtrip(case, wat: str | None = None) -> str:
 def _roundtrip() -> Target:
     from itfuzz.feedback.features import roundtrip_case_features
     from itfuzz.feedback.semantic import roundtrip_features
-    from itfuzz.generators.signatures import decode_roundtrip, signature_end, values_start
+    from itfuzz.generators.signatures import (
+        STRUCTURE_ONE_IN,
+        decode_roundtrip,
+        signature_end,
+        values_start,
+    )
     from itfuzz.oracles.roundtrip import RoundTripOracle
     return Target("component_roundtrip", decode_roundtrip, RoundTripOracle, _show_roundtrip,
                   roundtrip_case_features, roundtrip_features, values_start,
-                  signature_end=signature_end)
+                  signature_end=signature_end, structure_one_in=STRUCTURE_ONE_IN)
 
 
 def _show_misuse(case) -> str:
