@@ -5,10 +5,11 @@ decoder reads before the first value; its length is `structure_end(data)`) and a
 libFuzzer's own byte mutations land anywhere, so about half of them change the types and the
 compiled component cannot be reused; this mutator edits the value part only, except for one
 mutation in `STRUCTURE_ONE_IN`, which edits the structure and keeps the values. The rate trades
-the compiled-component cache hit rate (measured in 120 s libFuzzer runs: 80 % at 1 in 4, 92 % at
-1 in 12) against new signatures per minute (975 vs 399) and the time to find bugs that need a new
-type shape (bench_bugfinding: record-retptr-offset 3.2 s at 1 in 4, 62 s at 1 in 12); 1 in 4 is
-the default, `ITFUZZ_MUTATOR=N` picks another.
+the compiled-component cache hit rate (120 s libFuzzer runs of component_roundtrip: 87 % at 1 in
+4, 92 % at 1 in 6, 94 % at 1 in 8) against new signatures per input and the time to find bugs
+that need a new type shape (bench_bugfinding: record-retptr-offset 3.2 s at 1 in 4, 62 s at 1 in
+12); 1 in 4 is the default, a target may set its own (`Target.structure_one_in`;
+component_roundtrip: 1 in 6), `ITFUZZ_MUTATOR=N` picks another.
 Value edits include copying and repeating byte ranges, which adds calls (`generators.calls`).
 
 A decoder that reads its values from the front only may also say how many bytes it reads
