@@ -109,3 +109,17 @@ def test_the_fuzz_target_uses_the_module_split(monkeypatch):
     data = seeds()[0]
     outs = [hooks["custom_mutator"](data, MAX_SIZE, seed) for seed in range(40)]
     assert sum(o[:module_end(o)] == data[:module_end(data)] for o in outs) >= 20
+
+
+def test_value_edits_reach_numbers_next_to_an_edge():
+    """One mutation of zero bytes often gives a word a little below zero (-2..-255: no edge value
+    of the decoder, two byte edits apart from one): a word changed by a small delta, or negated,
+    is one edit (i32-small-negative in bench/planted.py needs such a value). Measured: 83 of 2000
+    with that edit, 11 without it."""
+    data = bytes(16)
+
+    def near(out: bytes) -> bool:
+        return any(0xFFFFFF01 <= int.from_bytes(out[i:i + 4], "little") <= 0xFFFFFFFE
+                   for i in range(len(out) - 3))
+    hits = sum(near(mutate(data, 64, seed, lambda d: 0, NEVER)) for seed in range(2000))
+    assert hits >= 50, f"{hits} of 2000 mutations"

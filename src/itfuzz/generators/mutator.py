@@ -10,7 +10,9 @@ the compiled-component cache hit rate (120 s libFuzzer runs of component_roundtr
 that need a new type shape (bench_bugfinding: record-retptr-offset 3.2 s at 1 in 4, 62 s at 1 in
 12); 1 in 4 is the default, a target may set its own (`Target.structure_one_in`;
 component_roundtrip: 1 in 6), `ITFUZZ_MUTATOR=N` picks another.
-Value edits include copying and repeating byte ranges, which adds calls (`generators.calls`).
+Value edits include copying and repeating byte ranges, which adds calls (`generators.calls`),
+and, as libFuzzer's do, words changed by a small delta or negated and runs of one byte (a value
+next to an edge, e.g. -2..-255, is then one edit away, not two).
 
 A decoder that reads its values from the front only may also say how many bytes it reads
 (`read_end(data)`): the bytes after that change no case, so they are dropped before editing
@@ -44,7 +46,7 @@ REST_ONE_IN = 4  # structure edits that change the configuration/lane instead of
 
 def _edit(rng: random.Random, b: bytearray, limit: int) -> None:
     """One random byte-level edit of `b` in place, keeping it at most `limit` bytes long."""
-    kind = rng.randrange(9)
+    kind = rng.randrange(11)
     n = len(b)
     if n == 0 or (kind >= 5 and n < limit and rng.randrange(3) == 0):
         kind = 5  # nothing to edit: grow
@@ -74,13 +76,25 @@ def _edit(rng: random.Random, b: bytearray, limit: int) -> None:
             b[j:j + len(chunk)] = chunk
         elif n + len(chunk) <= limit:
             b[j:j] = chunk
-    else:  # a little-endian word set to an edge value
+    elif kind in (8, 9):  # a little-endian word set to an edge value (8), or changed by a
+        # small delta or negated (9), as libFuzzer changes integers
         width = rng.choice((2, 4, 8))
         if n >= width:
             i = rng.randrange(n - width + 1)
-            v = rng.choice((0, 1, (1 << (8 * width - 1)) - 1, 1 << (8 * width - 1),
-                            (1 << 8 * width) - 1))
-            b[i:i + width] = v.to_bytes(width, "little")
+            if kind == 8:
+                v = rng.choice((0, 1, (1 << (8 * width - 1)) - 1, 1 << (8 * width - 1),
+                                (1 << 8 * width) - 1))
+            else:
+                v = int.from_bytes(b[i:i + width], "little")
+                v = -v if rng.randrange(4) == 0 else v + rng.choice((-1, 1)) * rng.randint(1, 16)
+            b[i:i + width] = (v % (1 << 8 * width)).to_bytes(width, "little")
+    else:  # a run of one byte (0x00, 0xFF or any) over the data or inserted
+        k, byte = rng.randint(2, 16), rng.choice((0, 0xFF, rng.randrange(256)))
+        i = rng.randrange(n)
+        if rng.randrange(2) and n + k <= limit:
+            b[i:i] = bytes([byte]) * k
+        else:
+            b[i:i + k] = bytes([byte]) * len(b[i:i + k])
     del b[limit:]
 
 
