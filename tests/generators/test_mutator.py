@@ -166,17 +166,14 @@ def structure_edits(n: int, seed: int, sig_end):
 
 
 def test_a_signature_edit_keeps_the_configuration_and_lane():
-    """With `signature_end`, a structure edit changes the signature or the rest (engine
-    configuration, lane), never both; about 1 in `REST_ONE_IN` changes the rest."""
-    both = sig_only = rest_only = 0
+    """With `signature_end`, a structure edit changes the signature; only about 1 in
+    `REST_ONE_IN` also changes the rest (engine configuration, lane)."""
+    sig = rest = 0
     for data, out in structure_edits(600, 7, signature_end):
         (s0, c0, l0), (s1, c1, l1) = parts(data), parts(out)
-        rest = (c0, l0) != (c1, l1)
-        both += s0 != s1 and rest
-        sig_only += s0 != s1 and not rest
-        rest_only += s0 == s1 and rest
-    assert both == 0
-    assert sig_only >= 300 and 30 <= rest_only <= 600 // REST_ONE_IN, (sig_only, rest_only)
+        sig += s0 != s1
+        rest += (c0, l0) != (c1, l1)
+    assert sig >= 450 and 30 <= rest <= 600 // REST_ONE_IN, (sig, rest)
 
 
 def test_without_signature_end_signature_edits_move_the_configuration():

@@ -20,10 +20,12 @@ A decoder that reads its values from the front only may also say how many bytes 
 
 A decoder whose structure starts with a signature may say where it ends (`signature_end(data)`):
 then a structure edit changes the signature and keeps the rest of the structure (the engine
-configuration, the lane) as it was, or in one of `REST_ONE_IN` changes only that rest. Without
-it, most signature edits also changed the configuration (an edit that makes the signature read
-more or fewer bytes shifts the bytes the configuration is decoded from), and such a compile
-also needed a new engine.
+configuration, the lane) as it was, except in one of `REST_ONE_IN`, which edits the rest too.
+Without it, most signature edits also changed the configuration (an edit that makes the
+signature read more or fewer bytes shifts the bytes the configuration is decoded from), and such
+a compile also needed a new engine. An edit of the rest alone would compile a component already
+seen on another engine: measured in 120 s libFuzzer runs, 1 structure edit in 4 doing that gave
+~25 % fewer new signatures per input.
 
 An input whose structure used every byte (no value part; it decoded zeros past its end) first
 gets `PAD` zero bytes: most such structures decode the same with zeros that are really there, and
@@ -41,7 +43,7 @@ STRUCTURE_ONE_IN = 4
 MAX_STACK = 4  # value edits stacked per mutation (1..MAX_STACK)
 INTERESTING = (0, 1, 2, 0x7F, 0x80, 0xFE, 0xFF, 0x10, 0x20, 0x40)
 PAD = 64
-REST_ONE_IN = 4  # structure edits that change the configuration/lane instead of the signature
+REST_ONE_IN = 4  # structure edits that also change the configuration/lane
 
 
 def _edit(rng: random.Random, b: bytearray, limit: int) -> None:
@@ -114,14 +116,13 @@ def split(data: bytes, structure_end: Callable[[bytes], int],
 def _edit_section(rng: random.Random, head: bytearray, values: bytes, limit: int,
                   signature_end: Callable[[bytes], int]) -> bytearray:
     """`head` with one edit of its signature (its first `signature_end` bytes) followed by the
-    rest of the head's bytes unchanged, or, in one call of `REST_ONE_IN`, with one edit of that
-    rest. The edited signature is cut where it now ends (with the bytes it now reads past its
+    rest of the head's bytes, unchanged except in one call of `REST_ONE_IN` (one edit there
+    too). The edited signature is cut where it now ends (with the bytes it now reads past its
     old end), so the rest decodes from the same bytes as before."""
     cut = signature_end(bytes(head + values))
     sig, rest = head[:cut], head[cut:]
     if rest and rng.randrange(REST_ONE_IN) == 0:
         _edit(rng, rest, max(1, limit - len(sig) - len(values)))
-        return sig + rest
     _edit(rng, sig, max(1, limit - len(rest) - len(values)))
     x = bytes(sig + rest + values)
     end = signature_end(x)
@@ -138,8 +139,8 @@ def mutate(data: bytes, max_size: int, seed: int, structure_end: Callable[[bytes
            read_end: Callable[[bytes], int] | None = None,
            signature_end: Callable[[bytes], int] | None = None) -> bytes:
     """A mutation of `data` at most `max_size` bytes long; keeps the structure except in one
-    call of `structure_one_in` (by `seed`); with `signature_end`, a structure edit changes
-    either the signature or the rest of the structure, never both."""
+    call of `structure_one_in` (by `seed`); with `signature_end`, a structure edit changes the
+    signature and only in 1 of `REST_ONE_IN` the rest of the structure."""
     rng = random.Random(seed)
     head, values = map(bytearray, split(data, structure_end, read_end))
     if rng.randrange(structure_one_in) == 0 and head:
