@@ -90,6 +90,14 @@ def plant_interpreter(fault: str) -> Iterator[None]:
 
 # -- the static target's generated converters ---------------------------------------------------
 
+def typed_path(oracle):
+    """A `component_static` oracle kept on wasmtime-py's typed path whatever lane its inputs
+    choose (one in 4 takes the C-API lane): where the generated converters, and the faults
+    planted in them, run."""
+    oracle.c_lane.force = "py"
+    return oracle
+
+
 def plant_static_converters(directory: Path, fault: str, count: int = 80, resources: int = 24):
     """The case table (`CASES`) of a `component_static` package generated into `directory`
     with `fault` (one of `itfuzz.static.gen.FAULTS`) in its converters (`count` plain cases,

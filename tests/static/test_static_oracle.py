@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import wasmtime
-from faults import plant_static_converters
+from faults import plant_static_converters, typed_path
 from wasmtime import component as wc
 
 from itfuzz import targets
@@ -72,7 +72,7 @@ def test_values_round_trip_and_agree_with_the_dynamic_oracle(cases):
     rng = random.Random(11)
     ambiguous = [i for i in range(len(cases)) if ambiguities(cases[i].sig.types())]
     picks = sorted(set(rng.sample(range(len(cases)), 40) + ambiguous[:15]))
-    static, dynamic = StaticOracle(), RoundTripOracle()
+    static, dynamic = typed_path(StaticOracle()), RoundTripOracle()
     seen = set()
     for i in picks:
         for size in (8, 300):
@@ -110,7 +110,7 @@ def test_converter_dropping_a_field_is_reported(tmp_path):
     table = plant_static_converters(tmp_path, "drop-field")
     case = first_case(table, lambda s: any(isinstance(t, Record) for _, t in s.params))
     with pytest.raises(Finding) as e:
-        run_first_call(table, case, StaticOracle())
+        run_first_call(table, case, typed_path(StaticOracle()))
     f = e.value
     assert f.target == "component_static" and f.check == "call-error"
     assert "AttributeError" in f.signature
@@ -123,7 +123,7 @@ def test_wrong_enum_mapping_is_reported(tmp_path):
     case = first_case(table, lambda s: any(isinstance(t, Enum) and len(t.names_) > 1
                                            for _, t in s.params))
     with pytest.raises(Finding) as e:
-        run_first_call(table, case, StaticOracle())
+        run_first_call(table, case, typed_path(StaticOracle()))
     assert e.value.check == "host-arg-mismatch"
     assert e.value.detail.startswith("enum:value")
     assert "host saw a different argument" in e.value.report()
@@ -144,7 +144,7 @@ def test_host_returning_a_modified_value_is_reported(cases):
 
 def test_clean_generation_has_no_fault(cases):
     case = first_case(cases, lambda s: any(isinstance(t, Record) for _, t in s.params))
-    run_first_call(cases, case, StaticOracle())  # the unfaulted converters pass
+    run_first_call(cases, case, typed_path(StaticOracle()))  # the unfaulted converters pass
 
 
 # -- target, repro, show --------------------------------------------------------------------

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from faults import plant_static_converters
+from faults import plant_static_converters, typed_path
 
 from itfuzz.findings import Discard, Finding
 from itfuzz.generators.unstructured import Unstructured
@@ -78,7 +78,7 @@ def test_every_case_has_index_bytes_and_the_range_selects_resources(cases):
 
 def test_resource_cases_round_trip_and_agree_with_the_dynamic_oracle(cases):
     rng = random.Random(5)
-    static, dynamic = StaticOracle(), RoundTripOracle()
+    static, dynamic = typed_path(StaticOracle()), RoundTripOracle()
     seen = set()
     for i in sorted(rng.sample(range(cases.plain, len(cases)), 30)):
         for size in (8, 300):
@@ -117,12 +117,12 @@ def run_finding(oracle, table, case) -> Finding:
 
 
 def test_clean_resource_case_passes(cases):
-    StaticOracle().run(decode(case_prefix(first_own_case(cases).index, cases) + b"\x00" * 64))
+    typed_path(StaticOracle()).run(decode(case_prefix(first_own_case(cases).index, cases) + b"\x00" * 64))
 
 
 def test_swapped_handle_in_the_converters_is_reported(tmp_path):
     table = plant_static_converters(tmp_path, "handle-swap")
-    f = run_finding(StaticOracle(), table, first_own_case(table))
+    f = run_finding(typed_path(StaticOracle()), table, first_own_case(table))
     assert f.target == "component_static" and f.check == "host-arg-mismatch"
     assert f.detail == "own:value:Res->Res"
 
@@ -135,7 +135,7 @@ def test_destructor_run_twice_is_reported(monkeypatch, cases):
             er.SCOPE.dtors += [(i, rep), (i, rep)]
         return dtor
     monkeypatch.setattr(er, "_dtor", twice)
-    f = run_finding(StaticOracle(), cases, first_own_case(cases))
+    f = run_finding(typed_path(StaticOracle()), cases, first_own_case(cases))
     assert (f.target, f.signature) == ("component_static", "resource-dtor|count=2")
 
 
@@ -150,22 +150,22 @@ def live_clone(monkeypatch):
 
 def test_own_still_held_after_the_call_is_reported(monkeypatch, cases):
     live_clone(monkeypatch)
-    f = run_finding(StaticOracle(), cases, first_own_case(cases))
+    f = run_finding(typed_path(StaticOracle()), cases, first_own_case(cases))
     assert (f.target, f.signature) == ("component_static", "resource-ownership|own:not-moved")
 
 
 def test_borrow_alive_after_the_call_is_reported(monkeypatch, cases):
     case = first_borrow_only_case(cases)
-    StaticOracle().run(decode(case_prefix(case.index, cases) + b"\x00" * 64))  # clean: passes
+    typed_path(StaticOracle()).run(decode(case_prefix(case.index, cases) + b"\x00" * 64))  # clean: passes
     live_clone(monkeypatch)
-    f = run_finding(StaticOracle(), cases, case)
+    f = run_finding(typed_path(StaticOracle()), cases, case)
     assert (f.target, f.signature) == ("component_static", "resource-borrow|outlived-call")
 
 
 @pytest.mark.slow
 def test_2000_static_resource_inputs_round_trip(cases):
     """≥ 2,000 decoded static resource inputs on this release: only known findings."""
-    oracle, rng, bad = StaticOracle(), random.Random(14), []
+    oracle, rng, bad = typed_path(StaticOracle()), random.Random(14), []
     for _ in range(2000):
         data = bytes([rng.choice(RESOURCE_FIRST)]) + rng.randbytes(rng.choice((16, 64, 256)))
         got = outcome(oracle, decode(data))

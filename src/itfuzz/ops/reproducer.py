@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from itfuzz.findings import Finding
-from itfuzz.generators.components import component_text
+from itfuzz.generators.components import component_text, for_config
 from itfuzz.ops.script_parts import (
     HELPERS,
     PLAIN_HOOKS,
@@ -75,6 +75,14 @@ def static_script(case, finding: Finding | None, source: str = "") -> str:
     wasmtime-py values by the case's generated converters (`tw_N`), as its oracle does."""
     from itfuzz.oracles.static import static_converters
     conv = static_converters(case.case)
+    if finding is not None and "C-API lane" in finding.engine:  # found on the C-API lane
+        from itfuzz.model.case import TestCase
+        from itfuzz.ops.capi_script import capi_roundtrip_script
+        from itfuzz.oracles.capi_lane import model_calls
+        model = TestCase(case.sig, tuple(model_calls(case.calls, _Models(conv))), case.config,
+                         lane="c")
+        return capi_roundtrip_script(model, finding, source,
+                                     wat=for_config(case.case.wat, case.config))
     if case.sig.resources or case.sig.guest:  # typed values to model values, then handles
         return _resource_roundtrip(case.sig, case.case.wat, case.calls, conv["params_model"],
                                    conv["result_model"], finding, source,
@@ -85,6 +93,13 @@ def static_script(case, finding: Finding | None, source: str = "") -> str:
                           conv["result_in"], finding, source,
                           note=f"static case {case.case.index} (typed values, generated converters)",
                           config=case.config)
+
+
+class _Models:
+    """The `params_model` / `result_model` pair of a static case's converters."""
+
+    def __init__(self, conv: dict) -> None:
+        self.params_model, self.result_model = conv["params_model"], conv["result_model"]
 
 
 def _resource_roundtrip(sig, wat: str, calls, params_model: list[Callable] | None,

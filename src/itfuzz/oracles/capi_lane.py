@@ -77,6 +77,16 @@ class Plan:
         self.nargs, self.nresults = len(self.ptypes), int(self.rtype is not None)
 
 
+def model_calls(calls, entry) -> list[Call]:
+    """The calls with model values (a static case's typed values through its `tm_N`)."""
+    # (the findings then show model values where the wasmtime-py lane shows typed ones)
+    if entry.params_model is None:
+        return list(calls)
+    rm = entry.result_model
+    return [Call(tuple(m(a) for m, a in zip(entry.params_model, c.args)),
+                 rm(c.ret) if rm is not None else None) for c in calls]
+
+
 class _Fixed:
     """A counter value C read, shaped like a wasmtime-py Func for
     `RoundTripOracle.check_post_return` (`call_func` calls it, then `post_return`)."""
@@ -114,8 +124,7 @@ class CLaneRunner:
         if (self.force or getattr(tc, "lane", "py")) != "c":
             return False
         # `transform` plants faults in wasmtime-py's converters: such an oracle stays there.
-        self.why_py = ("no-lane" if self.lib is None else "typed-values"
-                       if entry.params_model is not None else "transform"
+        self.why_py = ("no-lane" if self.lib is None else "transform"
                        if self.oracle.transform is not None else "")
         if self.why_py:
             return False
@@ -174,12 +183,14 @@ class CLaneRunner:
         inst.use_guest(*((inst.func(NEW), inst.func(REP)) if plan.guest else (None, None)))
         checked = resources.uses_resources(sig) or plan.guest
         py_inst = inst.py_instance() if checked else None
-        for n, call in enumerate(tc.calls, 1):  # all of them: no wasmtime-py work to bound
+        # all the calls (no wasmtime-py work to bound); C gets model values, the resource
+        # checks the case's own call (as on the wasmtime-py lane)
+        for n, (call, mcall) in enumerate(zip(tc.calls, model_calls(tc.calls, entry)), 1):
             with naming_call(n, len(tc.calls)):
                 if checked:
                     resources.begin_call(store)
                     guest_handles.begin_call(store, py_inst, sig)
-                self.call(inst, f, entry, call.args, call.ret, plan, n)
+                self.call(inst, f, entry, mcall.args, mcall.ret, plan, n)
                 if checked:
                     self.check_handles(store, inst, py_inst, entry, call)
 

@@ -10,9 +10,14 @@ dense per case as the plain ones): case `plain + raw % resources`. A selector in
 bytes costs no extra byte, so what follows keeps its place; the range is the widest run of
 first bytes no shipped seed (`corpus/component_static`) starts with, so every seed keeps its
 case (tests/static checks it). Other saved inputs starting with 0x72-0x8e move to a resource case.
+
+The lane (`static_lane`): one input in 4 runs on the C-API lane, by a checksum of the whole
+input, so no byte is read for it and every input keeps its case and values; the rest run on
+wasmtime-py's typed path, which is what this target tests.
 """
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +37,7 @@ class StaticTestCase:
     case: StaticCase
     calls: tuple[Call, ...]  # typed values
     config: EngineConfig | None = None  # the engine it runs on (None: Wasmtime's default)
+    lane: str = "py"  # "c": the typed values as model values on the C-API lane (`static_lane`)
 
     @property
     def sig(self):
@@ -63,7 +69,12 @@ def decode_static_case(data: bytes, cases: Sequence[StaticCase] | None = None) -
             return Call(args, args[0])
         ret: Any = case.result.arb(g) if case.result is not None else None
         return Call(args, ret)
-    return replace(head, calls=decode_calls(u, draw))
+    return replace(head, calls=decode_calls(u, draw), lane=static_lane(data))
+
+
+def static_lane(data: bytes) -> str:
+    """The C-API lane for one input in 4 (a checksum: no byte read), else wasmtime-py's."""
+    return "c" if zlib.crc32(data) % 4 == 0 else "py"
 
 
 RESOURCE_FIRST = range(0x72, 0x8F)  # first input bytes that select a resource case
