@@ -59,6 +59,18 @@ def first_line(e: BaseException, limit: int = 200) -> str:
     return (text[0] if text else type(e).__name__)[:limit]
 
 
+def root_cause(e: BaseException) -> str:
+    """The innermost cause of a Wasmtime error's chain (the last line under anyhow's `Caused
+    by:`, without its `N: ` number), or "" when the error has no chain."""
+    import re
+    text = str(e)
+    if "\nCaused by:" not in text:
+        return ""
+    causes = [line.strip() for line in text.split("\nCaused by:", 1)[1].splitlines()]
+    causes = [c for c in causes if c]
+    return re.sub(r"^\d+: ", "", causes[-1]) if causes else ""
+
+
 def normalize_error(text: str) -> str | None:
     """A value-free class of an error message, for signatures (digits and quotes dropped)."""
     import re

@@ -10,7 +10,18 @@ from wasmtime import component as wc
 
 from itfuzz.engines.compat import release_limitation
 from itfuzz.engines.component_cache import DEFAULT_CONFIG, compile_cached
-from itfuzz.findings import Discard, Finding, first_line, normalize_error
+from itfuzz.findings import Discard, Finding, first_line, normalize_error, root_cause
+
+# First lines that only say where an error arose, the same for every rule the validator enforces:
+# the finding names the root cause after them, so different rejections are different findings.
+CONTEXT_ONLY = ("failed to parse WebAssembly module",)
+
+
+def rejection(e: BaseException, limit: int = 200) -> str:
+    """What a compile error says: its first line, with the root cause when that line is only
+    context (`CONTEXT_ONLY`)."""
+    first, cause = first_line(e, limit), root_cause(e)
+    return f"{first}: {cause}"[:limit] if first in CONTEXT_ONLY and cause else first
 
 
 def compile_checked(engine, wat: str, stats: MutableMapping[str, int],
@@ -28,5 +39,5 @@ def compile_checked(engine, wat: str, stats: MutableMapping[str, int],
             key = f"discard:release-limit:{limit}"
             stats[key] = stats.get(key, 0) + 1
             raise Discard(f"release-limit:{limit}") from None
-        raise finding("compile", normalize_error(first_line(e)) or "",
-                      f"Wasmtime rejected a valid component: {first_line(e, 500)}") from None
+        raise finding("compile", normalize_error(rejection(e)) or "",
+                      f"Wasmtime rejected a valid component: {rejection(e, 500)}") from None
