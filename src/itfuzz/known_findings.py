@@ -250,6 +250,16 @@ KNOWN += (
           "50.0.1 still has: findings/K15-host-result-surrogate-abort-on-50.0.1.bin aborts "
           "there. Predicted without running, like K8; findings/K28-*.py",
           "findings/K28-host-result-consumed-handle-abort.bin", seen_in="41.0.0..50.0.1"),
+    Known("K29", "compile|failed to parse WebAssembly module: mismatch in page size for memories "
+          "(at offset N)", "component_roundtrip",
+          "Wasmtime 45.0.0: with custom page sizes enabled, a valid component whose canonical "
+          "option `memory` (canon lift or lower) names a core memory of custom page size "
+          "(pagesize 1) fails to compile ('mismatch in page size for memories'); every input "
+          "on a page-sizes=on configuration shows it. Fixed in 46.0.1; findings/K29-*.py",
+          "findings/K29-canon-memory-custom-page-size.bin", seen_in="45.0.0",
+          fixed_in="46.0.1",
+          # the targets whose components use byte pages on page-sizes=on (not component_hostile)
+          targets=("component_roundtrip", "component_static", "host_api_misuse")),
 )
 BY_SIGNATURE = {sig: k for k in KNOWN for sig in (k.signature, *k.also)}
 
