@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Which lane the round-trip target's inputs and calls run on, and why a case that chose the
-C-API lane ran on wasmtime-py (`forced_py`: no-lane, typed-values, transform,
-unsupported-kind), in a libFuzzer-like mutation stream from the shipped corpus (no coverage,
-one mutation per input, children kept as parents up to 4x the seeds).
+C-API lane ran on wasmtime-py (`forced_py`: no-lane, transform, unsupported-kind), in a
+libFuzzer-like mutation stream from the shipped corpus (no coverage, one mutation per input,
+children kept as parents up to 4x the seeds).
 
 Usage: bench/lane_shares.py [--seconds S] [--seed N] [--json]   (numbers; not a test)
 """
