@@ -205,3 +205,23 @@ def test_without_the_resource_functions_resource_cases_run_on_wasmtime_py(monkey
     o.run(Case(Signature((("x", U32),), U32, echo=True), (Call((1,), 1),), lane="c"))
     assert o.stats["lanes"] == {"c": 1, "py": 2}
     assert o.stats["forced_py"] == {"unsupported-kind": 2}
+
+
+@pytest.mark.slow
+def test_1000_decoded_resource_cases_on_the_c_lane():
+    """Decoded cases with host handles (first byte 0x80-0x9f) and with `gr` in `f`'s types
+    (0xa0-0xbe, even), 500 each, on the C lane: only known findings."""
+    rng, o, bad = random.Random(21), oracle("c"), []
+    for lo, hi, step in ((0x80, 0xA0, 1), (0xA0, 0xC0, 2)):
+        done = 0
+        while done < 500:
+            data = bytes([rng.randrange(lo, hi, step)]) + rng.randbytes(rng.choice((16, 64, 256)))
+            tc = decode_roundtrip(data)
+            if not (tc.sig.guest or resource_ids(tc.sig.types())):
+                continue
+            done += 1
+            got = outcome(o, tc)
+            if got not in ("ok", "discard") and known(got, "component_roundtrip") is None:
+                bad.append((data.hex(), got))
+    assert not bad, bad[:3]
+    assert o.stats["lanes"]["py"] == 0
