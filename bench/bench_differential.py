@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """differential_spec speed and shares: warm exec/s over the seed corpus (modules cached), exec/s
 on a libFuzzer-like mutation stream (uniform byte mutations of corpus inputs, so some hit the
-module seed and run wasm-smith), optionally a real libFuzzer run; plus the share of inputs
-discarded, per engine and per source, and the wasm-smith cache hit rate.
+module seed and run wasm-smith) and on a stream of the target's structure-keeping mutator
+(`generators.mutator`, as `itfuzz fuzz` mutates), optionally a real libFuzzer run; plus the
+share of inputs discarded, per engine and per source, and the wasm-smith cache hit rate.
 
 Usage: bench/bench_differential.py [--rounds N] [--mutations N] [--libfuzzer SECONDS]
 (prints numbers; not a test). Rates are per wall second and per CPU second (this process and
@@ -31,6 +32,8 @@ from itfuzz import targets  # noqa: E402
 from itfuzz.findings import Finding  # noqa: E402
 from itfuzz.generators.core_cases import ENGINES, SOURCES  # noqa: E402
 from itfuzz.generators.core_modules import smith  # noqa: E402
+from itfuzz.generators.mutator import STRUCTURE_ONE_IN  # noqa: E402
+from itfuzz.generators.mutator import mutate as keep_structure  # noqa: E402
 
 TARGET = "differential_spec"
 
@@ -46,6 +49,7 @@ def corpus() -> list[bytes]:
 
 def run(target, inputs, label: str) -> None:
     counts: Counter = Counter()
+    modules, calls = set(), set()
     runs0 = smith.runs
     start, c0 = time.perf_counter(), cpu()
     for data in inputs:
@@ -54,10 +58,13 @@ def run(target, inputs, label: str) -> None:
         except Finding as f:
             counts["finding"] += 1
             print(f"  finding: {f.signature}")
+        modules.add(target.last_case.wasm)
+        calls.add((target.last_case.wasm, target.last_case.calls))
     wall, used = time.perf_counter() - start, cpu() - c0
     n = len(inputs)
     print(f"{label}: {n} inputs, {n / wall:.0f} exec/s wall, {n / used:.0f} per CPU s; "
           f"wasm-smith runs {smith.runs - runs0} ({(smith.runs - runs0) / n:.1%} of inputs); "
+          f"{len(modules)} distinct modules, {len(calls)} distinct cases; "
           f"discarded {counts['discarded'] / n:.1%}; {dict(counts)}")
 
 
@@ -112,6 +119,15 @@ def main() -> None:
         if rng.random() < 0.05:  # libFuzzer keeps some children as new parents
             parents.append(child)
     run(target, stream, "mutation stream (1 mutation per input, uniform position)")
+    rng = random.Random(1)
+    stream, parents = [], list(seeds)
+    for _ in range(args.mutations):
+        child = keep_structure(rng.choice(parents), 4096, rng.getrandbits(32),
+                               target.structure_end, STRUCTURE_ONE_IN, target.read_end)
+        stream.append(child)
+        if rng.random() < 0.05:
+            parents.append(child)
+    run(target, stream, f"structure-keeping mutator stream (structure in 1 of {STRUCTURE_ONE_IN})")
     shares(target.oracle.stats)
     if args.libfuzzer:
         libfuzzer(args.libfuzzer)
