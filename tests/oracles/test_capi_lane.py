@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from resource_cases import lane_oracle as _oracle
 
 from itfuzz.findings import Discard, Finding
 from itfuzz.generators.signatures import decode_roundtrip
@@ -13,7 +14,6 @@ from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.types import PRIMS, List, Record
-from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "component_roundtrip"
@@ -27,15 +27,6 @@ def _outcome(oracle, tc) -> str:
         return f.signature
     except Discard:
         return "discard"
-
-
-def _oracle(lane: str, **faults) -> RoundTripOracle:
-    o = RoundTripOracle(cache_size=16)
-    if faults:
-        o.c_lane = CLaneRunner(o, **faults)
-        o.stats["lanes"] = o.c_lane.counts
-    o.c_lane.force = lane
-    return o
 
 
 def test_agrees_with_wasmtime_py_on_the_shipped_corpus():

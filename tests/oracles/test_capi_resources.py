@@ -10,62 +10,20 @@ from pathlib import Path
 
 import pytest
 from faults import plant_component_text
+from resource_cases import BOR0, GR_ALL, GR_SIGS, U32, random_case
+from resource_cases import HOST_SIGS as SIGS
+from resource_cases import lane_oracle as oracle
 
 from itfuzz.findings import Discard, Finding
 from itfuzz.generators.signatures import decode_roundtrip
-from itfuzz.generators.unstructured import Unstructured
-from itfuzz.generators.valuegen import ValueGen
 from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
-from itfuzz.model.resources import GuestHandle, Handle, resource_ids
-from itfuzz.model.types import PRIMS, List, Option, Record, Result, Tuple, Variant
+from itfuzz.model.resources import resource_ids
 from itfuzz.oracles import roundtrip
-from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "component_roundtrip"
-OWN0, OWN1, BOR0 = Handle(0, True), Handle(1, True), Handle(0, False)
-U32 = PRIMS["u32"]
-GO, GB = GuestHandle(True), GuestHandle(False)
-GR_SIGS = [
-    Signature((("x", GO),), GO, echo=True),
-    Signature((("a", GB), ("b", Record((("p", GO), ("q", PRIMS["string"]))))), Option(GO)),
-    Signature((("v", Variant((("x", None), ("y", GO), ("z", PRIMS["u64"]), ("w", List(GB))))),
-               ("h", OWN0)), Tuple((GO, List(Record((("a", GO),)))))),
-    Signature(tuple((f"a{i}", U32) for i in range(16))
-              + (("h", Record((("a", GB), ("b", GO)))),), Result(GO, List(GO))),
-]
-# One own, one borrow in and one own out, in every call (the fault tests need each).
-GR_ALL = Signature((("a", GO), ("b", GB)), Record((("r", GO),)))
-SIGS = [
-    Signature((("x", OWN0),), OWN0, echo=True),
-    Signature((("x", List(OWN1)),), List(OWN1), echo=True, shape="composed",
-              callee_encoding="utf16"),
-    Signature((("a", U32), ("b", BOR0), ("c", Record((("f", OWN0), ("g", List(BOR0)))))),
-              Option(OWN1)),
-    Signature((("v", Variant((("x", None), ("y", BOR0), ("z", List(OWN0))))),), None,
-              shape="composed", callee_encoding="latin1+utf16"),
-]
-
-
-def case(sig: Signature, seed: int = 1, calls: int = 2) -> Case:
-    vg = ValueGen(Unstructured(random.Random(seed).randbytes(400)))
-    out = []
-    for _ in range(calls):
-        args = tuple(vg.gen(t) for _, t in sig.params)
-        ret = args[0] if sig.echo else (vg.gen(sig.result) if sig.result is not None else None)
-        out.append(Call(args, ret))
-    return Case(sig, tuple(out), lane="c")
-
-
-def oracle(lane: str, **faults) -> RoundTripOracle:
-    o = RoundTripOracle(cache_size=16)
-    if faults:
-        o.c_lane = CLaneRunner(o, **faults)
-        o.stats["lanes"] = o.c_lane.counts
-    o.c_lane.force = lane
-    return o
 
 
 def outcome(o: RoundTripOracle, tc) -> str:
@@ -225,3 +183,7 @@ def test_1000_decoded_resource_cases_on_the_c_lane():
                 bad.append((data.hex(), got))
     assert not bad, bad[:3]
     assert o.stats["lanes"]["py"] == 0
+
+
+def case(sig: Signature, seed: int = 1, calls: int = 2) -> Case:
+    return random_case(sig, seed, calls, lane="c")

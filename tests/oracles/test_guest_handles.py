@@ -7,14 +7,15 @@ import random
 
 import pytest
 from faults import plant_component_text
+from resource_cases import GR_ALL as ALL
+from resource_cases import GR_SIGS as SIGS
+from resource_cases import random_case as case
 
 from itfuzz.findings import Discard, Finding
-from itfuzz.generators.unstructured import Unstructured
-from itfuzz.generators.valuegen import ValueGen
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.resources import GuestHandle, Handle, Res
-from itfuzz.model.types import PRIMS, List, Option, Record, Result, Tuple, Variant
+from itfuzz.model.types import PRIMS, Option, Result, Variant
 from itfuzz.oracles import roundtrip
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
@@ -22,27 +23,6 @@ GO, GB, OWN0, BOR0 = GuestHandle(True), GuestHandle(False), Handle(0, True), Han
 U32, U64, STR = PRIMS["u32"], PRIMS["u64"], PRIMS["string"]
 
 
-def case(sig: Signature, seed: int = 1, calls: int = 2) -> Case:
-    vg = ValueGen(Unstructured(random.Random(seed).randbytes(400)))
-    out = []
-    for _ in range(calls):
-        args = tuple(vg.gen(t) for _, t in sig.params)
-        ret = args[0] if sig.echo else (vg.gen(sig.result) if sig.result is not None else None)
-        out.append(Call(args, ret))
-    return Case(sig, tuple(out))
-
-
-SIGS = [
-    Signature((("x", GO),), GO, echo=True),
-    Signature((("a", GB), ("b", Record((("p", GO), ("q", STR))))), Option(GO)),
-    Signature((("v", Variant((("x", None), ("y", GO), ("z", U64), ("w", List(GB))))),
-               ("h", OWN0)), Tuple((GO, List(Record((("a", GO),)))))),
-    Signature(tuple((f"a{i}", U32) for i in range(16))
-              + (("h", Record((("a", GB), ("b", GO), ("c", BOR0)))),), Result(GO, List(GO))),
-    Signature((("x", Record((("a", GO),))),), Record((("a", GO),))),
-]
-# One own, one borrow in and one own out, in every call (the fault tests need each).
-ALL = Signature((("a", GO), ("b", GB)), Record((("r", GO),)))
 
 
 @pytest.mark.parametrize("sig", SIGS, ids=lambda s: s.wit().splitlines()[-1])

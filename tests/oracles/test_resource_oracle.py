@@ -6,14 +6,13 @@ import random
 
 import pytest
 from faults import plant_component_text
+from resource_cases import HOST_SIGS as SIGS
+from resource_cases import random_case as case
 
 from itfuzz.findings import Discard, Finding
-from itfuzz.generators.unstructured import Unstructured
-from itfuzz.generators.valuegen import ValueGen
-from itfuzz.model.case import Call, Signature
-from itfuzz.model.case import TestCase as Case
+from itfuzz.model.case import Signature
 from itfuzz.model.resources import Handle
-from itfuzz.model.types import PRIMS, List, Option, Record, Variant, walk
+from itfuzz.model.types import PRIMS, walk
 from itfuzz.oracles import roundtrip
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
@@ -21,25 +20,6 @@ OWN0, OWN1, BOR0 = Handle(0, True), Handle(1, True), Handle(0, False)
 U32 = PRIMS["u32"]
 
 
-def case(sig: Signature, seed: int = 1, calls: int = 2) -> Case:
-    vg = ValueGen(Unstructured(random.Random(seed).randbytes(400)))
-    out = []
-    for _ in range(calls):
-        args = tuple(vg.gen(t) for _, t in sig.params)
-        ret = args[0] if sig.echo else (vg.gen(sig.result) if sig.result is not None else None)
-        out.append(Call(args, ret))
-    return Case(sig, tuple(out))
-
-
-SIGS = [
-    Signature((("x", OWN0),), OWN0, echo=True),
-    Signature((("x", List(OWN1)),), List(OWN1), echo=True, shape="composed",
-              callee_encoding="utf16"),
-    Signature((("a", U32), ("b", BOR0), ("c", Record((("f", OWN0), ("g", List(BOR0)))))),
-              Option(OWN1)),
-    Signature((("v", Variant((("x", None), ("y", BOR0), ("z", List(OWN0))))),), None,
-              shape="composed", callee_encoding="latin1+utf16"),
-]
 
 
 @pytest.mark.parametrize("sig", SIGS, ids=lambda s: s.wit().splitlines()[-1])

@@ -1,0 +1,61 @@
+"""Signatures and cases the resource tests share: host resources `rN` (test_resource_oracle,
+test_capi_resources) and the guest's `gr` in `f`'s types (test_guest_handles, the C lane's), and
+a round-trip oracle pinned to one lane."""
+from __future__ import annotations
+
+import random
+
+from itfuzz.generators.unstructured import Unstructured
+from itfuzz.generators.valuegen import ValueGen
+from itfuzz.model.case import Call, Signature
+from itfuzz.model.case import TestCase as Case
+from itfuzz.model.resources import GuestHandle, Handle
+from itfuzz.model.types import PRIMS, List, Option, Record, Result, Tuple, Variant
+from itfuzz.oracles.capi_lane import CLaneRunner
+from itfuzz.oracles.roundtrip import RoundTripOracle
+
+OWN0, OWN1, BOR0 = Handle(0, True), Handle(1, True), Handle(0, False)
+GO, GB = GuestHandle(True), GuestHandle(False)
+U32, U64, STR = PRIMS["u32"], PRIMS["u64"], PRIMS["string"]
+
+HOST_SIGS = [
+    Signature((("x", OWN0),), OWN0, echo=True),
+    Signature((("x", List(OWN1)),), List(OWN1), echo=True, shape="composed",
+              callee_encoding="utf16"),
+    Signature((("a", U32), ("b", BOR0), ("c", Record((("f", OWN0), ("g", List(BOR0)))))),
+              Option(OWN1)),
+    Signature((("v", Variant((("x", None), ("y", BOR0), ("z", List(OWN0))))),), None,
+              shape="composed", callee_encoding="latin1+utf16"),
+]
+GR_SIGS = [
+    Signature((("x", GO),), GO, echo=True),
+    Signature((("a", GB), ("b", Record((("p", GO), ("q", STR))))), Option(GO)),
+    Signature((("v", Variant((("x", None), ("y", GO), ("z", U64), ("w", List(GB))))),
+               ("h", OWN0)), Tuple((GO, List(Record((("a", GO),)))))),
+    Signature(tuple((f"a{i}", U32) for i in range(16))
+              + (("h", Record((("a", GB), ("b", GO), ("c", BOR0)))),), Result(GO, List(GO))),
+    Signature((("x", Record((("a", GO),))),), Record((("a", GO),))),
+]
+# One own, one borrow in and one own out, in every call (the fault tests need each).
+GR_ALL = Signature((("a", GO), ("b", GB)), Record((("r", GO),)))
+
+
+def random_case(sig: Signature, seed: int = 1, calls: int = 2, lane: str = "py") -> Case:
+    """`calls` calls of random values of `sig` (an echo returns its first argument)."""
+    vg = ValueGen(Unstructured(random.Random(seed).randbytes(400)))
+    out = []
+    for _ in range(calls):
+        args = tuple(vg.gen(t) for _, t in sig.params)
+        ret = args[0] if sig.echo else (vg.gen(sig.result) if sig.result is not None else None)
+        out.append(Call(args, ret))
+    return Case(sig, tuple(out), lane=lane)
+
+
+def lane_oracle(lane: str, **faults) -> RoundTripOracle:
+    """A round-trip oracle running every case on `lane`; `faults` plant C-lane faults."""
+    o = RoundTripOracle(cache_size=16)
+    if faults:
+        o.c_lane = CLaneRunner(o, **faults)
+        o.stats["lanes"] = o.c_lane.counts
+    o.c_lane.force = lane
+    return o
