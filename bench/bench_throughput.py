@@ -10,7 +10,7 @@ Prints (from the fuzzing process's `stat::` lines at exit and the wall/CPU time 
 round_trips_per_s (checked calls/s), exec_per_s, cache_hit_rate (inputs that needed no compile:
 1 - compiles/inputs), disk_hit_rate (compiles served by the on-disk cache), signatures_per_min
 (distinct components compiled per minute; differential_spec: distinct core modules run),
-smith_hit_rate (differential_spec: wasm-smith lookups that needed no new process), cov and ft
+smith_hit_rate (differential_spec: inputs that needed no wasm-smith process), cov and ft
 (libFuzzer's coverage and features at the end), lanes (calls per lane: the oracle's
 `stats["lanes"]`, else all "py"), exec_per_cpu_s and seconds_to_inited (libFuzzer's replay of
 the corpus). `ITFUZZ_MUTATOR` in the environment reaches the fuzzing process (`=0`: libFuzzer's
@@ -91,7 +91,6 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     lanes = {k[len("lanes_"):]: v for k, v in o.items() if k.startswith("lanes_")} or (
         {"py": calls} if o else {})
     cov = COVERAGE.findall(log)
-    lookups = o.get("smith_lookups", 0)
     return {
         "target": target, "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
         "exit_code": proc.returncode, "executions": execs,
@@ -102,7 +101,8 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
         "cache_hit_rate": round(1 - compiles / inputs, 4) if inputs else None,
         "disk_hit_rate": round(o.get("compile_disk_hits", 0) / compiles, 4) if compiles else None,
         "signatures_per_min": round(o.get("distinct", compiles) * 60 / wall, 1),
-        "smith_hit_rate": round(1 - o.get("smith_runs", 0) / lookups, 4) if lookups else None,
+        "smith_hit_rate": (round(1 - o["smith_runs"] / inputs, 4)
+                           if inputs and "smith_runs" in o else None),
         "cov": int(cov[-1][0]) if cov else None,
         "ft": int(cov[-1][1]) if cov else None,
         "lanes": lanes,

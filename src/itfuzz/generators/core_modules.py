@@ -75,7 +75,7 @@ class SmithCache:
 
     def __init__(self, size: int = 16384) -> None:  # ~1 KB a module: every smith-id module fits
         self.entries: LRU = LRU(size)  # (seed, options) → module bytes, or smith's error text
-        self.lookups = self.runs = self.disk_hits = 0  # calls; smith processes; disk answers
+        self.runs = self.disk_hits = 0  # smith processes; answers from the disk cache
         self.disk: DiskCache | None = None
         self.tool: str | None = None  # the wasm-tools version line (part of the disk key)
 
@@ -90,7 +90,6 @@ class SmithCache:
         them (Winch has no GC heap); with ``disallow_traps``, guarded against most traps."""
         flags = SMITH_FLAGS + (() if reference_types else NO_REFERENCE_TYPES)
         flags += DISALLOW_TRAPS if disallow_traps else ()
-        self.lookups += 1
         out = self.entries.get_or_make((seed, reference_types, disallow_traps),
                                        lambda: self._run(seed, flags))
         if isinstance(out, str):

@@ -5,8 +5,8 @@ agree), then run the calls; after instantiation and after every call the results
 floats bitwise with NaN as one class), trap kinds (mapped between the engines), every exported
 global, memory (bytes) and table (size and null-ness), every imported memory/global/table and the
 host-call log must agree. Stack or fuel exhaustion and resource limits on either side discard the
-input (counted in ``stats``, with the throughput counters: ``distinct`` modules run and the
-wasm-smith cache's ``smith_lookups``, ``smith_runs`` (processes) and ``smith_disk_hits``).
+input (counted in ``stats``, with the throughput counters: ``distinct`` modules run, and the
+process's wasm-smith runs and disk-cache answers so far, ``smith_runs``, ``smith_disk_hits``).
 """
 from __future__ import annotations
 
@@ -256,7 +256,7 @@ class DifferentialOracle:
     # -- the oracle --------------------------------------------------------------------------
     def run(self, case: CoreCase) -> None:
         self.stats["inputs"] += 1
-        for name in ("lookups", "runs", "disk_hits"):  # the process's wasm-smith cache so far
+        for name in ("runs", "disk_hits"):  # the process's wasm-smith cache so far
             self.stats[f"smith_{name}"] = getattr(smith, name)
         if case.wasm is None:
             raise self.discard("no-module")
