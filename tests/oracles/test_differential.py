@@ -363,3 +363,18 @@ def test_interpreter_opcodes_reported_as_features():
 def test_the_target_hands_its_oracle_the_opcode_reporter():
     from itfuzz.feedback import semantic
     assert targets.get("differential_spec").oracle.on_opcodes is semantic.report_opcodes
+
+
+def test_throughput_counters_count_modules_and_smith_runs():
+    """`distinct` counts modules, not inputs; `smith_runs` is the process's wasm-smith runs (other
+    calls on a module made before need none)."""
+    target = targets.get("differential_spec")
+    head = bytes([8, 77, 0])  # smith-id 333
+    target.execute(head + b"\x00" * 8)
+    runs = smith.runs
+    target.execute(head + b"\xff" * 8)
+    stats = target.oracle.stats
+    assert stats["inputs"] == 2 and stats["distinct"] == 1
+    assert stats["smith_runs"] == smith.runs == runs
+    target.execute(bytes([8, 78, 0]))
+    assert stats["distinct"] == 2
