@@ -98,13 +98,15 @@ def typed_path(oracle):
     return oracle
 
 
-def plant_static_converters(directory: Path, fault: str, count: int = 80, resources: int = 24):
+def plant_static_converters(directory: Path, fault: str, count: int = 80, resources: int = 24,
+                            guest: int = 16):
     """The case table (`CASES`) of a `component_static` package generated into `directory`
     with `fault` (one of `itfuzz.static.gen.FAULTS`) in its converters (`count` plain cases,
-    then `resources` resource cases)."""
+    then `resources` resource cases, then `guest` cases with the guest's `gr`)."""
     from itfuzz.static import gen as static_gen
     name = f"static_{fault.replace('-', '_')}"
-    static_gen.write(directory / name, count=count, fault=fault, resources=resources)
+    static_gen.write(directory / name, count=count, fault=fault, resources=resources,
+                     guest=guest)
     sys.path.insert(0, str(directory))
     try:
         return importlib.import_module(name).CASES

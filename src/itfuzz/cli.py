@@ -7,7 +7,7 @@
     itfuzz merge TARGET CORPUS NEW_DIR… [-v]             corpus minimization (-merge=1)
     itfuzz triage DIR|FILE…                              group crash files by signature
     itfuzz spec-test PATH… [-v] [-j N]                   .wast files on the OCaml interpreter
-    itfuzz gen-static [--seed S] [--count N] [--resources N] [--out DIR]
+    itfuzz gen-static [--seed S] [--count N] [--resources N] [--guest N] [--out DIR]
                                                          generate the static target's cases
     itfuzz sweep [--versions A..B] TARGET FILE… [--json]  inputs × wasmtime releases, one table
 
@@ -199,18 +199,19 @@ def cmd_gen_static(args) -> int:
         raise die("--count must be at least 1")
     out = Path(args.out) if args.out else static_gen.PACKAGE_DIR
     resources = static_gen.RESOURCES if args.resources is None else args.resources
-    if resources < 0:
-        raise die("--resources must be at least 0")
+    guest = static_gen.GUEST if args.guest is None else args.guest
+    if resources < 0 or guest < 0:
+        raise die("--resources and --guest must be at least 0")
     if (args.if_stale and args.seed is None and args.count is None and args.resources is None
-            and not args.out):
+            and args.guest is None and not args.out):
         if static_gen.is_fresh():
             return 0
     try:
-        sizes = static_gen.write(out, seed, count, resources=resources)
+        sizes = static_gen.write(out, seed, count, resources=resources, guest=guest)
     except OSError as e:
         raise die(f"cannot write {out}: {e}") from None
-    print(f"itfuzz: {count} static cases + {resources} with resources (seed {seed}) -> {out}: "
-          f"{len(sizes)} files, {sum(sizes.values()) / 1e6:.2f} MB")
+    print(f"itfuzz: {count} static cases + {resources} with resources + {guest} with gr "
+          f"(seed {seed}) -> {out}: {len(sizes)} files, {sum(sizes.values()) / 1e6:.2f} MB")
     return 0
 
 
@@ -359,6 +360,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
                     help="number of plain cases (default 1000)")
     gs.add_argument("--resources", type=int, default=None, metavar="N",
                     help="number of resource cases after them (default 128)")
+    gs.add_argument("--guest", type=int, default=None, metavar="N",
+                    help="number of cases with the guest's resource gr after those (default 64)")
     gs.add_argument("--out", metavar="DIR",
                     help="package directory to write (default: itfuzz/static/cases, the one "
                          "the target uses)")

@@ -237,11 +237,12 @@ STATIC = "component_static"
 
 
 def largest_plain_static_seed(repo_root):
-    """The largest component_static seed without resources (resource scripts are tested in
-    tests/ops/test_resource_scripts.py)."""
+    """The largest component_static seed without resources, the host's or `gr` (resource
+    scripts are tested in tests/ops/test_resource_scripts.py)."""
     target = targets.get(STATIC)
     return max((p for p in (repo_root / "corpus" / STATIC).iterdir()
-                if not target.decode(p.read_bytes()).sig.resources),
+                if not (target.decode(p.read_bytes()).sig.resources
+                        or target.decode(p.read_bytes()).sig.guest)),
                key=lambda p: p.stat().st_size)
 
 

@@ -107,6 +107,16 @@ def test_static_resource_cases_run_clean(tmp_path):
     assert done >= 2
 
 
+def test_static_gr_cases_run_clean(tmp_path):
+    from itfuzz.static.decode import GUEST_FIRST
+    t = targets.get("component_static")
+    for first_byte in (GUEST_FIRST[0], GUEST_FIRST[-1]):
+        data = bytes([first_byte]) + bytes(range(40, 200))
+        assert t.decode(data).sig.guest
+        status, out = run(script(t, data, None), tmp_path)
+        assert status == 0 and "OK:" in out, out[-2000:]
+
+
 # -- the guest's gr in f's types ----------------------------------------------------------------
 
 @pytest.mark.parametrize("path", GUEST_IN_F, ids=lambda p: p.name[:12])

@@ -16,6 +16,7 @@ from itfuzz.cli import main as cli_main
 from itfuzz.generators.components import component_text
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.generators.valuegen import ValueGen
+from itfuzz.model.resources import GuestHandle
 from itfuzz.model.types import walk
 from itfuzz.model.values import diff
 from itfuzz.static import gen as static_gen
@@ -31,10 +32,12 @@ def cases():
 
 @pytest.fixture(scope="module")
 def sigs():
-    """The plain signatures, then the resource ones."""
+    """The plain signatures, then the resource ones, then the guest-resource ones."""
     return (static_gen.draw_signatures(static_gen.SEED, static_gen.COUNT) +
             static_gen.draw_signatures(static_gen.SEED + 1, static_gen.RESOURCES,
-                                       static_gen.RESOURCE_TYPES))
+                                       static_gen.RESOURCE_TYPES) +
+            static_gen.draw_signatures(static_gen.SEED + 2, static_gen.GUEST,
+                                       static_gen.RESOURCE_TYPES, guest=True))
 
 
 def package_files(path: Path) -> dict[str, bytes]:
@@ -43,7 +46,8 @@ def package_files(path: Path) -> dict[str, bytes]:
 
 def test_committed_seed_package_is_current(cases):
     assert static_gen.recorded(static_gen.PACKAGE_DIR) == (
-        static_gen.SEED, static_gen.COUNT, static_gen.generator_hash(), "", static_gen.RESOURCES)
+        static_gen.SEED, static_gen.COUNT, static_gen.generator_hash(), "", static_gen.RESOURCES,
+        static_gen.GUEST)
     assert not static_gen.ensure()  # nothing to do: up to date
 
 
@@ -68,12 +72,21 @@ def test_stale_package_is_regenerated(tmp_path):
 
 
 def test_cases_match_the_type_model(cases, sigs):
-    assert len(cases) == len(sigs) == static_gen.COUNT + static_gen.RESOURCES
-    assert cases.plain == static_gen.COUNT
+    assert len(cases) == len(sigs) == static_gen.COUNT + static_gen.RESOURCES + static_gen.GUEST
+    assert (cases.plain, cases.resources, cases.guest) == (
+        static_gen.COUNT, static_gen.RESOURCES, static_gen.GUEST)
     assert len(set(sigs)) == len(sigs)
-    assert [i for i, s in enumerate(sigs) if s.resources] == list(range(cases.plain, len(sigs)))
-    kinds = {n.kind for s in sigs[cases.plain:] for t in s.types() for n in walk(t)}
-    assert {"own", "borrow", "record", "list", "variant", "option", "result"} <= kinds
+    gr = cases.plain + cases.resources  # the first guest-resource case
+    assert [i for i, s in enumerate(sigs) if s.resources or s.guest] == list(
+        range(cases.plain, len(sigs)))
+    assert [i for i, s in enumerate(sigs) if s.guest] == list(range(gr, len(sigs)))
+    for part in (sigs[cases.plain:gr], sigs[gr:]):
+        kinds = {n.kind for s in part for t in s.types() for n in walk(t)}
+        assert {"own", "borrow", "record", "list", "variant", "option", "result"} <= kinds
+    assert any(s.resources for s in sigs[gr:])  # gr mixed with r0/r1
+    nested = {p.kind for s in sigs[gr:] for t in s.types() for p in walk(t)
+              if any(isinstance(c, GuestHandle) for c in p.children())}
+    assert {"record", "list", "variant", "option", "result"} <= nested
     for i, sig in enumerate(sigs):
         case = cases[i]
         assert case.index == i
@@ -136,16 +149,17 @@ def test_no_dispatch_over_the_type_model():
 def test_gen_static_cli(tmp_path, capsys):
     out = tmp_path / "pkg"
     assert cli_main(["gen-static", "--seed", "5", "--count", "7", "--resources", "3",
-                     "--out", str(out)]) == 0
+                     "--guest", "2", "--out", str(out)]) == 0
     assert static_gen.recorded(out)[:2] == (5, 7)
-    assert static_gen.recorded(out)[4] == 3
+    assert static_gen.recorded(out)[4:] == (3, 2)
     sys.path.insert(0, str(tmp_path))
     try:
         pkg = importlib.import_module("pkg")
-        assert len(pkg.CASES) == 10 and pkg.CASES.plain == 7 and pkg.CASES[9].index == 9
+        assert len(pkg.CASES) == 12 and pkg.CASES.plain == 7 and pkg.CASES[11].index == 11
         assert not pkg.CASES[6].sig.resources and pkg.CASES[7].sig.resources
+        assert not pkg.CASES[9].sig.guest and pkg.CASES[10].sig.guest
         with pytest.raises(IndexError):
-            pkg.CASES[10]
+            pkg.CASES[12]
     finally:
         sys.path.remove(str(tmp_path))
     (tmp_path / "mine").mkdir()

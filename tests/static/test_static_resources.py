@@ -18,7 +18,7 @@ from itfuzz.model.resources import Handle
 from itfuzz.model.types import walk
 from itfuzz.oracles.roundtrip import RoundTripOracle
 from itfuzz.oracles.static import StaticOracle
-from itfuzz.static.decode import RESOURCE_FIRST, case_prefix, default_cases
+from itfuzz.static.decode import GUEST_FIRST, RESOURCE_FIRST, case_prefix, default_cases
 from itfuzz.static.decode import decode_static_case as decode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +48,11 @@ def model_case(tc) -> DynamicCase:
 
 
 def test_shipped_seeds_keep_their_case(cases):
-    """Every shipped seed decodes to the case it did before resource cases existed (the plain
-    index `int_in_range(0, COUNT - 1)`) and none starts in the resource range."""
+    """Every shipped plain seed decodes to the case it did before resource cases existed (the
+    plain index `int_in_range(0, COUNT - 1)`)."""
     seeds = sorted((ROOT / "corpus" / "component_static").iterdir())
-    plain = [s for s in seeds if not s.read_bytes()[:1] or s.read_bytes()[0] not in RESOURCE_FIRST]
+    plain = [s for s in seeds if not s.read_bytes()[:1]
+             or s.read_bytes()[0] not in (*RESOURCE_FIRST, *GUEST_FIRST)]
     old = [Unstructured(p.read_bytes()).int_in_range(0, cases.plain - 1) for p in plain]
     assert [decode(p.read_bytes()).case.index for p in plain] == old
     assert len(plain) > 30
@@ -69,18 +70,22 @@ def test_every_case_has_index_bytes_and_the_range_selects_resources(cases):
     for i in range(len(cases)):
         assert decode(case_prefix(i, cases)).case.index == i
     rng = random.Random(3)
+    gr = cases.plain + cases.resources
     for _ in range(300):
         data = rng.randbytes(rng.choice((1, 2, 40)))
         index = decode(data).case.index
-        assert (index >= cases.plain) == (data[0] in RESOURCE_FIRST), data.hex()
-        assert bool(cases[index].sig.resources) == (index >= cases.plain)
+        assert (cases.plain <= index < gr) == (data[0] in RESOURCE_FIRST), data.hex()
+        assert (index >= gr) == (data[0] in GUEST_FIRST), data.hex()
+        sig = cases[index].sig
+        assert (bool(sig.resources) or sig.guest) == (index >= cases.plain)
+        assert sig.guest == (index >= gr)
 
 
 def test_resource_cases_round_trip_and_agree_with_the_dynamic_oracle(cases):
     rng = random.Random(5)
     static, dynamic = typed_path(StaticOracle()), RoundTripOracle()
     seen = set()
-    for i in sorted(rng.sample(range(cases.plain, len(cases)), 30)):
+    for i in sorted(rng.sample(range(cases.plain, cases.plain + cases.resources), 30)):
         for size in (8, 300):
             tc = decode(case_prefix(i, cases) + rng.randbytes(size))
             got = outcome(static, tc)

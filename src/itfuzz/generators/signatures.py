@@ -37,18 +37,19 @@ GUEST_BYTES = 5
 
 def decode_signature(u: Unstructured, shapes: tuple[str, ...] = COMPONENT_SHAPES,
                      maps: bool = False, resources: bool = False,
-                     resource_types: int = 0) -> Signature:
+                     resource_types: int = 0, guest: bool = False) -> Signature:
     """The signature at the front of `u`; `shapes` limits the component shapes (one shape costs
     no input byte). `maps`: types may hold `map<K, V>` — always in the composed shape (the host
     sees `list<tuple<K, V>>`), in one single-shape input of 8 (the host sees the map).
     `resources`: types may hold handles of host resources (1 input of 8), and of the guest's
     `gr` (1 single-shape input of 16, `GUEST_BYTES`); `resource_types`: always that many host
-    resource types (whatever the first byte)."""
+    resource types (whatever the first byte); `guest`: always `gr` too (pass `shapes`
+    ("single",): `gr` is in the single shape only)."""
     start = u.front
     first = u.int_in_range(0, 255) if len(shapes) > 1 else 0
     component_shape = shapes[first % len(shapes)]
     composed = component_shape == "composed"
-    guest = resources and not composed and first >> 5 == GUEST_BYTES
+    guest = guest or (resources and not composed and first >> 5 == GUEST_BYTES)
     sig = _signature(u, composed, maps and (composed or not u.ratio(7, 8)),
                      resource_types or (RESOURCE_COUNTS[first >> 5] if resources else 0)
                      or (2 if guest else 0), guest)

@@ -40,7 +40,10 @@ def check_call(oracle, store, entry, call) -> None:
     def fail(check: str, detail: str, message: str):
         return oracle.finding(check, detail, message, sig, entry.wat, call.args, call.ret)
 
-    owns = [v.rep for (_, t), a in zip(sig.params, call.args)
+    args = call.args  # model values (a static case's typed ones through `params_model`)
+    if entry.params_model is not None:
+        args = tuple(m(a) for m, a in zip(entry.params_model, args))
+    owns = [v.rep for (_, t), a in zip(sig.params, args)
             for h, v in handles(t, a, GuestHandle) if h.own]
     _expect_dtor(fail, "in-call", GUEST.before, owns, "during the call (f drops each own "
                  "gr it receives)")

@@ -39,6 +39,7 @@ from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.engine_config import EngineConfig, engine_text
 from itfuzz.model.resources import guest_as_u32, guest_reps, has_guest
+from itfuzz.model.types import Type
 from itfuzz.model.values import diff
 from itfuzz.oracles import guest_handles, reflection, resources
 from itfuzz.oracles.calls import affordable, naming_call
@@ -394,19 +395,19 @@ class RoundTripOracle:
 def dynamic_converters(sig: Signature) -> dict:
     """The `Prepared` converters of the dynamic target: built from the type model (`g`'s side
     with the u32 reps of `gr` handles, `Signature.g_type`)."""
-    result_in = None
-    if sig.result is not None:
-        result_in = to_wasmtime(guest_as_u32(sig.result))
-        if has_guest(sig.result):
-            result_in = _via_reps(sig.result, result_in)
     return dict(
         params_in=[to_wasmtime(t) for _, t in sig.params],
         params_out=[from_wasmtime(guest_as_u32(t), f"arg {n}") for n, t in sig.params],
-        result_in=result_in,
+        result_in=g_result_in(sig.result) if sig.result is not None else None,
         result_out=from_wasmtime(sig.result, "result") if sig.result is not None else None)
 
 
-def _via_reps(t, conv: Callable) -> Callable:
+def g_result_in(t: Type) -> Callable:
+    """A model value of `f`'s result type `t` → what `g` returns to wasmtime-py: `g`'s form
+    (`Signature.g_type`), the rep of each `gr` handle as a u32."""
+    conv = to_wasmtime(guest_as_u32(t))
+    if not has_guest(t):
+        return conv
     return lambda v: conv(guest_reps(t, v))
 
 

@@ -10,6 +10,11 @@ dense per case as the plain ones): case `plain + raw % resources`. A selector in
 bytes costs no extra byte, so what follows keeps its place; the range is the widest run of
 first bytes no shipped seed (`corpus/component_static`) starts with, so every seed keeps its
 case (tests/static checks it). Other saved inputs starting with 0x72-0x8e move to a resource case.
+Guest-resource cases (`cases.guest`, after the resource ones; their types hold the guest's `gr`)
+take the first bytes in `GUEST_FIRST` (0xa8-0xb5, 14 of 256: the widest run no seed used once
+the resource seeds were in; about one input in 18, as dense per case): case
+`plain + resources + raw % guest`. Same rules: no byte spent, every older seed keeps its case
+and outcome; other saved inputs starting with 0xa8-0xb5 move from a plain case to a `gr` case.
 
 The lane (`static_lane`): one input in 4 runs on the C-API lane, by a checksum of the whole
 input, so no byte is read for it and every input keeps its case and values; the rest run on
@@ -78,16 +83,16 @@ def static_lane(data: bytes) -> str:
 
 
 RESOURCE_FIRST = range(0x72, 0x8F)  # first input bytes that select a resource case
+GUEST_FIRST = range(0xA8, 0xB6)  # first input bytes that select a guest-resource (`gr`) case
 
 
 def static_head(u: Unstructured, cases: Sequence[StaticCase] | None = None) -> StaticTestCase:
     """The structure at the front of `u` (case index, engine configuration), without calls."""
     cases = default_cases() if cases is None else cases
-    plain = getattr(cases, "plain", len(cases))
     start = u.front
-    raw = u.int_in_range(0, (1 << 8 * index_width(plain)) - 1)
+    raw = u.int_in_range(0, (1 << 8 * index_width(layout(cases)[0])) - 1)
     first = u.data[start] if u.front > start else None
-    case = cases[case_index(raw, first, plain, len(cases))]
+    case = cases[case_index(raw, first, *layout(cases))]
     return StaticTestCase(case, (), decode_config(u))
 
 
@@ -96,19 +101,28 @@ def index_width(plain: int) -> int:
     return ((plain - 1).bit_length() + 7) // 8
 
 
-def case_index(raw: int, first: int | None, plain: int, total: int) -> int:
+def layout(cases: Sequence[StaticCase]) -> tuple[int, int, int]:
+    """(plain, resource, guest-resource) case counts of a table (a plain list: all plain)."""
+    plain = getattr(cases, "plain", len(cases))
+    resources = getattr(cases, "resources", len(cases) - plain)
+    return plain, resources, len(cases) - plain - resources
+
+
+def case_index(raw: int, first: int | None, plain: int, resources: int, guest: int) -> int:
     """The case the index bytes `raw` (whose first byte is `first`) select."""
-    if total > plain and first in RESOURCE_FIRST:
-        return plain + raw % (total - plain)
+    if resources and first in RESOURCE_FIRST:
+        return plain + raw % resources
+    if guest and first in GUEST_FIRST:
+        return plain + resources + raw % guest
     return raw % plain
 
 
 def case_prefix(index: int, cases: Sequence[StaticCase]) -> bytes:
     """The shortest-valued index bytes that select case `index` (tests, seeds)."""
-    plain = getattr(cases, "plain", len(cases))
-    w = index_width(plain)
+    counts = layout(cases)
+    w = index_width(counts[0])
     for raw in range(1 << 8 * w):
-        if case_index(raw, raw >> 8 * (w - 1) if w else None, plain, len(cases)) == index:
+        if case_index(raw, raw >> 8 * (w - 1) if w else None, *counts) == index:
             return raw.to_bytes(w, "big")
     raise IndexError(f"no index bytes select static case {index} of {len(cases)}")
 

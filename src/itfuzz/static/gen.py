@@ -25,6 +25,13 @@ A handle's typed value is the model's `Res` (its rep); `tw_N` / `fw_N` are the d
 oracle's handle converters (`engines.resources` through `engines.wasmtime_values`), which make
 the `ResourceHost` / `ResourceAny` of each call and keep the books the resource checks read.
 
+Guest-resource cases: after those come `guest` more (default `GUEST`, seed `seed + 2`), single
+shape, each holding `own<gr>` / `borrow<gr>` of the component's own resource (with r0/r1 at
+times). Their `gr` handles convert with the dynamic oracle's `engines.guest_handles` (made by
+`gr-new`, read by `gr-rep`); `g` sees `Signature.g_type` (a `u32` rep per `gr` handle), whose
+generated conversions are the case's `g_params` (what `g` receives). What `g` returns is `f`'s
+typed result taken to the model and through the dynamic oracle's `g_result_in` (the reps).
+
 Modules `_sNNN.py` hold ten cases each (`CASES`, `StaticCase`s) and the types they introduce,
 importing older types from earlier modules, so a case loads only what it needs. `_wat.zlib`
 holds every case's component text; `__init__.py` the seed, the count, a hash of the generator's
@@ -54,13 +61,14 @@ from itfuzz.generators.components import component_text
 from itfuzz.generators.signatures import decode_signature
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.model.case import Signature
-from itfuzz.model.resources import Handle
+from itfuzz.model.resources import AnyHandle, Handle
 from itfuzz.model.types import Enum, Flags, List, Option, Prim, Record, Result, Tuple, Type, Variant
 
 SEED = 20261121  # the committed seed: one source tree always yields the same cases
 COUNT = 1000
 RESOURCES = 128  # resource cases after the plain ones (about as dense per case as those)
 RESOURCE_TYPES = 2  # host resource types r0, r1 a resource case may use
+GUEST = 64  # cases with the guest's `gr` after the resource ones (as dense per case, see decode)
 SIG_LENGTHS = (16, 48, 128, 256)  # input bytes per drawn signature
 FAULTS = ("drop-field", "enum-shift", "handle-swap")  # injectable converter bugs, for the oracle's tests
 HERE = Path(__file__).resolve().parent
@@ -86,9 +94,11 @@ def generator_hash() -> str:
     return h.hexdigest()[:32]
 
 
-def draw_signatures(seed: int, count: int, resource_types: int = 0) -> list[Signature]:
+def draw_signatures(seed: int, count: int, resource_types: int = 0,
+                    guest: bool = False) -> list[Signature]:
     """`count` distinct signatures decoded from seeded random bytes, in drawing order; with
-    `resource_types`, only signatures that use at least one of that many host resources."""
+    `resource_types`, only signatures that use at least one of that many host resources; with
+    `guest`, only single-shape ones that hold the guest's `gr` (and may use the host's)."""
     rng = random.Random(seed)
     seen: set[Signature] = set()
     out: list[Signature] = []
@@ -96,9 +106,13 @@ def draw_signatures(seed: int, count: int, resource_types: int = 0) -> list[Sign
         if len(out) == count:
             break
         data = rng.randbytes(rng.choice(SIG_LENGTHS))
-        sig = replace(decode_signature(Unstructured(data), resource_types=resource_types),
-                      key=b"")
-        if resource_types and not sig.resources:
+        if guest:
+            sig = decode_signature(Unstructured(data), ("single",),
+                                   resource_types=resource_types, guest=True)
+        else:
+            sig = decode_signature(Unstructured(data), resource_types=resource_types)
+        sig = replace(sig, key=b"")
+        if (not sig.guest) if guest else (resource_types and not sig.resources):
             continue
         if sig not in seen:
             seen.add(sig)
@@ -192,7 +206,7 @@ class Emitter:
 
     # -- one type ----------------------------------------------------------------------------
     def emit(self, t: Type, k: int) -> str:
-        if isinstance(t, Handle):
+        if isinstance(t, AnyHandle):
             return self.handle_code(t, k)
         a = self.ann(t)
         alias = ""
@@ -235,16 +249,18 @@ class Emitter:
         return (comment + alias + body +
                 f"\n\nM_{k} = {model}\nCONV_{k} = Conv(arb_{k}, {tw}, fw_{k}, {tm})\n")
 
-    def handle_code(self, t: Handle, k: int) -> str:
-        """`own<rN>` / `borrow<rN>`: the typed value is the rep (`Res`, also the model value);
-        the conversions are the dynamic oracle's (`static.runtime.handle_to` / `handle_from`).
+    def handle_code(self, t: AnyHandle, k: int) -> str:
+        """`own<rN>` / `borrow<rN>` / `own<gr>` / `borrow<gr>`: the typed value is the rep (`Res`,
+        also the model value); the conversions are the dynamic oracle's
+        (`static.runtime.handle_to` / `handle_from`).
         Fault "handle-swap": `tw_N` sends the handle of another rep (`rep ^ 1`)."""
+        model = f"H({t.resource}, {t.own})" if isinstance(t, Handle) else f"GH({t.own})"
         tw = f"tw_{k} = handle_to(M_{k})\n"
         if self.fault == "handle-swap":
             tw = (f"_tw_{k} = handle_to(M_{k})\n\n\ndef tw_{k}(v: Res) -> Any:\n"
                   f"    return _tw_{k}(Res(v.rep ^ 1))\n")
-        return (f"# {t.wit(_ClassNames(self))}\nHandle_{k}: TypeAlias = Res\n"
-                f"M_{k} = H({t.resource}, {t.own})\narb_{k} = arb_handle\n"
+        return (f"# {t.wit(_ClassNames(self))}\n{type(t).__name__}_{k}: TypeAlias = Res\n"
+                f"M_{k} = {model}\narb_{k} = arb_handle\n"
                 f"{tw}\n\ndef fw_{k}(x: Any, p: str) -> Res:\n"
                 f"    return handle_from(M_{k}, p)(x)\n\n\n"
                 f"CONV_{k} = Conv(arb_handle, tw_{k}, fw_{k}, same)\n")
@@ -532,7 +548,7 @@ def tw_same(t: Type) -> bool:
 
 def tm_same(t: Type) -> bool:
     """The typed value already is the model value."""
-    if isinstance(t, (Prim, Handle)):
+    if isinstance(t, (Prim, AnyHandle)):
         return True
     if isinstance(t, List):
         return t.elem.kind != "u8" and tm_same(t.elem)
@@ -556,6 +572,7 @@ from wasmtime.component import Variant as WVariant
 
 from itfuzz.model import types as m
 from itfuzz.model.case import Signature as S
+from itfuzz.model.resources import GuestHandle as GH
 from itfuzz.model.resources import Handle as H
 from itfuzz.model.resources import Res
 from itfuzz.static.runtime import PRIM_CONV as PC
@@ -574,9 +591,10 @@ P = m.PRIMS
 
 
 def render(sigs: list[Signature], seed: int, fault: str = "",
-           plain: int | None = None) -> dict[str, bytes]:
+           plain: int | None = None, guest: int = 0) -> dict[str, bytes]:
     """The generated package's files (name → content) for these signatures, of which the first
-    `plain` (default: all) are plain cases and the rest resource cases."""
+    `plain` (default: all) are plain cases, the last `guest` guest-resource cases and the rest
+    resource cases."""
     plain = len(sigs) if plain is None else plain
     em = Emitter(fault)
     table: dict[int, list[str]] = {}
@@ -586,12 +604,15 @@ def render(sigs: list[Signature], seed: int, fault: str = "",
         result = em.model(sig.result)
         convs = tup([em.conv(t) for _, t in sig.params])
         rconv = em.conv(sig.result) if sig.result is not None else "None"
+        received = ""  # what `g` receives when it differs: `gr` handles as u32 reps
+        if sig.guest:
+            received = f",\n      g_params={tup([em.conv(sig.g_type(t)) for _, t in sig.params])}"
         extra = "".join(f", {f.name}={getattr(sig, f.name)!r}" for f in fields(Signature)
                         if f.name not in ("params", "result", "encoding", "key")
                         and getattr(sig, f.name) != f.default)
         table.setdefault(em.shard, []).append(
             f"    C({i}, S({params}, {result}, {sig.encoding!r}{extra}),\n"
-            f"      {convs}, {rconv}, _TABLE.wat({i})),")
+            f"      {convs}, {rconv}, _TABLE.wat({i}){received}),")
     files: dict[str, bytes] = {}
     for shard, entries in table.items():
         imports = "".join(
@@ -608,25 +629,30 @@ def render(sigs: list[Signature], seed: int, fault: str = "",
     files["__init__.py"] = (
         HEADER.format(what=f"{len(sigs)} interface-type test cases fixed at build time") +
         "from itfuzz.static.runtime import CaseTable\n\n"
-        f"SEED = {seed}\nCOUNT = {plain}\nRESOURCES = {len(sigs) - plain}\n"
+        f"SEED = {seed}\nCOUNT = {plain}\nRESOURCES = {len(sigs) - plain - guest}\n"
+        f"GUEST = {guest}\n"
         f"GENERATOR = {generator_hash()!r}\nFAULT = {fault!r}\nSHARD = {SHARD}\n"
-        "# CASES[i]: a StaticCase, loaded on use; COUNT plain cases, then RESOURCES with handles\n"
-        "CASES = CaseTable(__name__, COUNT + RESOURCES, SHARD, plain=COUNT)\n"
+        "# CASES[i]: a StaticCase, loaded on use; COUNT plain cases, then RESOURCES with host\n"
+        "# handles, then GUEST with the guest's gr\n"
+        "CASES = CaseTable(__name__, COUNT + RESOURCES + GUEST, SHARD, plain=COUNT,\n"
+        "                  resources=RESOURCES)\n"
     ).encode()
     return dict(sorted(files.items()))
 
 
 def write(out: Path, seed: int = SEED, count: int = COUNT, fault: str = "",
-          resources: int = RESOURCES) -> dict[str, int]:
+          resources: int = RESOURCES, guest: int = GUEST) -> dict[str, int]:
     """Generate the package into directory `out` (replaced atomically): `count` plain cases,
-    then `resources` resource cases; returns file sizes."""
+    then `resources` resource cases, then `guest` guest-resource cases; returns file sizes."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (recorded(out) is None and any(out.iterdir()))):
         raise FileExistsError(f"{out} exists and is not a generated package; not replacing it")
     sigs = draw_signatures(seed, count)
     if resources:
         sigs += draw_signatures(seed + 1, resources, RESOURCE_TYPES)
-    files = render(sigs, seed, fault, count)
+    if guest:
+        sigs += draw_signatures(seed + 2, guest, RESOURCE_TYPES, guest=True)
+    files = render(sigs, seed, fault, count, guest)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -644,24 +670,26 @@ def write(out: Path, seed: int = SEED, count: int = COUNT, fault: str = "",
     return {name: len(content) for name, content in files.items()}
 
 
-def recorded(out: Path) -> tuple[int, int, str, str, int] | None:
-    """(seed, count, generator hash, fault, resources) recorded in a generated package, or
-    None (a package from before resource cases records no `RESOURCES`: 0)."""
+def recorded(out: Path) -> tuple[int, int, str, str, int, int] | None:
+    """(seed, count, generator hash, fault, resources, guest) recorded in a generated package,
+    or None (a package from before resource / guest cases records no `RESOURCES` / `GUEST`: 0)."""
     try:
         text = (Path(out) / "__init__.py").read_text(encoding="utf-8")
     except OSError:
         return None
-    fields = dict(re.findall(r"^(SEED|COUNT|GENERATOR|FAULT|RESOURCES) = (.+)$", text, re.M))
+    fields = dict(re.findall(r"^(SEED|COUNT|GENERATOR|FAULT|RESOURCES|GUEST) = (.+)$", text,
+                             re.M))
     try:
         return (int(fields["SEED"]), int(fields["COUNT"]), fields["GENERATOR"].strip("'"),
-                fields["FAULT"].strip("'"), int(fields.get("RESOURCES", "0")))
+                fields["FAULT"].strip("'"), int(fields.get("RESOURCES", "0")),
+                int(fields.get("GUEST", "0")))
     except (KeyError, ValueError):
         return None
 
 
 def is_fresh(out: Path = PACKAGE_DIR) -> bool:
     """True when the package in `out` is the committed-seed one of this source tree."""
-    return (recorded(out) == (SEED, COUNT, generator_hash(), "", RESOURCES)
+    return (recorded(out) == (SEED, COUNT, generator_hash(), "", RESOURCES, GUEST)
             and (Path(out) / "_wat.zlib").exists())
 
 

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from itfuzz.engines.wasmtime_values import ShapeError, from_wasmtime, to_wasmtime
 from itfuzz.generators.valuegen import ValueGen, char_value, f32_value, f64_value, int_value
 from itfuzz.model.case import Signature
-from itfuzz.model.resources import Handle, Res
+from itfuzz.model.resources import AnyHandle, Res
 
 T = TypeVar("T")
 
@@ -103,14 +103,15 @@ def arb_handle(g: ValueGen) -> Res:
     return g.resource()
 
 
-def handle_to(t: Handle) -> Callable[[Res], Any]:
+def handle_to(t: AnyHandle) -> Callable[[Res], Any]:
     """Typed (= model) handle → wasmtime-py: the dynamic oracle's converter, which makes the
-    `ResourceHost` / `ResourceAny` per call and records what was sent (`engines.resources`)."""
+    `ResourceHost` / `ResourceAny` per call and records what was sent (`engines.resources`, for
+    `gr` `engines.guest_handles`)."""
     return to_wasmtime(t)
 
 
 @lru_cache(maxsize=4096)
-def handle_from(t: Handle, path: str) -> Callable[[Any], Res]:
+def handle_from(t: AnyHandle, path: str) -> Callable[[Any], Res]:
     """wasmtime-py → typed handle at `path`: the dynamic oracle's converter (takes the handle
     out of the host's table or ends the borrow; `ShapeError` on a wrong object, ownership or
     resource type). Cached per (type, path): the generated paths are few."""
@@ -173,13 +174,16 @@ PRIM_CONV = {name: Conv(globals()[f"arb_{name}"], same, same_from, same)
 @dataclass(frozen=True)
 class StaticCase:
     """One generated test case: signature (as the type model, for reports and checks),
-    component text and the typed functions of its parameters and result."""
+    component text and the typed functions of its parameters and result (and, when its types
+    hold the guest's `gr`, of the parameters as the host's `g` receives them: `Signature.g_type`,
+    a `u32` rep per `gr` handle)."""
 
     index: int
     sig: Signature
     params: tuple[Conv, ...]
     result: Conv | None
     wat: str
+    g_params: tuple[Conv, ...] | None = None  # None: `g` receives `f`'s types
 
 
 class CaseTable(Sequence):
@@ -189,10 +193,14 @@ class CaseTable(Sequence):
     rest of the package, so its straight-line code gives coverage feedback too.
     """
 
-    def __init__(self, package: str, count: int, shard: int, plain: int | None = None) -> None:
+    def __init__(self, package: str, count: int, shard: int, plain: int | None = None,
+                 resources: int | None = None) -> None:
         self.package = package
         self.count = count
         self.plain = count if plain is None else plain  # the first `plain` use no resources
+        # then `resources` with host handles; the rest (`guest`) hold the guest's `gr`
+        self.resources = count - self.plain if resources is None else resources
+        self.guest = count - self.plain - self.resources
         self.shard = shard
         self._shards: dict[int, Any] = {}
         self._wat: list[str] | None = None
