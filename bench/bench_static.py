@@ -3,9 +3,10 @@
 same values), generated package size, package import and full-load time (fresh processes),
 and the generation time.
 
-`--kinds N`: instead, N random inputs that pick a resource case (first byte 0x72-0x8e) and N
-that pick a plain case: outcome counts (ok / known finding by id / discarded / other) and
-exec/s of the target on each kind, cold (first pass: compiles, disk-cache loads) and warm.
+`--kinds N`: instead, N random inputs that pick a resource case (first byte 0x72-0x8e), N that
+pick a case with the guest's `gr` (0xa8-0xb5) and N that pick a plain case: outcome counts (ok /
+known finding by id / discarded / other), the inputs that took the C-API lane, and exec/s of the
+target on each kind, cold (first pass: compiles, disk-cache loads) and warm.
 
 Usage: bench/bench_static.py [--rounds N] [--kinds N]   (prints numbers; not a test)
 """
@@ -26,7 +27,7 @@ from itfuzz import targets  # noqa: E402
 from itfuzz.model.case import Call, TestCase  # noqa: E402
 from itfuzz.oracles.roundtrip import RoundTripOracle  # noqa: E402
 from itfuzz.static import gen as static_gen  # noqa: E402
-from itfuzz.static.decode import RESOURCE_FIRST, default_cases  # noqa: E402
+from itfuzz.static.decode import GUEST_FIRST, RESOURCE_FIRST, default_cases  # noqa: E402
 from itfuzz.static.decode import decode_static_case as decode  # noqa: E402
 
 
@@ -64,11 +65,12 @@ def fresh_process_seconds(code: str) -> tuple[float, float]:
 
 
 def by_kind(n: int) -> int:
-    """Resource inputs vs plain inputs: outcomes and exec/s of each."""
+    """Resource, gr and plain inputs: outcomes and exec/s of each."""
     rng = random.Random(14)
-    plain_first = [b for b in range(256) if b not in RESOURCE_FIRST]
+    plain_first = [b for b in range(256) if b not in RESOURCE_FIRST and b not in GUEST_FIRST]
     kinds = {}
-    for kind, firsts in (("resource", list(RESOURCE_FIRST)), ("plain", plain_first)):
+    for kind, firsts in (("resource", list(RESOURCE_FIRST)), ("gr", list(GUEST_FIRST)),
+                         ("plain", plain_first)):
         kinds[kind] = [bytes([rng.choice(firsts)]) + rng.randbytes(rng.choice((16, 64, 256)))
                        for _ in range(n)]
     for kind, inputs in kinds.items():
@@ -82,8 +84,9 @@ def by_kind(n: int) -> int:
         calls = target.oracle.stats["calls"]
         clean = [d for d in inputs if outcome(target, d) == "ok"]
         warm = warm_exec_per_sec(target.execute, clean, 1)
-        print(f"{kind} inputs: {n}, outcomes {dict(sorted(outcomes.items()))}, "
-              f"{calls / n:.1f} calls per input")
+        c_lane = sum(decode(d).lane == "c" for d in inputs)
+        print(f"{kind} inputs: {n} ({c_lane} on the C-API lane), outcomes "
+              f"{dict(sorted(outcomes.items()))}, {calls / n:.1f} calls per input")
         print(f"  exec/s cold (first pass): {cold[0]:.0f} per wall s, {cold[1]:.0f} per CPU s; "
               f"warm (clean inputs again): {warm}")
     return 0
