@@ -49,11 +49,13 @@ def warm_exec_per_sec(run, items, rounds: int) -> str:
 
 
 def as_model(tc) -> TestCase:
+    """The dynamic oracle's case for the same values, engine and call costs (`Call.nodes`
+    bounds the calls run: without it the dynamic oracle would run more of them)."""
     case = tc.case
     return TestCase(case.sig, tuple(
         Call(tuple(c.to_model(a) for c, a in zip(case.params, call.args)),
-             case.result.to_model(call.ret) if case.result is not None else None)
-        for call in tc.calls))
+             case.result.to_model(call.ret) if case.result is not None else None, call.nodes)
+        for call in tc.calls), tc.config)
 
 
 def fresh_process_seconds(code: str) -> tuple[float, float]:

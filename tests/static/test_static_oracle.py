@@ -47,13 +47,14 @@ def input_for(index: int, table, rest: bytes) -> bytes:
 
 
 def model_case(case, tc: StaticTestCase) -> DynamicCase:
-    """The dynamic oracle's test case for the same values (static → model)."""
+    """The dynamic oracle's test case for the same values (static → model), engine and call
+    costs (`Call.nodes` bounds how many calls run)."""
     calls = []
     for call in tc.calls:
         args = tuple(c.to_model(a) for c, a in zip(case.params, call.args))
         ret = case.result.to_model(call.ret) if case.result is not None else None
-        calls.append(Call(args, ret))
-    return DynamicCase(case.sig, tuple(calls))
+        calls.append(Call(args, ret, call.nodes))
+    return DynamicCase(case.sig, tuple(calls), tc.config)
 
 
 @pytest.mark.slow
@@ -70,9 +71,8 @@ def test_values_round_trip_and_agree_with_the_dynamic_oracle(cases):
     """A sample of cases (among them every kind of untagged ambiguity, where wasmtime-py's known
     bugs K1/K2 show) gives the same outcome through both oracles; only known findings occur."""
     rng = random.Random(11)
-    n = cases.plain + cases.resources  # (the gr cases have their own: test_static_guest)
-    ambiguous = [i for i in range(n) if ambiguities(cases[i].sig.types())]
-    picks = sorted(set(rng.sample(range(n), 40) + ambiguous[:15]))
+    ambiguous = [i for i in range(len(cases)) if ambiguities(cases[i].sig.types())]
+    picks = sorted(set(rng.sample(range(len(cases)), 40) + ambiguous[:15]))
     static, dynamic = typed_path(StaticOracle()), RoundTripOracle()
     seen = set()
     for i in picks:

@@ -40,11 +40,12 @@ def outcome(oracle, tc) -> str:
 
 
 def model_case(tc) -> DynamicCase:
+    """The dynamic oracle's case for the same values, engine and call costs."""
     case = tc.case
     return DynamicCase(case.sig, tuple(
         Call(tuple(c.to_model(a) for c, a in zip(case.params, call.args)),
-             case.result.to_model(call.ret) if case.result is not None else None)
-        for call in tc.calls))
+             case.result.to_model(call.ret) if case.result is not None else None, call.nodes)
+        for call in tc.calls), tc.config)
 
 
 def test_shipped_seeds_keep_their_case(cases):
