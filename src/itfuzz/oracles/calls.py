@@ -17,9 +17,13 @@ from itfuzz.model.case import Call
 
 # wasmtime-py's conversion work one input may spend, in value nodes times (1 + the variant work
 # of the signature's costliest value, `wasmtime_values.wasmtime_py_work`): a unit is ~40 us on this
-# machine, so ~80 ms an input. wasmtime-py re-reads types through ctypes at every value node
+# machine, so ~20 ms an input. wasmtime-py re-reads types through ctypes at every value node
 # (~1-3 ms a call for variant-heavy types), so an input of many such calls would cost seconds.
-WORK_BUDGET = 2_000
+# Measured (bench_throughput, 120 s, 2 runs each): at 2,000 units (~80 ms) wasmtime-py's quarter
+# of the inputs took ~half the time: 160-172 exec/s, 5,600 round trips/s, 720-820 new
+# components/min; at 500: 212-243, 6,500-7,600, 1,020-1,065, libFuzzer cov/ft higher too; at
+# 250: no further gain. The C lane runs every call of an input.
+WORK_BUDGET = 500
 
 
 def affordable(calls: tuple[Call, ...], work: int) -> tuple[Call, ...]:
