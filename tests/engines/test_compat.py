@@ -60,3 +60,58 @@ def test_newer_rules_only_from_their_release(monkeypatch):
     assert compat.release_limitation(err) == "map-value-type-cannot-contain-a-handle"
     monkeypatch.setattr(compat, "release", lambda: (50, 0, 1))
     assert compat.release_limitation(err) is None
+
+
+ADDER = """(component
+  (core module $m
+    (global $g (mut i32) (i32.const 0))
+    (func (export "add") (param i32) (result i32)
+      global.get $g local.get 0 i32.add global.set $g global.get $g))
+  (core instance $i (instantiate $m))
+  (func (export "add") (param "x" u32) (result u32) (canon lift (core func $i "add"))))"""
+
+
+class CountingInstance:
+    """An instance that counts its `get_func` lookups."""
+
+    def __init__(self, store, component) -> None:
+        self.inst = wasmtime.component.Linker(store.engine).instantiate(store, component)
+        self.lookups = 0
+
+    def get_func(self, store, name):
+        self.lookups += 1
+        return self.inst.get_func(store, name)
+
+
+def test_typed_func_calls_like_the_plain_one():
+    engine = wasmtime.Engine()
+    component = compat.compile_component(engine, ADDER)
+    store = wasmtime.Store(engine)
+    inst = CountingInstance(store, component)
+    plain = inst.get_func(store, "add")
+    typed = compat.typed_func(store, plain)
+    assert [compat.call_func(store, f, 5) for f in (plain, typed, plain, typed)] == [5, 10, 15, 20]
+    want = plain.type(store)
+    assert [type(t) for _, t in typed.type(store).params] == [type(t) for _, t in want.params]
+    assert type(typed.type(store).result) is type(want.result)
+
+
+def test_instance_funcs_look_up_once_per_instance_object():
+    engine = wasmtime.Engine()
+    component = compat.compile_component(engine, ADDER)
+    funcs = compat.InstanceFuncs()
+    store1 = wasmtime.Store(engine)
+    inst1 = CountingInstance(store1, component)
+    add1 = funcs.get(store1, inst1, "add")
+    assert funcs.get(store1, inst1, "add") is add1 and inst1.lookups == 1
+    assert compat.call_func(store1, add1, 3) == 3
+    assert funcs.get(store1, inst1, "missing") is None and inst1.lookups == 2
+    # a new instance (its own store) is a new key: its own function, its own state
+    store2 = wasmtime.Store(engine)
+    inst2 = CountingInstance(store2, component)
+    add2 = funcs.get(store2, inst2, "add")
+    assert add2 is not add1 and inst2.lookups == 1
+    assert compat.call_func(store2, add2, 4) == 4
+    # the old instance again: looked up again (only the newest instance is kept)
+    assert compat.call_func(store1, funcs.get(store1, inst1, "add"), 1) == 4
+    assert inst1.lookups == 3

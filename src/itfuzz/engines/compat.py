@@ -28,7 +28,8 @@ from itfuzz.versions import OLDEST, parse_version, release
 
 __all__ = ["OLDEST", "parse_version", "release", "unsupported_reason", "component_bytes",
            "compile_component", "call_func", "release_limitation", "set_target",
-           "set_nan_canonicalization", "enable_maps"]
+           "set_nan_canonicalization", "enable_maps", "typed_func",
+           "InstanceFuncs"]
 
 TEXT_SINCE = (48, 0, 0)   # the first release whose text parser takes our components
 # Engine configurations (`engines.configs`): the C API's strategy enum has WINCH from 45 on
@@ -94,6 +95,51 @@ def call_func(store, func: wc.Func, *args: Any) -> Any:
     out = func(store, *args)
     func.post_return(store)
     return out
+
+
+class _FixedType:
+    """A `FuncType`'s `params` and `result`, read once (`Func.__call__` reads only these)."""
+    __slots__ = ("ty", "params", "result")
+
+    def __init__(self, ty) -> None:
+        self.ty = ty  # owns the pointers the value types were read from
+        self.params, self.result = ty.params, ty.result
+
+
+class TypedFunc(wc.Func):
+    """A `Func` whose type is read once: each `__call__` of a plain `Func` asks the C API for
+    its type and builds every parameter's value type again (the largest share of a small
+    call's cost). Same function, same store; the values cross exactly as before."""
+    _fixed: _FixedType
+
+    def type(self, store) -> Any:
+        return self._fixed
+
+
+def typed_func(store, func: wc.Func) -> TypedFunc:
+    """`func` (of an instance in `store`) with its type read now, for many calls in `store`."""
+    t = TypedFunc._from_raw(func._func)
+    t._fixed = _FixedType(func.type(store))
+    return t
+
+
+class InstanceFuncs:
+    """The `typed_func`s of one instance object, each looked up once: a new instance object
+    (each input instantiates its own, in its own store) starts them over. The instance is held,
+    so its identity cannot be reused while it keys the functions."""
+
+    def __init__(self) -> None:
+        self.instance: Any = None
+        self.funcs: dict[str, TypedFunc | None] = {}
+
+    def get(self, store, instance, name: str) -> TypedFunc | None:
+        """`instance.get_func(store, name)` with its type read once (None: no such export)."""
+        if instance is not self.instance:
+            self.instance, self.funcs = instance, {}
+        if name not in self.funcs:
+            f = instance.get_func(store, name)
+            self.funcs[name] = None if f is None else typed_func(store, f)
+        return self.funcs[name]
 
 
 def _has_setter(cfg, name: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 import wasmtime
 from wasmtime.component import ResourceAny
 
-from itfuzz.engines.compat import call_func
+from itfuzz.engines.compat import InstanceFuncs, call_func
 from itfuzz.engines.resources import SCOPE, ResourceShapeError, clone
 from itfuzz.model.resources import GuestHandle, Res
 
@@ -26,6 +26,7 @@ NEW, REP, COUNT, SUM = "gr-new", "gr-rep", "gr-dtor-count", "gr-dtor-sum"
 class GuestScope:
     def __init__(self) -> None:
         self.funcs: dict[str, Any] = {}
+        self.typed = InstanceFuncs()
         self.before = (0, 0)  # `dtor_state()` before the call
         self.reset()
 
@@ -35,9 +36,10 @@ class GuestScope:
         self.received: list[tuple[int, ResourceAny]] = []
 
     def begin(self, store, instance) -> None:
-        """A call of `f` on `instance` (in `store`) is about to run."""
+        """A call of `f` on `instance` (in `store`) is about to run. The `gr` functions are
+        looked up (and their types read) once per instance object, not once per call."""
         self.reset()
-        self.funcs = {name: instance.get_func(store, name) for name in (NEW, REP, COUNT, SUM)}
+        self.funcs = {name: self.typed.get(store, instance, name) for name in (NEW, REP, COUNT, SUM)}
 
     def call(self, name: str, *args) -> Any:
         return call_func(SCOPE.store, self.funcs[name], *args)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import wasmtime
 from wasmtime.component import ResourceHost
 
-from itfuzz.engines.compat import call_func
+from itfuzz.engines.compat import InstanceFuncs, call_func
 from itfuzz.engines.component_engine import instantiate_pooled
 from itfuzz.engines.resources import SCOPE, TYPE_BASE, clone, still_valid
 from itfuzz.generators.resource_code import CONSUME, GUEST_EXPORTS
@@ -37,6 +37,9 @@ def in_scope(g: Callable) -> Callable:
         with SCOPE.using(store):
             return g(store, *args)
     return scoped
+
+
+CONSUMERS = InstanceFuncs()  # the `consume-rN` exports of the current input's instance
 
 
 def begin_call(store) -> None:
@@ -70,7 +73,7 @@ def check_call(oracle, store, instance, entry, call) -> None:
     received = SCOPE.received[:MAX_CONSUMED]
     for t, h in received:
         SCOPE.dtors = []
-        consume = instance.get_func(store, CONSUME.format(t.resource))
+        consume = CONSUMERS.get(store, instance, CONSUME.format(t.resource))
         call_func(store, consume, ResourceHost.own(h.rep, TYPE_BASE + t.resource))
         want = [(t.resource, h.rep)]
         if SCOPE.dtors != want:
