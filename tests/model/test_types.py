@@ -321,3 +321,23 @@ def test_signature_flat_counts():
 def test_kind_path():
     assert kind_path(List(Option(var(a=string)))) == "list>option>variant>string"
     assert kind_path(List(List(List(List(List(u8)))))) == "list>list>list>list"
+
+
+def test_node_types_and_contains_match_a_walk():
+    # the cached `node_types` (and `resources.contains` over it) say what walking the tree says
+    from itfuzz.model.resources import AnyHandle, GuestHandle, Handle, contains, has_guest
+    from itfuzz.model.types import Map, Prim
+    rng = random.Random(0x40DE)
+    seen = set()
+    for _ in range(600):
+        u = Unstructured(rng.randbytes(rng.choice((8, 32, 128))))
+        t = TypeGen(u, fuel=60, maps=rng.random() < 0.3, resources=rng.choice((0, 2)),
+                    guest=rng.random() < 0.5).gen()
+        assert t.node_types == {type(n) for n in walk(t)}
+        assert t.node_types is t.node_types  # read once
+        for cls in (Handle, GuestHandle, AnyHandle, List, Map, Prim, Variant):
+            want = any(isinstance(n, cls) for n in walk(t))
+            assert contains(t, cls) == want, (t, cls)
+            seen.add((cls.__name__, want))
+        assert has_guest(t) == contains(t, GuestHandle)
+    assert {("GuestHandle", True), ("Handle", True), ("AnyHandle", False)} <= seen

@@ -91,7 +91,7 @@ def _collect(t: Type, v, out: list, cls: type) -> None:
     if isinstance(t, cls):
         out.append((t, v))
         return
-    if not any(isinstance(n, cls) for n in walk(t)):
+    if not contains(t, cls):
         return
     kids = t.children()
     if t.kind in ("list", "map"):
@@ -106,8 +106,13 @@ def _collect(t: Type, v, out: list, cls: type) -> None:
             _collect(payload, v[1], out, cls)
 
 
+def contains(t: Type, cls: type) -> bool:
+    """Whether a node of `t` (itself included) is a `cls`."""
+    return any(issubclass(c, cls) for c in t.node_types)
+
+
 def has_guest(t: Type) -> bool:
-    return any(isinstance(n, GuestHandle) for n in walk(t))
+    return contains(t, GuestHandle)
 
 
 def guest_as_u32(t: Type) -> Type:

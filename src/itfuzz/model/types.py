@@ -53,6 +53,11 @@ class Type:
         return 1 + max((c.depth for c in self.children()), default=0)
 
     @cached_property
+    def node_types(self) -> frozenset[type]:
+        """The classes of every node of this tree, itself included (walked once per object)."""
+        return frozenset(type(n) for n in walk(self))
+
+    @cached_property
     def has_pointer(self) -> bool:
         return self.kind in ("string", "list", "map") or any(c.has_pointer for c in self.children())
 
