@@ -3,6 +3,7 @@ integer limits, ±0, ±inf, NaN payloads, subnormals, latin1/BMP/astral chars an
 strings and lists."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from itfuzz.generators.unstructured import Unstructured
@@ -73,27 +74,33 @@ class ValueGen:
 
     def gen(self, t: Type) -> Any:
         self.fuel -= 1
-        u = self.u
-        k = t.kind
-        if isinstance(t, Prim):
-            return self.prim(k)
-        if isinstance(t, List):
-            return [self.gen(t.elem) for _ in range(self.list_len(t.elem.size))]
-        if isinstance(t, Map):
-            return self.map_entries(t)
-        if isinstance(t, (Record, Tuple)):
-            return tuple(self.gen(c) for c in t.children())
-        if isinstance(t, Enum):
-            return t.names_[self.case_index(len(t.names_))]
-        if isinstance(t, _VariantLike):
-            name, payload = t.cases()[self.case_index(len(t.cases()))]
-            return (name, self.gen(payload) if payload is not None else None)
-        if isinstance(t, Flags):
-            mask = flag_mask(u, len(t.labels))
-            return frozenset(lab for i, lab in enumerate(t.labels) if mask >> i & 1)
-        if isinstance(t, AnyHandle):
-            return self.resource()
-        raise TypeError(f"unknown type {t!r}")
+        draw = _DRAWS.get(type(t))
+        if draw is None:
+            draw = _DRAWS[type(t)] = _draw_of(type(t))
+        return draw(self, t)
+
+    def _prim(self, t: Prim) -> Any:
+        return self.prim(t.kind)
+
+    def _list(self, t: List) -> list:
+        return [self.gen(t.elem) for _ in range(self.list_len(t.elem.size))]
+
+    def _fields(self, t: Record | Tuple) -> tuple:
+        return tuple(self.gen(c) for c in t.children())
+
+    def _enum(self, t: Enum) -> str:
+        return t.names_[self.case_index(len(t.names_))]
+
+    def _variant(self, t: _VariantLike) -> tuple:
+        name, payload = t.cases()[self.case_index(len(t.cases()))]
+        return (name, self.gen(payload) if payload is not None else None)
+
+    def _flags(self, t: Flags) -> frozenset:
+        mask = flag_mask(self.u, len(t.labels))
+        return frozenset(lab for i, lab in enumerate(t.labels) if mask >> i & 1)
+
+    def _resource(self, t: AnyHandle) -> Res:
+        return self.resource()
 
     def resource(self) -> Res:
         """A resource handle's value: reps start at an edge and grow, so every handle of a
@@ -167,3 +174,21 @@ class ValueGen:
             "long": lambda: chr(u.int_in_range(0x20, 0x7E)) if u.ratio(7, 8) else u.choose(CHAR_EDGES),
         }[cls]
         return "".join(draw() for _ in range(n))
+
+
+def _draw_of(cls: type) -> Callable[[ValueGen, Any], Any]:
+    """The `ValueGen` method that draws a value of type class `cls` (first match, in order)."""
+    for base, draw in ((Prim, ValueGen._prim), (List, ValueGen._list), (Map, ValueGen.map_entries),
+                       (Record, ValueGen._fields), (Tuple, ValueGen._fields),
+                       (Enum, ValueGen._enum), (_VariantLike, ValueGen._variant),
+                       (Flags, ValueGen._flags), (AnyHandle, ValueGen._resource)):
+        if issubclass(cls, base):
+            return draw
+    return _unknown
+
+
+def _unknown(vg: ValueGen, t: Type) -> Any:
+    raise TypeError(f"unknown type {t!r}")
+
+
+_DRAWS: dict[type, Callable[[ValueGen, Any], Any]] = {}  # type class -> its `_draw_of`
