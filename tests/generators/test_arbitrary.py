@@ -339,3 +339,28 @@ def test_result_types_are_well_formed():
             for node in walk(t):
                 if isinstance(node, Result):
                     assert [n for n, _ in node.cases()] == ["ok", "err"]
+
+
+def test_value_draw_table_follows_the_type_classes():
+    # `ValueGen.gen`'s per-class table: every model class maps to its own draw (first match of
+    # the ordered tests: an enum is drawn as an enum, not as a variant); unknown ones raise
+    from dataclasses import dataclass
+
+    from itfuzz.generators import valuegen as vg
+    from itfuzz.model import types as ty
+    from itfuzz.model.resources import GuestHandle, Handle
+    want = {ty.Prim: vg.ValueGen._prim, ty.List: vg.ValueGen._list,
+            ty.Map: vg.ValueGen.map_entries, ty.Record: vg.ValueGen._fields,
+            ty.Tuple: vg.ValueGen._fields, ty.Enum: vg.ValueGen._enum,
+            ty.Variant: vg.ValueGen._variant, ty.Option: vg.ValueGen._variant,
+            ty.Result: vg.ValueGen._variant, ty.Flags: vg.ValueGen._flags,
+            Handle: vg.ValueGen._resource, GuestHandle: vg.ValueGen._resource}
+    for cls, draw in want.items():
+        assert vg._draw_of(cls) is draw, cls
+
+    @dataclass(frozen=True)
+    class Odd(ty.Type):
+        kind = "odd"
+    with pytest.raises(TypeError):
+        vg.ValueGen(Unstructured(b"\1\2")).gen(Odd())
+    assert vg._DRAWS[Odd] is vg._unknown
