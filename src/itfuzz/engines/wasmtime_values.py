@@ -17,6 +17,7 @@ from typing import Any
 
 try:
     from wasmtime.component import Record as WRecord
+    from wasmtime.component import ResourceAny, ResourceHost
     from wasmtime.component import Variant as WVariant
 except ImportError:
     # No wasmtime (a build environment running `gen-static`): the class rules below
@@ -25,6 +26,12 @@ except ImportError:
         pass
 
     class WVariant:  # type: ignore[no-redef]
+        pass
+
+    class ResourceAny:  # type: ignore[no-redef]
+        pass
+
+    class ResourceHost:  # type: ignore[no-redef]
         pass
 
 
@@ -66,7 +73,6 @@ def py_classes(t: Type) -> frozenset:
     if isinstance(t, (List, Map)):
         return frozenset({bytes if t.elem.kind == "u8" else list})
     if isinstance(t, AnyHandle):  # wasmtime-py's OwnType/BorrowType.add_classes
-        from wasmtime.component import ResourceAny, ResourceHost
         return frozenset({ResourceAny, ResourceHost})
     if isinstance(t, Record):
         return frozenset({WRecord})

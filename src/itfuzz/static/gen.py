@@ -54,9 +54,14 @@ import zlib
 from dataclasses import fields, replace
 from pathlib import Path
 
-from wasmtime.component import ResourceAny, ResourceHost
-
-from itfuzz.engines.wasmtime_values import WRecord, WVariant, is_tagged, py_classes
+from itfuzz.engines.wasmtime_values import (
+    ResourceAny,
+    ResourceHost,
+    WRecord,
+    WVariant,
+    is_tagged,
+    py_classes,
+)
 from itfuzz.generators.components import component_text
 from itfuzz.generators.signatures import decode_signature
 from itfuzz.generators.unstructured import Unstructured
