@@ -9,6 +9,7 @@ import pytest
 from faults import plant_component_text
 from resource_cases import GR_ALL as ALL
 from resource_cases import GR_SIGS as SIGS
+from resource_cases import OWN1
 from resource_cases import random_case as case
 
 from itfuzz.findings import Discard, Finding
@@ -174,6 +175,16 @@ def test_gr_case_that_is_an_ambiguous_u32_for_g_is_k1(fresh_oracle):
     sig = Signature((("v", t),), None)
     tc = Case(sig, (Call((("f1", Res(7)),), None),))
     f = run_finding(fresh_oracle, tc)
+    assert f.signature == "wasmtime-py-untagged|object"
+
+
+def test_value_g_form_rejects_for_an_object_case_is_k1(fresh_oracle):
+    """`f`'s result<result<_, own<gr>>, own<r1>> is tagged (both cases take handles); `g`'s
+    result<result<_, u32>, own<r1>> is untagged with an `object`-classed first case, which
+    captures the host's own<r1>: wasmtime-py rejects the valid value `g` returns (K1 as `g`
+    returns, found by a 20-minute gr campaign as an unknown call-error)."""
+    sig = Signature((), Result(Result(None, GO), OWN1))
+    f = run_finding(fresh_oracle, Case(sig, (Call((), ("err", Res(5))),)))
     assert f.signature == "wasmtime-py-untagged|object"
 
 

@@ -370,7 +370,7 @@ class RoundTripOracle:
             self.stats["discarded"] += 1
             raise Discard(first_line(e)) from None
         if (isinstance(e, ValueError) and "not valid for this variant" in str(e)
-                and "object" in ambiguities(entry.sig.types())):
+                and "object" in form_ambiguities(entry.sig)):
             # Only an `object`-capturing case makes wasmtime-py reject a valid value
             # (a bool captured by an int case is silently accepted instead).
             raise self.finding(UNTAGGED, "object",
@@ -422,10 +422,17 @@ def mismatch_class(check: str, m, sig: Signature | None = None) -> tuple[str, st
     return check, m.detail
 
 
+def form_ambiguities(sig: Signature) -> set[str]:
+    """The ambiguity kinds of `f`'s types and, with `gr` in them, of `g`'s form too (where a
+    handle is a u32, so a variant may be untagged for `g` and tagged for `f`)."""
+    kinds = ambiguities(sig.types())
+    return kinds | ambiguities([sig.g_type(t) for t in sig.types()]) if sig.guest else kinds
+
+
 def _guest_ambiguity(sig: Signature, m) -> str:
     """The ambiguity a case confusion `g` saw comes from when its node's `f` form (not known
     from `g`'s) is ambiguous: a bool taken as an int (K2), or any with an `object` case (K1)."""
-    kinds = ambiguities(sig.types()) | ambiguities([sig.g_type(t) for t in sig.types()])
+    kinds = form_ambiguities(sig)
     if m.detail.endswith(":bool->int") and "bool-int" in kinds:
         return "bool-int"
     return "object" if "object" in kinds else ""
