@@ -1,10 +1,11 @@
-"""Signatures and cases the resource tests share: host resources `rN` (test_resource_oracle,
+"""Signatures, cases and outcomes the resource tests share: host resources `rN` (test_resource_oracle,
 test_capi_resources) and the guest's `gr` in `f`'s types (test_guest_handles, the C lane's), and
 a round-trip oracle pinned to one lane."""
 from __future__ import annotations
 
 import random
 
+from itfuzz.findings import Discard, Finding
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.generators.valuegen import ValueGen
 from itfuzz.model.case import Call, Signature
@@ -59,3 +60,14 @@ def lane_oracle(lane: str, **faults) -> RoundTripOracle:
         o.stats["lanes"] = o.c_lane.counts
     o.c_lane.force = lane
     return o
+
+
+def outcome(oracle, tc) -> str:
+    """"ok", "discarded" or the finding's signature of running `tc`."""
+    try:
+        oracle.run(tc)
+    except Finding as f:
+        return f.signature
+    except Discard:
+        return "discarded"
+    return "ok"

@@ -9,49 +9,25 @@ from pathlib import Path
 
 import pytest
 from faults import plant_static_converters, typed_path
+from resource_cases import outcome
+from static_cases import model_case
 
-from itfuzz.findings import Discard, Finding
+from itfuzz.findings import Finding
 from itfuzz.known_findings import known
-from itfuzz.model.case import Call
-from itfuzz.model.case import TestCase as DynamicCase
 from itfuzz.model.resources import GuestHandle
 from itfuzz.model.types import walk
 from itfuzz.oracles import static as static_oracle
 from itfuzz.oracles.roundtrip import RoundTripOracle
 from itfuzz.oracles.static import StaticOracle
-from itfuzz.static.decode import GUEST_FIRST, case_prefix, default_cases
+from itfuzz.static.decode import GUEST_FIRST, case_prefix
 from itfuzz.static.decode import decode_static_case as decode
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = [p.read_bytes() for p in sorted((ROOT / "corpus" / "component_static").iterdir())]
 
 
-@pytest.fixture(scope="module")
-def cases():
-    return default_cases()
-
-
 def gr_range(table) -> range:
     return range(table.plain + table.resources, len(table))
-
-
-def outcome(oracle, tc) -> str:
-    try:
-        oracle.run(tc)
-    except Finding as f:
-        return f.signature
-    except Discard:
-        return "discarded"
-    return "ok"
-
-
-def model_case(tc) -> DynamicCase:
-    """The dynamic oracle's case for the same values, engine and call costs."""
-    case = tc.case
-    return DynamicCase(case.sig, tuple(
-        Call(tuple(c.to_model(a) for c, a in zip(case.params, call.args)),
-             case.result.to_model(call.ret) if case.result is not None else None, call.nodes)
-        for call in tc.calls), tc.config)
 
 
 def test_gr_seeds_pick_gr_cases_with_own_and_borrow(cases):

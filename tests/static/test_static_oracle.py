@@ -8,37 +8,23 @@ from pathlib import Path
 import pytest
 import wasmtime
 from faults import plant_static_converters, typed_path
+from resource_cases import outcome
 from wasmtime import component as wc
 
 from itfuzz import targets
 from itfuzz.cli import main as cli_main
 from itfuzz.engines.wasmtime_values import ambiguities
-from itfuzz.findings import Discard, Finding
+from itfuzz.findings import Finding
 from itfuzz.known_findings import known
 from itfuzz.model.case import Call
 from itfuzz.model.case import TestCase as DynamicCase
 from itfuzz.model.types import Enum, Prim, Record
 from itfuzz.oracles.roundtrip import RoundTripOracle
 from itfuzz.oracles.static import StaticOracle
-from itfuzz.static.decode import StaticTestCase, case_prefix, default_cases
+from itfuzz.static.decode import StaticTestCase, case_prefix
 from itfuzz.static.decode import decode_static_case as decode
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def cases():
-    return default_cases()
-
-
-def outcome(oracle, tc) -> str:
-    try:
-        oracle.run(tc)
-    except Finding as f:
-        return f.signature
-    except Discard:
-        return "discarded"
-    return "ok"
 
 
 def input_for(index: int, table, rest: bytes) -> bytes:
