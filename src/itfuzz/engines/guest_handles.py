@@ -17,7 +17,7 @@ import wasmtime
 from wasmtime.component import ResourceAny
 
 from itfuzz.engines.compat import InstanceFuncs, call_func
-from itfuzz.engines.resources import SCOPE, ResourceShapeError, clone
+from itfuzz.engines.resources import SCOPE, ResourceShapeError, check_arrival, clone
 from itfuzz.model.resources import GuestHandle, Res
 
 NEW, REP, COUNT, SUM = "gr-new", "gr-rep", "gr-dtor-count", "gr-dtor-sum"
@@ -69,11 +69,7 @@ def guest_from_wasmtime(t: GuestHandle, path: str) -> Callable[[Any], Res]:
     """wasmtime-py → model: a `ResourceAny` of the handle's ownership whose `gr-rep` is the
     model's rep (kept in `GUEST.received`)."""
     def conv(x: Any) -> Res:
-        if type(x) is not ResourceAny:
-            raise ResourceShapeError(f"{path}: expected a ResourceAny, got {type(x).__name__}")
-        if x.owned != t.own:
-            raise ResourceShapeError(f"{path}: {t.kind}<gr> arrived as "
-                                     f"{'own' if x.owned else 'borrow'}")
+        check_arrival(x, t.own, f"{t.kind}<gr>", path)
         try:
             rep = GUEST.call(REP, x)
         except wasmtime.WasmtimeError as e:

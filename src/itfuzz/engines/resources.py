@@ -91,17 +91,22 @@ def handle_to_wasmtime(t: Handle) -> Callable[[Res], Any]:
     return own
 
 
+def check_arrival(x: Any, own: bool, what: str, path: str) -> None:
+    """A handle wasmtime-py handed back must be a `ResourceAny` of the ownership `what`
+    (`own`/`borrow`, naming the resource) expects; else `ResourceShapeError`."""
+    if type(x) is not ResourceAny:
+        raise ResourceShapeError(f"{path}: expected a ResourceAny, got {type(x).__name__}")
+    if x.owned != own:
+        raise ResourceShapeError(f"{path}: {what} arrived as {'own' if x.owned else 'borrow'}")
+
+
 def handle_from_wasmtime(t: Handle, path: str) -> Callable[[Any], Res]:
     """wasmtime-py → model: the `ResourceAny` must have the handle's ownership and resource type;
     an `own` is taken out of the host's table, a `borrow` ended (both by `to_host`)."""
     ty = TYPE_BASE + t.resource
 
     def conv(x: Any) -> Res:
-        if type(x) is not ResourceAny:
-            raise ResourceShapeError(f"{path}: expected a ResourceAny, got {type(x).__name__}")
-        if x.owned != t.own:
-            raise ResourceShapeError(f"{path}: {t.kind} arrived as "
-                                     f"{'own' if x.owned else 'borrow'}")
+        check_arrival(x, t.own, t.kind, path)
         kept = None if t.own else clone(x)
         try:
             h = x.to_host(SCOPE.store)
