@@ -8,6 +8,7 @@ import random
 from itfuzz.findings import Discard, Finding
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.generators.valuegen import ValueGen
+from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.resources import GuestHandle, Handle
@@ -71,3 +72,8 @@ def outcome(oracle, tc) -> str:
     except Discard:
         return "discarded"
     return "ok"
+
+
+def unknown(got: str, target: str) -> bool:
+    """Whether an `outcome` is a finding the registry does not know for `target`."""
+    return got not in ("ok", "discarded") and known(got, target) is None
