@@ -106,6 +106,22 @@ def test_an_evicted_engine_takes_its_components_along():
     assert first() is None, "the evicted engine is still alive"
 
 
+def test_a_cache_hit_keeps_its_engine_recent():
+    """The engine LRU evicts the least recently *used* engine: a case that hits a compiled
+    component of configuration A refreshes A, so a new configuration evicts B, not A (else
+    the hottest configuration's components are dropped and compiled again)."""
+    oracle = RoundTripOracle()
+    oracle.engines.cache.size = 2
+    a, b, c = (Case(echo(u32), (Call((7,), 7),), cfg) for cfg in CONFIGS[1:4])
+    for case in (a, b, a):  # the second `a` is a hit: no compile
+        oracle.run(case)
+    assert oracle.stats["compiles"] == 2
+    oracle.run(c)
+    assert list(oracle.engines.cache) == [CONFIGS[1], CONFIGS[3]]
+    oracle.run(a)
+    assert oracle.stats["compiles"] == 3, "a's component was dropped with its engine"
+
+
 def test_findings_name_the_configuration():
     def corrupt(entry):  # planted: the host's result converter adds one
         conv = entry.result_in

@@ -176,6 +176,12 @@ class Engines:
             return self.default
         return self.cache.get_or_make(config, lambda: self._make(config))
 
+    def touch(self, config: EngineConfig | None) -> None:
+        """`config`'s engine was used (a cache hit on one of its components): the least recently
+        *used* engine is the one evicted, not the least recently compiled with."""
+        if config is not None and config in self.cache:
+            self.cache.move_to_end(config)
+
     def _make(self, config: EngineConfig) -> wasmtime.Engine:
         engine = make_engine(config)
         check_strategy(engine, config)

@@ -159,6 +159,7 @@ class RoundTripOracle:
     def use_config(self, config: EngineConfig | None) -> None:
         """The case about to run uses `config` (its findings name it; counted per engine)."""
         self.config = config
+        self.engines.touch(config)
         name = f"engine:{config.strategy if config is not None else 'default'}"
         self.stats[name] = self.stats.get(name, 0) + 1
 
