@@ -16,7 +16,7 @@ from itfuzz.findings import Finding
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.resources import GuestHandle, Handle, Res
-from itfuzz.model.types import PRIMS, Option, Result, Variant
+from itfuzz.model.types import PRIMS, List, Option, Record, Result, Variant
 from itfuzz.oracles import roundtrip
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
@@ -170,6 +170,23 @@ def test_gr_case_that_is_an_ambiguous_u32_for_g_is_k1(fresh_oracle):
     tc = Case(sig, (Call((("f1", Res(7)),), None),))
     f = run_finding(fresh_oracle, tc)
     assert f.signature == "wasmtime-py-untagged|object"
+
+
+def test_only_the_confused_node_s_f_form_explains_a_case_confusion():
+    """A case confusion `g` sees is K1/K2 only when `f`'s form of that very node is ambiguous;
+    an `object` ambiguity elsewhere in the signature explains nothing (a real bug stays one)."""
+    from itfuzz.model.values import ValueMismatch
+    from itfuzz.oracles.roundtrip import mismatch_class, node_at
+    amb = Variant((("x", Result(None, BOR0)), ("y", GB)))  # f: object case; g: y is a u32
+    plain = Variant((("p", U32), ("q", STR)))  # untagged, unambiguous in both forms
+    sig = Signature((("a", amb), ("b", List(Record((("r", plain),))))), None)
+    assert node_at(sig.params[1][1], "[0].r") == plain and node_at(amb, "<x><err>") == BOR0
+    g_b = sig.g_type(sig.params[1][1])
+    bad = ValueMismatch("arg b[0].r", node_at(g_b, "[0].r"), ("p", 1), ("q", "x"), "case")
+    assert mismatch_class("host-arg-mismatch", bad, sig)[0] == "host-arg-mismatch"
+    confused = ValueMismatch("arg a", sig.g_type(amb), ("y", 7), ("x", ("ok", None)), "case")
+    assert mismatch_class("host-arg-mismatch", confused, sig) == ("wasmtime-py-untagged",
+                                                                   "object")
 
 
 def test_value_g_form_rejects_for_an_object_case_is_k1(fresh_oracle):

@@ -8,6 +8,7 @@ component text (bounded LRU); every input gets a fresh `Store` and runs all its 
 """
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from itfuzz.lru import LRU
 from itfuzz.model.case import Signature, TestCase
 from itfuzz.model.engine_config import EngineConfig, engine_text
 from itfuzz.model.resources import guest_as_u32, guest_reps, has_guest
-from itfuzz.model.types import Type
+from itfuzz.model.types import List, Map, Record, Tuple, Type, _VariantLike
 from itfuzz.model.values import diff
 from itfuzz.oracles import guest_handles, reflection, resources
 from itfuzz.oracles.calls import affordable, naming_call
@@ -431,9 +432,39 @@ def form_ambiguities(sig: Signature) -> set[str]:
 
 
 def _guest_ambiguity(sig: Signature, m) -> str:
-    """The ambiguity a case confusion `g` saw comes from when its node's `f` form (not known
-    from `g`'s) is ambiguous: a bool taken as an int (K2), or any with an `object` case (K1)."""
-    kinds = form_ambiguities(sig)
-    if m.detail.endswith(":bool->int") and "bool-int" in kinds:
-        return "bool-int"
-    return "object" if "object" in kinds else ""
+    """The ambiguity of `f`'s form of the node a case confusion `g` saw sits at (`g`'s own form
+    is `m.type`): with a `gr` case distinct in `f`'s type, wasmtime-py may tag the value in one
+    form and not in the other — a bool taken as an int (K2), or an `object` case (K1). Only
+    that node counts: a confusion elsewhere in the signature is not explained by it."""
+    head = re.match(r"arg ([^.\[<]+)", m.path)
+    params = dict(sig.params)
+    if head is None or head.group(1) not in params:
+        return ""
+    node = node_at(params[head.group(1)], m.path[head.end():])
+    return ambiguity(node) if node is not None else ""
+
+
+_STEP = re.compile(r"\.([^.\[<]+)|\[(\d+)\]|<([^>]+)>")
+
+
+def node_at(t: Type, path: str) -> Type | None:
+    """The node of `t` a `diff` path suffix (`.field`, `[i]`, `<case>` steps) names, or None."""
+    pos = 0
+    node: Type | None = t
+    while pos < len(path) and node is not None:
+        step = _STEP.match(path, pos)
+        if step is None:
+            return None
+        field, index, case = step.groups()
+        if index is not None and isinstance(node, (List, Map)):
+            node = node.elem
+        elif field is not None and isinstance(node, Record):
+            node = dict(node.fields).get(field)
+        elif field is not None and isinstance(node, Tuple) and field.isdigit():
+            node = node.elems[int(field)] if int(field) < len(node.elems) else None
+        elif case is not None and isinstance(node, _VariantLike):
+            node = dict(node.cases()).get(case)
+        else:
+            return None
+        pos = step.end()
+    return node
