@@ -172,6 +172,19 @@ def test_gr_case_that_is_an_ambiguous_u32_for_g_is_k1(fresh_oracle):
     assert f.signature == "wasmtime-py-untagged|object"
 
 
+def test_host_drop_wasmtime_refuses_is_reported(monkeypatch, fresh_oracle):
+    """Plant: Wasmtime refuses every host drop of a gr handle (the sent owns' refusal is what
+    the ownership check wants; the lent and returned handles' is a finding, not a crash)."""
+    import wasmtime
+    from wasmtime.component import ResourceAny
+
+    def refuse(self, store):
+        raise wasmtime.WasmtimeError("planted: drop refused")
+    monkeypatch.setattr(ResourceAny, "drop", refuse)
+    f = run_finding(fresh_oracle, case(ALL, seed=2))
+    assert f.signature == "gr-dtor|host-drop:refused"
+
+
 def test_only_the_confused_node_s_f_form_explains_a_case_confusion():
     """A case confusion `g` sees is K1/K2 only when `f`'s form of that very node is ambiguous;
     an `object` ambiguity elsewhere in the signature explains nothing (a real bug stays one)."""

@@ -62,8 +62,10 @@ def check_call(oracle, store, entry, call) -> None:
         if got != rep:
             raise fail("gr-borrow", "lender:rep", f"the own of rep {rep} the host lent as "
                        f"borrow<gr> names rep {got} after the call")
-    for _, x in GUEST.lent + GUEST.received:
-        x.drop(store)
+    for rep, x in GUEST.lent + GUEST.received:
+        if not _drops(store, x):
+            raise fail("gr-dtor", "host-drop:refused", f"Wasmtime refused the host's drop of "
+                       f"the gr handle of rep {rep} it lent or got back")
     _expect_dtor(fail, "host-drop", before, [rep for rep, _ in GUEST.lent + GUEST.received],
                  "when the host dropped what it lent and got back")
     GUEST.reset()
