@@ -296,13 +296,15 @@ static const itl_handle *received(itl_state *st, const itl_val *v, uint32_t reso
         W.error_delete(err);
         itl_val res;
         memset(&res, 0, sizeof(res));
-        size_t out_len = st->out_len; /* a refused gr-rep's message is no dump */
+        /* a refused gr-rep's message and failure are no dump: keep an earlier failure */
+        size_t out_len = st->out_len;
+        int failure = st->failure;
         if (own && st->gr_rep && call_gr(st, st->gr_rep, v, &res) == 0 && res.kind == K_U32)
             return record(st, ITL_GR_RECEIVED, true, 0, GR_TYPE, res.of.u32, v->of.resource,
                           W.res_any_clone(v->of.resource));
         W.val_delete(&res);
         st->out_len = out_len;
-        st->failure = ITL_OK;
+        st->failure = failure;
         return record(st, ITL_RECEIVED, own, resource, NO_TYPE, 0, v->of.resource, NULL);
     }
     uint32_t type = W.res_host_type(h), rep = W.res_host_rep(h);
