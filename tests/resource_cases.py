@@ -42,6 +42,27 @@ GR_SIGS = [
 GR_ALL = Signature((("a", GO), ("b", GB)), Record((("r", GO),)))
 
 
+# Faults planted in the component text of a gr case (old, new, the finding it must give).
+GR_TEXT_FAULTS = [
+    # `f` hands `g` another rep than the own it got
+    ("(local.set 1 (call $gr_rep (local.get 0)))",
+     "(local.set 1 (i32.add (call $gr_rep (local.get 0)) (i32.const 1)))",
+     "host-arg-mismatch|u32:value:int->int"),
+    # `f` keeps the own it got: its destructor never runs
+    ("(call $gr_drop (local.get 0)) (local.get 1))", "(local.get 1))",
+     "gr-dtor|in-call:count=less"),
+    # the destructor counts twice per run
+    ("(global.set $n (i32.add (global.get $n) (i32.const 1)))",
+     "(global.set $n (i32.add (global.get $n) (i32.const 2)))", "gr-dtor|in-call:count=more"),
+    # the destructor runs for another rep
+    ("(global.set $sum (i32.add (global.get $sum) (local.get 0)))",
+     "(global.set $sum (i32.add (global.get $sum) (i32.const 7)))", "gr-dtor|in-call:reps"),
+    # the handle `f` returns names another rep than `g` returned
+    ("(call $g) (call $gr_new)", "(call $g) (i32.add (i32.const 1)) (call $gr_new)",
+     "result-mismatch|own:value:Res->Res"),
+]
+
+
 def random_case(sig: Signature, seed: int = 1, calls: int = 2, lane: str = "py") -> Case:
     """`calls` calls of random values of `sig` (an echo returns its first argument)."""
     vg = ValueGen(Unstructured(random.Random(seed).randbytes(400)))

@@ -1,8 +1,13 @@
 """Helpers of the static target's tests."""
 from __future__ import annotations
 
+import pytest
+
+from itfuzz.findings import Finding
 from itfuzz.model.case import Call
 from itfuzz.model.case import TestCase as DynamicCase
+from itfuzz.static.decode import case_prefix
+from itfuzz.static.decode import decode_static_case as decode
 
 
 def model_case(tc) -> DynamicCase:
@@ -12,3 +17,10 @@ def model_case(tc) -> DynamicCase:
         Call(tuple(c.to_model(a) for c, a in zip(case.params, call.args)),
              case.result.to_model(call.ret) if case.result is not None else None, call.nodes)
         for call in tc.calls), tc.config)
+
+
+def run_finding(oracle, table, case) -> Finding:
+    """The finding `oracle` reports for static case `case` of `table` (zero value bytes)."""
+    with pytest.raises(Finding) as e:
+        oracle.run(decode(case_prefix(case.index, table) + b"\x00" * 64, table))
+    return e.value

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from faults import plant_component_text
-from resource_cases import BOR0, GR_ALL, GR_SIGS, U32, outcome, random_case, unknown
+from resource_cases import BOR0, GR_ALL, GR_SIGS, GR_TEXT_FAULTS, U32, outcome, random_case, unknown
 from resource_cases import HOST_SIGS as SIGS
 from resource_cases import lane_oracle as oracle
 
@@ -97,17 +97,7 @@ def test_planted_gr_handle_faults_are_reported_on_the_c_lane(fault, signature):
     assert f.signature == signature and "C-API lane" in f.engine
 
 
-@pytest.mark.parametrize("old, new, signature", [
-    ("(local.set 1 (call $gr_rep (local.get 0)))",
-     "(local.set 1 (i32.add (call $gr_rep (local.get 0)) (i32.const 1)))",
-     "host-arg-mismatch|u32:value:int->int"),
-    ("(call $gr_drop (local.get 0)) (local.get 1))", "(local.get 1))",
-     "gr-dtor|in-call:count=less"),
-    ("(global.set $sum (i32.add (global.get $sum) (local.get 0)))",
-     "(global.set $sum (i32.add (global.get $sum) (i32.const 7)))", "gr-dtor|in-call:reps"),
-    ("(call $g) (call $gr_new)", "(call $g) (i32.add (i32.const 1)) (call $gr_new)",
-     "result-mismatch|own:value:Res->Res"),
-])
+@pytest.mark.parametrize("old, new, signature", GR_TEXT_FAULTS)
 def test_gr_guest_faults_give_the_same_finding_on_both_lanes(monkeypatch, old, new, signature):
     plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
     for lane in ("c", "py"):

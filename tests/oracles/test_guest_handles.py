@@ -9,7 +9,7 @@ import pytest
 from faults import plant_component_text
 from resource_cases import GR_ALL as ALL
 from resource_cases import GR_SIGS as SIGS
-from resource_cases import OWN1, outcome, unknown
+from resource_cases import GR_TEXT_FAULTS, OWN1, outcome, unknown
 from resource_cases import random_case as case
 
 from itfuzz.findings import Finding
@@ -62,24 +62,7 @@ def test_host_sees_the_reps_and_the_destructor_runs_in_f(fresh_oracle, monkeypat
     assert a.rep != b.rep
 
 
-@pytest.mark.parametrize("old, new, signature", [
-    # `f` hands `g` another rep than the own it got
-    ("(local.set 1 (call $gr_rep (local.get 0)))",
-     "(local.set 1 (i32.add (call $gr_rep (local.get 0)) (i32.const 1)))",
-     "host-arg-mismatch|u32:value:int->int"),
-    # `f` keeps the own it got: its destructor never runs
-    ("(call $gr_drop (local.get 0)) (local.get 1))", "(local.get 1))",
-     "gr-dtor|in-call:count=less"),
-    # the destructor counts twice per run
-    ("(global.set $n (i32.add (global.get $n) (i32.const 1)))",
-     "(global.set $n (i32.add (global.get $n) (i32.const 2)))", "gr-dtor|in-call:count=more"),
-    # the destructor runs for another rep
-    ("(global.set $sum (i32.add (global.get $sum) (local.get 0)))",
-     "(global.set $sum (i32.add (global.get $sum) (i32.const 7)))", "gr-dtor|in-call:reps"),
-    # the handle `f` returns names another rep than `g` returned
-    ("(call $g) (call $gr_new)", "(call $g) (i32.add (i32.const 1)) (call $gr_new)",
-     "result-mismatch|own:value:Res->Res"),
-])
+@pytest.mark.parametrize("old, new, signature", GR_TEXT_FAULTS)
 def test_guest_handle_faults_are_reported(monkeypatch, fresh_oracle, old, new, signature):
     plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
     f = run_finding(fresh_oracle, case(ALL, seed=2))

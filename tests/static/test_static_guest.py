@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from faults import plant_static_converters, typed_path
 from resource_cases import outcome
-from static_cases import model_case
+from static_cases import model_case, run_finding
 
-from itfuzz.findings import Finding
 from itfuzz.known_findings import known
 from itfuzz.model.resources import GuestHandle
 from itfuzz.model.types import walk
@@ -69,12 +68,6 @@ def first_gr_own_case(table):
         if any(isinstance(t, GuestHandle) and t.own for _, t in table[i].sig.params):
             return table[i]
     pytest.skip("no gr case with a top-level own<gr> parameter")
-
-
-def run_finding(oracle, table, case) -> Finding:
-    with pytest.raises(Finding) as e:
-        oracle.run(decode(case_prefix(case.index, table) + b"\x00" * 64, table))
-    return e.value
 
 
 def test_clean_gr_case_passes(cases):

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from faults import plant_static_converters, typed_path
 from resource_cases import outcome
-from static_cases import model_case
+from static_cases import model_case, run_finding
 
-from itfuzz.findings import Finding
 from itfuzz.generators.unstructured import Unstructured
 from itfuzz.known_findings import known
 from itfuzz.model.resources import Handle
@@ -90,12 +89,6 @@ def first_borrow_only_case(table):
                 and not any(n.kind == "own" for t in sig.types() for n in walk(t))):
             return table[i]
     pytest.skip("no resource case with only borrows")
-
-
-def run_finding(oracle, table, case) -> Finding:
-    with pytest.raises(Finding) as e:
-        oracle.run(decode(case_prefix(case.index, table) + b"\x00" * 64, table))
-    return e.value
 
 
 def test_clean_resource_case_passes(cases):
