@@ -28,6 +28,7 @@ class GuestScope:
         self.funcs: dict[str, Any] = {}
         self.typed = InstanceFuncs()
         self.before = (0, 0)  # `dtor_state()` before the call
+        self.reader: Callable[[], tuple[int, int]] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -35,10 +36,12 @@ class GuestScope:
         self.lent: list[tuple[int, ResourceAny]] = []
         self.received: list[tuple[int, ResourceAny]] = []
 
-    def begin(self, store, instance) -> None:
+    def begin(self, store, instance, reader: Callable[[], tuple[int, int]] | None = None) -> None:
         """A call of `f` on `instance` (in `store`) is about to run. The `gr` functions are
-        looked up (and their types read) once per instance object, not once per call."""
+        looked up (and their types read) once per instance object, not once per call;
+        `reader`: another way to read `dtor_state` (the C-API lane's, ~10x cheaper)."""
         self.reset()
+        self.reader = reader
         self.funcs = {name: self.typed.get(store, instance, name) for name in (NEW, REP, COUNT, SUM)}
 
     def call(self, name: str, *args) -> Any:
@@ -46,6 +49,8 @@ class GuestScope:
 
     def dtor_state(self) -> tuple[int, int]:
         """(runs, sum of reps mod 2**32) of `gr`'s destructor so far."""
+        if self.reader is not None:
+            return self.reader()
         return self.call(COUNT), self.call(SUM)
 
 

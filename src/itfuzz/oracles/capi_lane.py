@@ -28,7 +28,7 @@ from wasmtime.component import ResourceHost
 from itfuzz.engines import resources as host_resources
 from itfuzz.engines.capi import encoding, lane
 from itfuzz.engines.component_engine import instantiate_pooled
-from itfuzz.engines.guest_handles import GUEST, NEW, REP
+from itfuzz.engines.guest_handles import COUNT, GUEST, NEW, REP, SUM
 from itfuzz.findings import Finding
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
 from itfuzz.known_findings import known
@@ -99,6 +99,19 @@ class _Fixed:
 
     def post_return(self, store) -> None:
         """Nothing to complete."""
+
+
+def dtor_reader(inst: lane.Instance):
+    """`gr`'s destructor state read through C (`GuestScope.dtor_state`; a C call costs a tenth
+    of wasmtime-py's); Wasmtime's error as wasmtime-py would raise it."""
+    count, total = inst.func(COUNT), inst.func(SUM)
+
+    def read() -> tuple[int, int]:
+        try:
+            return inst.counter(count), inst.counter(total)
+        except lane.LaneError as e:
+            raise wasmtime.WasmtimeError(str(e)) from None
+    return read
 
 
 class CLaneRunner:
@@ -183,13 +196,14 @@ class CLaneRunner:
         inst.use_guest(*((inst.func(NEW), inst.func(REP)) if plan.guest else (None, None)))
         checked = resources.uses_resources(sig) or plan.guest
         py_inst = inst.py_instance() if checked else None
+        reader = dtor_reader(inst) if plan.guest else None
         # all the calls (no wasmtime-py work to bound); C gets model values, the resource
         # checks the case's own call (as on the wasmtime-py lane)
         for n, (call, mcall) in enumerate(zip(tc.calls, model_calls(tc.calls, entry)), 1):
             with naming_call(n, len(tc.calls)):
                 if checked:
                     resources.begin_call(store)
-                    guest_handles.begin_call(store, py_inst, sig)
+                    guest_handles.begin_call(store, py_inst, sig, reader)
                 self.call(inst, f, entry, mcall.args, mcall.ret, plan, n)
                 if checked:
                     self.check_handles(store, inst, py_inst, entry, call)

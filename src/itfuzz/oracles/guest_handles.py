@@ -24,10 +24,11 @@ from itfuzz.oracles.resources import _drops
 MASK = 0xFFFFFFFF
 
 
-def begin_call(store, instance, sig) -> None:
-    """Before a call of `f`: the instance's `gr` functions and the destructor's state."""
+def begin_call(store, instance, sig, reader=None) -> None:
+    """Before a call of `f`: the instance's `gr` functions and the destructor's state (read by
+    `reader` when given, see `GuestScope.begin`)."""
     if sig.guest:  # (`resources.begin_call` set `SCOPE.store`)
-        GUEST.begin(store, instance)
+        GUEST.begin(store, instance, reader)
         GUEST.before = GUEST.dtor_state()
 
 
