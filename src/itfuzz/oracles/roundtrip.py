@@ -141,8 +141,7 @@ class RoundTripOracle:
         if entry is not None:
             self.cache.move_to_end(entry.key)
             return entry
-        entry = self.entry(for_config(self.text(sig), config), sig,
-                           lambda: dynamic_converters(sig), config)
+        entry = self.entry(self.wat(sig, config), sig, lambda: dynamic_converters(sig), config)
         self._alias((config, sig.key), entry)
         return entry
 
@@ -152,6 +151,16 @@ class RoundTripOracle:
         if not sig.key:
             return component_text(sig)
         return self.texts.get_or_make(sig.key, lambda: component_text(sig))
+
+    def wat(self, sig: Signature, config: EngineConfig | None) -> str:
+        """The component text `prepare(sig, config)` compiles."""
+        return for_config(self.text(sig), config)
+
+    def component_of(self, tc) -> tuple[EngineConfig | None, str]:
+        """(engine configuration, component text) that `prepare_case(tc)` compiles: what the
+        precompile helper (`engines.precompile`) compiles ahead of time, under the same
+        disk-cache key. `tc` needs its structure only (signature, configuration)."""
+        return tc.config, self.wat(tc.sig, tc.config)
 
     def prepare_case(self, tc) -> Prepared:
         """The entry a test case runs on (targets with other cases override this)."""

@@ -11,6 +11,7 @@ typed result as the model's reps (`g_result_in`, the dynamic oracle's).
 from __future__ import annotations
 
 from itfuzz.generators.components import for_config
+from itfuzz.model.engine_config import EngineConfig
 from itfuzz.model.resources import has_guest
 from itfuzz.oracles.roundtrip import Prepared, RoundTripOracle, g_result_in
 from itfuzz.static.decode import StaticTestCase
@@ -46,5 +47,8 @@ class StaticOracle(RoundTripOracle):
     def prepare_case(self, tc: StaticTestCase) -> Prepared:
         # A case's component text is one string object, hashed once: a cheap cache key.
         self.use_config(tc.config)
-        return self.entry(for_config(tc.case.wat, tc.config), tc.case.sig,
+        return self.entry(self.component_of(tc)[1], tc.case.sig,
                           lambda: static_converters(tc.case), tc.config)
+
+    def component_of(self, tc: StaticTestCase) -> tuple[EngineConfig | None, str]:
+        return tc.config, for_config(tc.case.wat, tc.config)
