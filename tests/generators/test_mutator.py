@@ -8,7 +8,13 @@ import pytest
 
 from itfuzz import targets
 from itfuzz.generators.engine_configs import decode_config
-from itfuzz.generators.mutator import REST_ONE_IN, STRUCTURE_ONE_IN, crossover, mutate
+from itfuzz.generators.mutator import (
+    REST_ONE_IN,
+    STRUCTURE_ONE_IN,
+    crossover,
+    mutate,
+    structure_turn,
+)
 from itfuzz.generators.signatures import (
     HEADS,
     decode_roundtrip,
@@ -215,3 +221,22 @@ def test_round_trip_inputs_edit_the_structure_at_their_own_rate(monkeypatch):
     changed = sum(structure(hooks["custom_mutator"](data, MAX_SIZE, seed)) != structure(data)
                   for seed in range(600))
     assert 50 < changed < 115, changed  # about 1 in 6 (1 in 4 would be ~130)
+
+
+def test_structure_turn_says_which_seeds_edit_the_structure():
+    """`structure_turn(seed)` is `mutate`'s own choice; `values_only` keeps the structure at a
+    structure turn and changes nothing else (the precompile deferral relies on both)."""
+    data = next(iter(sorted(CORPUS.iterdir()))).read_bytes()
+    turns = 0
+    for seed in range(400):
+        out = mutate(data, MAX_SIZE, seed, values_start, STRUCTURE_ONE_IN,
+                     signature_end=signature_end)
+        kept = mutate(data, MAX_SIZE, seed, values_start, STRUCTURE_ONE_IN,
+                      signature_end=signature_end, values_only=True)
+        assert structure(kept) == structure(data)
+        if structure_turn(seed, STRUCTURE_ONE_IN):
+            turns += 1
+        else:
+            assert out == kept
+    assert 400 // STRUCTURE_ONE_IN // 2 < turns < 400 * 2 // STRUCTURE_ONE_IN
+    assert [structure_turn(s, 1) for s in range(5)] == [True] * 5

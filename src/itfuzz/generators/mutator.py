@@ -134,16 +134,28 @@ def _edit_section(rng: random.Random, head: bytearray, values: bytes, limit: int
     return bytearray(x[:end] + rest)
 
 
+def _structure_draw(rng: random.Random, structure_one_in: int) -> bool:
+    return rng.randrange(structure_one_in) == 0
+
+
+def structure_turn(seed: int, structure_one_in: int = STRUCTURE_ONE_IN) -> bool:
+    """Whether `mutate(…, seed, …, structure_one_in)` edits the structure (of an input that
+    has one)."""
+    return _structure_draw(random.Random(seed), structure_one_in)
+
+
 def mutate(data: bytes, max_size: int, seed: int, structure_end: Callable[[bytes], int],
            structure_one_in: int = STRUCTURE_ONE_IN,
            read_end: Callable[[bytes], int] | None = None,
-           signature_end: Callable[[bytes], int] | None = None) -> bytes:
+           signature_end: Callable[[bytes], int] | None = None,
+           values_only: bool = False) -> bytes:
     """A mutation of `data` at most `max_size` bytes long; keeps the structure except in one
-    call of `structure_one_in` (by `seed`); with `signature_end`, a structure edit changes the
-    signature and only in 1 of `REST_ONE_IN` the rest of the structure."""
+    call of `structure_one_in` (by `seed`: `structure_turn`) unless `values_only`; with
+    `signature_end`, a structure edit changes the signature and only in 1 of `REST_ONE_IN` the
+    rest of the structure."""
     rng = random.Random(seed)
     head, values = map(bytearray, split(data, structure_end, read_end))
-    if rng.randrange(structure_one_in) == 0 and head:
+    if _structure_draw(rng, structure_one_in) and not values_only and head:
         if signature_end is not None:
             head = _edit_section(rng, head, bytes(values), max_size, signature_end)
         else:
