@@ -31,7 +31,9 @@ class Target:
     decoder reads, when it reads values from the front only (None: unknown, all may count);
     `signature_end(data)`: where the signature at the front of the structure ends (None: the
     structure is edited as one); `structure_one_in`: the mutator's structure-edit rate for this
-    target (None: `generators.mutator.STRUCTURE_ONE_IN`)."""
+    target (None: `generators.mutator.STRUCTURE_ONE_IN`); `component_of(oracle, data)`: the
+    (engine configuration, component text) the oracle will compile for an input, for the
+    precompile helper (`engines.precompile`; None: the target has none)."""
 
     name: str
     decode: Callable[[bytes], Any]
@@ -43,6 +45,7 @@ class Target:
     read_end: Callable[[bytes], int] | None = None
     signature_end: Callable[[bytes], int] | None = None
     structure_one_in: int | None = None
+    component_of: Callable[[Any, bytes], tuple] | None = None
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})
     last_case: Any = field(default=None, repr=False)  # the case `execute` decoded last
@@ -69,6 +72,10 @@ class Target:
             raise
         self.counts["ok"] += 1
         return Outcome("ok")
+
+    def component(self, data: bytes) -> tuple | None:
+        """(engine configuration, component text) that running `data` compiles, or None."""
+        return self.component_of(self.oracle, data[:MAX_INPUT]) if self.component_of else None
 
     def show(self, data: bytes) -> str:
         return self.show_case(self.decode(data[:MAX_INPUT]))
@@ -98,6 +105,7 @@ def _roundtrip() -> Target:
     from itfuzz.feedback.features import roundtrip_case_features
     from itfuzz.feedback.semantic import roundtrip_features
     from itfuzz.generators.signatures import (
+        HEADS,
         STRUCTURE_ONE_IN,
         decode_roundtrip,
         signature_end,
@@ -106,7 +114,8 @@ def _roundtrip() -> Target:
     from itfuzz.oracles.roundtrip import RoundTripOracle
     return Target("component_roundtrip", decode_roundtrip, RoundTripOracle, _show_roundtrip,
                   roundtrip_case_features, roundtrip_features, values_start,
-                  signature_end=signature_end, structure_one_in=STRUCTURE_ONE_IN)
+                  signature_end=signature_end, structure_one_in=STRUCTURE_ONE_IN,
+                  component_of=lambda oracle, data: oracle.component_of(HEADS.decode(data)[0]))
 
 
 def _show_misuse(case) -> str:
@@ -141,7 +150,8 @@ def _static() -> Target:
     from itfuzz.oracles.static import StaticOracle
     from itfuzz.static.decode import decode_static_case, static_values_start
     return Target("component_static", decode_static_case, StaticOracle, _show_static,
-                  roundtrip_case_features, static_case_features, static_values_start)
+                  roundtrip_case_features, static_case_features, static_values_start,
+                  component_of=lambda oracle, data: oracle.component_of(decode_static_case(data)))
 
 
 def _differential() -> Target:

@@ -1,0 +1,222 @@
+"""Compiling components ahead of time in a helper process, into the on-disk component cache.
+
+The fuzzing process hands (engine configuration, component text) requests to `Precompiler`,
+which passes them to a helper process (`python -m itfuzz.engines.precompile`, started on the
+first request) over a pipe. The helper makes the configuration's engine the way the oracles do
+(`configs.Engines`) and compiles through `component_cache.compile_cached`, so the component lands
+on disk under the key the oracle looks up later (text, `engine_text(config)`, release); when the
+fuzzing process runs that input, its compile is a disk load. Compile errors are ignored: the
+fuzzing process compiles such an input itself and classifies the error as it always does.
+
+Why a process and not a thread: if Wasmtime aborts or crashes while compiling, only the helper
+dies. The fuzzing process later compiles that input itself, so the crash happens while libFuzzer
+runs the input that causes it, and the crash file names the right input. A dead helper is
+restarted, at most `MAX_RESTARTS` times; then precompiling stays off (one line on stderr).
+
+`submit` never blocks: a request is dropped while a frame is still being written or the helper
+has `BACKLOG` requests unanswered. `close` ends the helper and waits for it, so its CPU time
+counts in the fuzzing process's children (`getrusage(RUSAGE_CHILDREN)`).
+
+Protocol: a request is a 4-byte little-endian length and a pickle of (config, text); the helper
+answers each with one byte: `c` compiled and stored, `h` already on disk, `e` not compiled.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+from itfuzz.engines.component_cache import DEFAULT_MAX_BYTES, compile_cached, enable
+from itfuzz.engines.component_engine import make_component_engine
+from itfuzz.engines.configs import Engines
+from itfuzz.model.engine_config import EngineConfig, engine_text
+
+BACKLOG = 2  # requests sent and not answered yet, at most
+MAX_RESTARTS = 3
+CLOSE_WAIT = 10.0  # seconds the helper gets to finish its backlog at exit
+ENGINES = 128  # engines the helper keeps, one per configuration
+NICE = 10  # the helper yields to fuzzing processes when the cores are busy
+PLANT_ABORT_ENV = "ITFUZZ_PRECOMPILE_PLANT_ABORT"  # test hook: the helper aborts on a request
+_LEN = struct.Struct("<I")
+
+
+class Precompiler:
+    """The fuzzing process's side: requests to the helper (see the module doc). `stats`:
+    requests (sent), done (answered), compiled (stored by the helper), dropped (busy),
+    restarts."""
+
+    def __init__(self, directory: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                 backlog: int = BACKLOG, max_restarts: int = MAX_RESTARTS) -> None:
+        self.command = [sys.executable, "-m", __name__, str(directory), str(max_bytes)]
+        self.backlog = backlog
+        self.max_restarts = max_restarts
+        self.proc: subprocess.Popen | None = None
+        self.on = True
+        self.out = b""  # the part of a request not written yet
+        self.waiting = 0  # requests sent and not answered
+        self.stats = {"requests": 0, "done": 0, "compiled": 0, "dropped": 0, "restarts": 0}
+
+    def submit(self, config: EngineConfig | None, text: str) -> bool:
+        """Ask the helper to compile `text` for `config`; False when the request is dropped
+        (helper busy, or off). Never blocks, never raises."""
+        if not self.on:
+            return False
+        try:
+            self.poll()
+            if self.on and self.proc is None:
+                self._start()
+            if not self.on or self.out or self.waiting >= self.backlog:
+                self.stats["dropped"] += 1
+                return False
+            body = pickle.dumps((config, text), pickle.HIGHEST_PROTOCOL)
+            self.out = _LEN.pack(len(body)) + body
+            self.waiting += 1
+            self.stats["requests"] += 1
+            self._flush()
+            return True
+        except Exception as e:  # e.g. no process can be started: fuzz on without it
+            self._off(f"{type(e).__name__}: {e}")
+            return False
+
+    def poll(self) -> None:
+        """Count the helper's answers, write what is left of a request, notice a dead helper."""
+        if self.proc is None:
+            return
+        assert self.proc.stdout is not None
+        while True:
+            try:
+                answers = os.read(self.proc.stdout.fileno(), 4096)
+            except BlockingIOError:
+                break
+            if not answers:  # end of file: the helper is gone
+                self._died()
+                return
+            self._count(answers)
+        if self.proc.poll() is not None:
+            self._died()
+            return
+        self._flush()
+
+    def close(self) -> None:
+        """End the helper: no more requests; it finishes the ones it has, and is waited for."""
+        self.on = False
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.close()  # a request cut short is not run
+        try:
+            proc.wait(CLOSE_WAIT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        try:
+            while answers := os.read(proc.stdout.fileno(), 4096):
+                self._count(answers)
+        except OSError:
+            pass
+        proc.stdout.close()
+
+    def _start(self) -> None:
+        env = dict(os.environ)
+        src = str(Path(__file__).resolve().parents[2])  # itfuzz importable in the helper
+        env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, env.get("PYTHONPATH", "")
+                                                          .split(os.pathsep))])
+        self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     bufsize=0, env=env)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        os.set_blocking(self.proc.stdin.fileno(), False)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.out, self.waiting = b"", 0
+
+    def _flush(self) -> None:
+        if not self.out or self.proc is None:
+            return
+        assert self.proc.stdin is not None
+        try:
+            n = os.write(self.proc.stdin.fileno(), self.out)
+        except BlockingIOError:
+            return
+        except OSError:  # broken pipe: the helper is gone
+            self._died()
+            return
+        self.out = self.out[n:]
+
+    def _count(self, answers: bytes) -> None:
+        self.waiting = max(0, self.waiting - len(answers))
+        self.stats["done"] += len(answers)
+        self.stats["compiled"] += answers.count(b"c")
+
+    def _died(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.wait()  # reaped: its CPU time counts in this process's children
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        if self.stats["restarts"] >= self.max_restarts:
+            self._off(f"it died {self.stats['restarts'] + 1} times (last exit status "
+                      f"{proc.returncode})")
+        else:
+            self.stats["restarts"] += 1  # started again with the next request
+
+    def _off(self, why: str) -> None:
+        if self.on:
+            sys.stderr.write(f"itfuzz: precompile helper off, {why}; compiling in the fuzzing "
+                             "process only\n")
+            sys.stderr.flush()
+        self.on = False
+        if self.proc is not None:
+            self.close()
+
+
+# -- the helper process --------------------------------------------------------------------------
+
+def answer(engines: Engines, config: EngineConfig | None, text: str, stats: dict) -> bytes:
+    """Compile `text` for `config` into the active disk cache: b"c" compiled, b"h" already
+    there, b"e" not compiled (any error: the fuzzing process meets it itself)."""
+    hits = stats.get("compile-disk-hits", 0)
+    try:
+        compile_cached(engines.get(config), text, stats, engine_text(config))
+    except Exception:
+        return b"e"
+    return b"h" if stats.get("compile-disk-hits", 0) > hits else b"c"
+
+
+def serve(inp: BinaryIO, out: BinaryIO) -> None:
+    """Answer requests from `inp` until it ends."""
+    engines = Engines(make_component_engine(), ENGINES)
+    stats: dict = {}
+    while True:
+        head = inp.read(_LEN.size)
+        if len(head) < _LEN.size:
+            return
+        (n,) = _LEN.unpack(head)
+        body = inp.read(n)
+        if len(body) < n:
+            return
+        if os.environ.get(PLANT_ABORT_ENV):
+            os.abort()
+        config, text = pickle.loads(body)
+        out.write(answer(engines, config, text, stats))
+        out.flush()
+
+
+def main(argv: list[str]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ends with the fuzzing process's pipe
+    try:
+        os.nice(NICE)
+    except OSError:
+        pass
+    enable(argv[0], int(argv[1]))
+    serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,129 @@
+"""The precompile helper process (`engines.precompile`): what it compiles is a disk-cache hit for
+the oracle, under the oracle's own key, with the same outcome as without it; a helper that dies
+is restarted, at most N times, then stays off, and the fuzzing side never raises."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from itfuzz import targets
+from itfuzz.engines import component_cache
+from itfuzz.engines.precompile import PLANT_ABORT_ENV, Precompiler
+from itfuzz.findings import Finding
+from itfuzz.model.engine_config import engine_text
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = "component_roundtrip"
+# Seeds of the shipped corpus: the default engine and several configurations (pulley, winch,
+# pooling, custom page sizes).
+INPUTS = [f.read_bytes() for f in sorted((ROOT / "corpus" / TARGET).iterdir())[:6]]
+
+
+@pytest.fixture
+def cache(tmp_path):
+    c = component_cache.enable(tmp_path / "components")
+    yield c
+    component_cache.disable()
+
+
+def precompiled(cache, inputs: list[bytes], component_of=None) -> dict:
+    """Precompile the components of `inputs` (as the target names them, or as `component_of`
+    does) in a helper, and wait for it; its stats."""
+    target = targets.get(TARGET)
+    pre = Precompiler(cache.disk.directory, backlog=len(inputs))
+    for data in inputs:
+        config, text = (component_of or target.component)(data)
+        assert pre.submit(config, text)
+        while pre.out:  # the pipe is full: let the helper read on (no request is dropped)
+            pre.poll()
+            time.sleep(0.01)
+    pre.close()
+    return pre.stats
+
+
+def outcome(target, data: bytes) -> object:
+    try:
+        return target.execute(data)
+    except Finding as f:
+        return f.signature
+
+
+def test_a_precompiled_component_is_a_disk_hit_with_the_same_outcome(cache):
+    stats = precompiled(cache, INPUTS)
+    assert stats["requests"] == stats["done"] == stats["compiled"] == len(INPUTS)
+    assert stats["restarts"] == 0
+    target = targets.get(TARGET)
+    for data in INPUTS:  # stored under exactly the oracle's key
+        config, text = target.component(data)
+        assert cache.disk.get(component_cache.key(text, engine_text(config))) is not None
+    with_pre = [outcome(target, data) for data in INPUTS]
+    assert target.oracle.stats["compiles"] == target.oracle.stats["compile-disk-hits"] \
+        == len(INPUTS)
+    component_cache.disable()  # the same inputs without the helper (nor any disk cache)
+    fresh = targets.get(TARGET)
+    assert [outcome(fresh, data) for data in INPUTS] == with_pre
+    assert fresh.oracle.stats["compiles"] == len(INPUTS)
+    assert "compile-disk-hits" not in fresh.oracle.stats
+
+
+def test_a_component_under_another_key_is_no_hit(cache):
+    """Planted: the request names a text other than the one the oracle compiles (the
+    configuration's page-size rewrite left out): the oracle compiles everything itself."""
+    from itfuzz.generators.signatures import HEADS
+    target = targets.get(TARGET)
+
+    def unconfigured(data: bytes) -> tuple:
+        head = HEADS.decode(data)[0]
+        return head.config, target.oracle.text(head.sig) + " "
+
+    stats = precompiled(cache, INPUTS[:2], unconfigured)
+    assert stats["done"] == 2
+    for data in INPUTS[:2]:
+        outcome(target, data)
+    assert target.oracle.stats["compiles"] == 2
+    assert "compile-disk-hits" not in target.oracle.stats
+
+
+def test_an_already_stored_component_is_answered_as_such(cache):
+    precompiled(cache, INPUTS[:1])
+    stats = precompiled(cache, INPUTS[:1])
+    assert stats["done"] == 1 and stats["compiled"] == 0
+
+
+def test_a_helper_that_dies_is_restarted_then_left_off(cache, monkeypatch, capfd):
+    monkeypatch.setenv(PLANT_ABORT_ENV, "1")  # the helper aborts on its first request
+    config, text = targets.get(TARGET).component(INPUTS[0])
+    pre = Precompiler(cache.disk.directory, max_restarts=2)
+    sent = []
+    for _ in range(5):
+        sent.append(pre.submit(config, text))
+        if pre.proc is not None:
+            pre.proc.wait()  # it has died (the next request finds that out)
+    assert sent == [True, True, True, False, False]
+    assert pre.stats["restarts"] == 2 and pre.stats["requests"] == 3
+    assert pre.stats["done"] == 0 and not pre.on and pre.proc is None
+    pre.close()  # nothing left to wait for
+    err = capfd.readouterr().err
+    assert err.count("precompile helper off") == 1, err
+    assert "died 3 times" in err
+
+
+def test_no_helper_can_start(cache, monkeypatch, capfd):
+    pre = Precompiler(cache.disk.directory)
+    pre.command = [str(cache.disk.directory / "no-such-python")]
+    assert not pre.submit(None, "(component)")
+    assert not pre.on and not pre.submit(None, "(component)")
+    assert capfd.readouterr().err.count("precompile helper off") == 1
+
+
+def test_a_busy_helper_drops_requests(cache):
+    pre = Precompiler(cache.disk.directory, backlog=1)
+    pre.command = [sys.executable, "-c", "import sys; sys.stdin.buffer.read()"]  # never answers
+    assert pre.submit(None, "(component)")
+    assert not pre.submit(None, "(component)")  # the first is not answered yet
+    pre.close()
+    assert pre.stats["requests"] == 1 and pre.stats["dropped"] == 1 and pre.stats["done"] == 0
+    assert pre.proc is None and not pre.on
