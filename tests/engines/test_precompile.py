@@ -126,4 +126,25 @@ def test_a_busy_helper_drops_requests(cache):
     assert not pre.submit(None, "(component)")  # the first is not answered yet
     pre.close()
     assert pre.stats["requests"] == 1 and pre.stats["dropped"] == 1 and pre.stats["done"] == 0
+    assert pre.stats["late"] == 1  # the second came before the first was answered
+
+
+def test_a_request_answered_before_the_next_is_not_late(cache):
+    target = targets.get(TARGET)
+    pre = Precompiler(cache.disk.directory)
+    for data in INPUTS[:2]:
+        assert pre.submit(*target.component(data))
+        while pre.stats["done"] < pre.stats["requests"]:  # wait for the answer
+            pre.poll()
+            time.sleep(0.01)
+    pre.close()
+    assert pre.stats["late"] == 0 and pre.stats["failed"] == 0 and pre.stats["compiled"] == 2
     assert pre.proc is None and not pre.on
+
+
+def test_a_component_that_does_not_compile_is_answered_and_not_stored(cache):
+    pre = Precompiler(cache.disk.directory)
+    assert pre.submit(None, "(component (core module (func (result i32))))")  # invalid
+    pre.close()
+    assert pre.stats["done"] == pre.stats["failed"] == 1 and pre.stats["compiled"] == 0
+    assert not list(cache.disk.directory.glob("*.blob"))

@@ -47,8 +47,9 @@ _LEN = struct.Struct("<I")
 
 class Precompiler:
     """The fuzzing process's side: requests to the helper (see the module doc). `stats`:
-    requests (sent), done (answered), compiled (stored by the helper), dropped (busy),
-    restarts."""
+    requests (sent), done (answered), compiled (stored by the helper), failed (not compiled),
+    dropped (busy), late (not answered yet when the next request came: with the deferral of
+    `itfuzz.fuzzing`, a held-back edit that runs before its compile is done), restarts."""
 
     def __init__(self, directory: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
                  backlog: int = BACKLOG, max_restarts: int = MAX_RESTARTS) -> None:
@@ -59,7 +60,10 @@ class Precompiler:
         self.on = True
         self.out = b""  # the part of a request not written yet
         self.waiting = 0  # requests sent and not answered
-        self.stats = {"requests": 0, "done": 0, "compiled": 0, "dropped": 0, "restarts": 0}
+        self.answered = 0  # requests answered (or lost with a helper that died)
+        self.last: int | None = None  # the number of the last request, when it was sent
+        self.stats = {"requests": 0, "done": 0, "compiled": 0, "failed": 0, "dropped": 0,
+                      "late": 0, "restarts": 0}
 
     def submit(self, config: EngineConfig | None, text: str) -> bool:
         """Ask the helper to compile `text` for `config`; False when the request is dropped
@@ -68,6 +72,9 @@ class Precompiler:
             return False
         try:
             self.poll()
+            if self.last is not None and self.last > self.answered:
+                self.stats["late"] += 1
+            self.last = None
             if self.on and self.proc is None:
                 self._start()
             if not self.on or self.out or self.waiting >= self.backlog:
@@ -77,6 +84,7 @@ class Precompiler:
             self.out = _LEN.pack(len(body)) + body
             self.waiting += 1
             self.stats["requests"] += 1
+            self.last = self.stats["requests"]
             self._flush()
             return True
         except Exception as e:  # e.g. no process can be started: fuzz on without it
@@ -151,11 +159,14 @@ class Precompiler:
         self.waiting = max(0, self.waiting - len(answers))
         self.stats["done"] += len(answers)
         self.stats["compiled"] += answers.count(b"c")
+        self.stats["failed"] += answers.count(b"e")
+        self.answered += len(answers)
 
     def _died(self) -> None:
         proc, self.proc = self.proc, None
         if proc is None:
             return
+        self.answered = self.stats["requests"]  # the unanswered ones are lost
         proc.wait()  # reaped: its CPU time counts in this process's children
         for pipe in (proc.stdin, proc.stdout):
             if pipe is not None:
