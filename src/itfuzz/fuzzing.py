@@ -16,7 +16,11 @@ fewer new signatures per minute.
 
 `ITFUZZ_DISK_CACHE=1` (set by `itfuzz fuzz` unless `--no-component-cache`) keeps compiled
 components (`engines.component_cache`) and wasm-smith modules (`generators.core_modules`) on disk
-under ``$ITFUZZ_CACHE``, shared by restarts and by `-fork`/`-jobs` workers.
+under ``$ITFUZZ_CACHE``, shared by restarts and by `-fork`/`-jobs` workers. With it, the
+mutator's structure edits are compiled ahead of time by a helper process
+(`engines.precompile`) on another core, and held back one structure edit (`Deferral`) so that
+their component is a disk load when they run; `ITFUZZ_PRECOMPILE=0` turns that off. Its
+counters are `stat::itfuzz_precompile_*` lines.
 """
 from __future__ import annotations
 
@@ -24,16 +28,21 @@ import atexit
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 REPORT_KNOWN_ENV = "ITFUZZ_REPORT_KNOWN"
 ONLY_SIGNATURE_ENV = "ITFUZZ_ONLY_SIGNATURE"
 MUTATOR_ENV = "ITFUZZ_MUTATOR"
 DISK_CACHE_ENV = "ITFUZZ_DISK_CACHE"
+PRECOMPILE_ENV = "ITFUZZ_PRECOMPILE"
 
 _known: Counter = Counter()
-_stats_done = [False]
+_exit_done = [False]
+_print_stats = [False]  # -print_final_stats=1
 _oracle_stats: list = []  # the running target's oracle stats (a mapping), once built
+_other_stats: list[tuple[str, dict]] = []  # (name, counters): `stat::itfuzz_NAME_COUNTER`
+_closers: list[Callable[[], None]] = []  # run at exit, before the stats are printed
 
 
 def final_stats() -> str:
@@ -43,6 +52,8 @@ def final_stats() -> str:
     lines += [f"stat::itfuzz_known_{k}: {n}" for k, n in sorted(_known.items())]
     for stats in _oracle_stats:
         lines += [f"stat::itfuzz_oracle_{_stat_name(k)}: {n}" for k, n in _flat_stats(stats)]
+    for name, stats in _other_stats:
+        lines += [f"stat::itfuzz_{name}_{_stat_name(k)}: {n}" for k, n in _flat_stats(stats)]
     return "\n".join(lines) + "\n"
 
 
@@ -62,24 +73,32 @@ def _flat_stats(stats, prefix: str = "") -> list[tuple[str, int]]:
     return out
 
 
-def _print_final_stats(*_ignored) -> None:
-    if _stats_done[0]:
+def _at_exit(*_ignored) -> None:
+    """Once: the closers (the precompile helper is waited for), then the stats if asked."""
+    if _exit_done[0]:
         return
-    _stats_done[0] = True
+    _exit_done[0] = True
+    for close in _closers:
+        try:
+            close()
+        except Exception:  # interpreter half torn down: nothing sensible left to do
+            pass
+    if not _print_stats[0]:
+        return
     try:
         sys.stderr.write(final_stats())
         sys.stderr.flush()
-    except Exception:  # interpreter half torn down: nothing sensible left to do
+    except Exception:
         pass
 
 
-def _register_final_stats() -> None:
-    atexit.register(_print_final_stats)
+def _register_exit() -> None:
+    atexit.register(_at_exit)
     try:
         import ctypes
         libc = ctypes.CDLL(None)
-        callback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)(_print_final_stats)
-        _register_final_stats.keep = callback  # must outlive the process
+        callback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)(_at_exit)
+        _register_exit.keep = callback  # must outlive the process
         libc.on_exit(callback, None)
     except (OSError, AttributeError):  # no glibc: the atexit path still covers -atheris_runs
         pass
@@ -96,7 +115,8 @@ def enable_disk_caches() -> None:
 # Plumbing whose Python branches are no coverage of Wasmtime: the C-API lane's per-call value
 # encoding and call path (its checks run in C; instrumented, a C-lane round trip costs ~2x).
 UNINSTRUMENTED = ("itfuzz.engines.capi.encoding", "itfuzz.engines.capi.lane",
-                  "itfuzz.engines.capi.layout", "itfuzz.oracles.capi_lane")
+                  "itfuzz.engines.capi.layout", "itfuzz.oracles.capi_lane",
+                  "itfuzz.engines.precompile")
 # Layers whose branches are functions of the input bytes alone (decoding, the value and ABI
 # models, the semantic features): their paths mirror the input's shape, which reaches libFuzzer as
 # semantic features anyway. Measured (600 mutated round-trip inputs replayed, CPU time per
@@ -131,15 +151,16 @@ def main(target_name: str) -> None:
     if isinstance(getattr(target.oracle, "stats", None), dict):
         _oracle_stats.append(target.oracle.stats)
 
-    if os.environ.get(DISK_CACHE_ENV, "") not in ("", "0"):
+    disk_cache = os.environ.get(DISK_CACHE_ENV, "") not in ("", "0")
+    if disk_cache:
         enable_disk_caches()
 
     from itfuzz.feedback import semantic  # not instrumented: its counters are the feedback
     reporter = semantic.install()
     skip_known = os.environ.get(REPORT_KNOWN_ENV, "") in ("", "0")
     only = os.environ.get(ONLY_SIGNATURE_ENV, "")
-    if "-print_final_stats=1" in sys.argv:
-        _register_final_stats()
+    _print_stats[0] = "-print_final_stats=1" in sys.argv
+    _register_exit()
 
     def test_one_input(data: bytes) -> None:
         try:
@@ -161,14 +182,16 @@ def main(target_name: str) -> None:
             if n & (n - 1) == 0:  # 1, 2, 4, 8…: visible without flooding the log
                 sys.stderr.write(f"#itfuzz skipped known findings: {n} (last {outcome.detail})\n")
 
-    atheris.Setup(sys.argv, test_one_input, **mutator_hooks(target))
+    atheris.Setup(sys.argv, test_one_input, **mutator_hooks(target, precompile=disk_cache))
     atheris.Fuzz()
 
 
-def mutator_hooks(target) -> dict:
+def mutator_hooks(target, precompile: bool = False) -> dict:
     """`atheris.Setup`'s custom mutator and crossover for a target that splits its inputs into
     structure and values (`generators.mutator`: values change far more often than the types, so
-    the compiled component is reused); none when `ITFUZZ_MUTATOR=0` (libFuzzer's own)."""
+    the compiled component is reused); none when `ITFUZZ_MUTATOR=0` (libFuzzer's own). With
+    `precompile` (the disk cache is on), structure edits are compiled ahead of time and held
+    back (`precompiler`, `Deferral`)."""
     end = target.structure_end
     setting = os.environ.get(MUTATOR_ENV, "")
     if end is None or setting == "0":
@@ -181,7 +204,69 @@ def mutator_hooks(target) -> dict:
                              "an integer N >= 2 (edit the structure in 1 mutation of N)")
         one_in = int(setting)
     used, sig_end = target.read_end, target.signature_end
-    return {"custom_mutator": lambda data, size, seed: mutator.mutate(data, size, seed, end,
-                                                                      one_in, used, sig_end),
+
+    def mutate(data: bytes, size: int, seed: int, values_only: bool = False) -> bytes:
+        return mutator.mutate(data, size, seed, end, one_in, used, sig_end, values_only)
+
+    custom: Callable[[bytes, int, int], bytes] = mutate
+    pre = precompiler(target) if precompile else None
+    if pre is not None:
+        custom = Deferral(mutate, lambda seed: mutator.structure_turn(seed, one_in),
+                          lambda data: submit_component(pre, target, data))
+    return {"custom_mutator": custom,
             "custom_crossover": lambda a, b, size, seed: mutator.crossover(a, b, size, seed, end,
                                                                            used)}
+
+
+def precompiler(target):
+    """The precompile helper's client for `target` (started on its first request, waited for at
+    exit, its counters in the final stats), or None: the target names no components, the disk
+    cache is off, or `ITFUZZ_PRECOMPILE=0`."""
+    from itfuzz.engines import component_cache
+    cache = component_cache.active()
+    if target.component_of is None or cache is None or os.environ.get(PRECOMPILE_ENV) == "0":
+        return None
+    from itfuzz.engines.precompile import Precompiler
+    pre = Precompiler(cache.disk.directory, cache.disk.max_bytes)
+    _closers.append(pre.close)
+    _other_stats.append(("precompile", pre.stats))
+    return pre
+
+
+def submit_component(pre, target, data: bytes) -> None:
+    """Ask `pre` to compile the component `data` will run on (never raises: an input that
+    cannot say meets the problem when it runs)."""
+    if not pre.on:
+        return
+    try:
+        request = target.component(data)
+    except Exception:
+        return
+    if request is not None:
+        pre.submit(*request)
+
+
+class Deferral:
+    """A custom mutator that holds each structure edit back until the next structure-edit turn,
+    so that its component, submitted for compiling when it is made, has had several inputs' time
+    to land in the disk cache. At a structure-edit turn (`structure_turn(seed)`) it makes the
+    edit, passes it to `submit`, keeps it, and returns the edit kept at the turn before (or a
+    value edit when there is none, or it is now longer than `max_size`). Every other turn is
+    `mutate`'s own. `mutate(data, max_size, seed, values_only)` stays a pure function."""
+
+    def __init__(self, mutate: Callable[[bytes, int, int, bool], bytes],
+                 structure_turn: Callable[[int], bool], submit: Callable[[bytes], None]) -> None:
+        self.mutate = mutate
+        self.structure_turn = structure_turn
+        self.submit = submit
+        self.pending: bytes | None = None
+
+    def __call__(self, data: bytes, max_size: int, seed: int) -> bytes:
+        if not self.structure_turn(seed):
+            return self.mutate(data, max_size, seed, False)
+        edit = self.mutate(data, max_size, seed, False)
+        self.submit(edit)
+        out, self.pending = self.pending, edit
+        if out is None or len(out) > max_size:
+            return self.mutate(data, max_size, seed, True)
+        return out
