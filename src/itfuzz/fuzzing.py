@@ -221,10 +221,12 @@ def mutator_hooks(target, precompile: bool = False) -> dict:
 def precompiler(target):
     """The precompile helper's client for `target` (started on its first request, waited for at
     exit, its counters in the final stats), or None: the target names no components, the disk
-    cache is off, or `ITFUZZ_PRECOMPILE=0`."""
+    cache is off, `ITFUZZ_PRECOMPILE=0`, or this is a frozen (PyInstaller) binary, which cannot
+    run `python -m`."""
     from itfuzz.engines import component_cache
     cache = component_cache.active()
-    if target.component_of is None or cache is None or os.environ.get(PRECOMPILE_ENV) == "0":
+    if (target.component_of is None or cache is None or os.environ.get(PRECOMPILE_ENV) == "0"
+            or getattr(sys, "frozen", False)):
         return None
     from itfuzz.engines.precompile import Precompiler
     pre = Precompiler(cache.disk.directory, cache.disk.max_bytes)

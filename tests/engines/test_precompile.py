@@ -148,3 +148,17 @@ def test_a_component_that_does_not_compile_is_answered_and_not_stored(cache):
     pre.close()
     assert pre.stats["done"] == pre.stats["failed"] == 1 and pre.stats["compiled"] == 0
     assert not list(cache.disk.directory.glob("*.blob"))
+
+
+def test_what_the_helper_prints_does_not_reach_the_answers(cache, capfd):
+    """Planted: the helper prints on stdout (as a library might) before each answer; the
+    answers channel carries only the answer bytes."""
+    pre = Precompiler(cache.disk.directory)
+    pre.command[1:1] = ["-c", "import os, sys; from itfuzz.engines import "
+                        "precompile as p; a = p.answer; p.answer = lambda *x: (print('noise'), "
+                        "os.write(1, b'raw'), a(*x))[-1]; sys.argv = sys.argv[2:]; "
+                        "p.main(sys.argv[1:])"]
+    assert pre.submit(None, "(component)")
+    pre.close()
+    assert pre.stats["done"] == 1 and pre.stats["compiled"] == 1
+    assert "noise" in capfd.readouterr().err

@@ -127,6 +127,9 @@ def test_on_with_the_disk_cache_unless_told(exit_hooks, monkeypatch):
     monkeypatch.setenv(fuzzing.PRECOMPILE_ENV, "0")
     assert fuzzing.precompiler(target) is None
     monkeypatch.delenv(fuzzing.PRECOMPILE_ENV)
+    monkeypatch.setattr(fuzzing.sys, "frozen", True, raising=False)  # a PyInstaller binary
+    assert fuzzing.precompiler(target) is None
+    monkeypatch.delattr(fuzzing.sys, "frozen")
     component_cache.disable()
     assert fuzzing.precompiler(target) is None
     assert len(exit_hooks) == 1  # only the first made a client

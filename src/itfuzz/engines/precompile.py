@@ -223,8 +223,11 @@ def main(argv: list[str]) -> None:
     # structure edit runs), and at nice 10 on a busy machine (30 s runs, load 2) most requests
     # came too late: 317 of 790 compiles were disk hits, 511 of 740 at nice 0.
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ends with the fuzzing process's pipe
+    answers = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # anything else printed (by Python or native code) goes to stderr
+    sys.stdout = sys.stderr
     enable(argv[0], int(argv[1]))
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    serve(sys.stdin.buffer, answers)
 
 
 if __name__ == "__main__":
