@@ -22,6 +22,10 @@ TARGET = "component_roundtrip"
 INPUTS = [f.read_bytes() for f in sorted((ROOT / "corpus" / TARGET).iterdir())[:6]]
 
 
+def seeds(name: str) -> list[bytes]:
+    return [f.read_bytes() for f in sorted((ROOT / "corpus" / name).iterdir())[:6]]
+
+
 @pytest.fixture
 def cache(tmp_path):
     c = component_cache.enable(tmp_path / "components")
@@ -29,10 +33,10 @@ def cache(tmp_path):
     component_cache.disable()
 
 
-def precompiled(cache, inputs: list[bytes], component_of=None) -> dict:
-    """Precompile the components of `inputs` (as the target names them, or as `component_of`
-    does) in a helper, and wait for it; its stats."""
-    target = targets.get(TARGET)
+def precompiled(cache, inputs: list[bytes], component_of=None, name: str = TARGET) -> dict:
+    """Precompile the components of `inputs` (as target `name` names them, or as
+    `component_of` does) in a helper, and wait for it; its stats."""
+    target = targets.get(name)
     pre = Precompiler(cache.disk.directory, backlog=len(inputs))
     for data in inputs:
         config, text = (component_of or target.component)(data)
@@ -51,21 +55,23 @@ def outcome(target, data: bytes) -> object:
         return f.signature
 
 
-def test_a_precompiled_component_is_a_disk_hit_with_the_same_outcome(cache):
-    stats = precompiled(cache, INPUTS)
-    assert stats["requests"] == stats["done"] == stats["compiled"] == len(INPUTS)
-    assert stats["restarts"] == 0
-    target = targets.get(TARGET)
-    for data in INPUTS:  # stored under exactly the oracle's key
-        config, text = target.component(data)
+@pytest.mark.parametrize("name", [TARGET, "component_static"])
+def test_a_precompiled_component_is_a_disk_hit_with_the_same_outcome(cache, name):
+    inputs = seeds(name)
+    stats = precompiled(cache, inputs, name=name)
+    target = targets.get(name)
+    components = {target.component(data) for data in inputs}
+    assert stats["requests"] == stats["done"] == len(inputs)
+    assert stats["compiled"] == len(components) and stats["restarts"] == 0
+    for config, text in components:  # stored under exactly the oracle's key
         assert cache.disk.get(component_cache.key(text, engine_text(config))) is not None
-    with_pre = [outcome(target, data) for data in INPUTS]
+    with_pre = [outcome(target, data) for data in inputs]
     assert target.oracle.stats["compiles"] == target.oracle.stats["compile-disk-hits"] \
-        == len(INPUTS)
+        == len(components)
     component_cache.disable()  # the same inputs without the helper (nor any disk cache)
-    fresh = targets.get(TARGET)
-    assert [outcome(fresh, data) for data in INPUTS] == with_pre
-    assert fresh.oracle.stats["compiles"] == len(INPUTS)
+    fresh = targets.get(name)
+    assert [outcome(fresh, data) for data in inputs] == with_pre
+    assert fresh.oracle.stats["compiles"] == len(components)
     assert "compile-disk-hits" not in fresh.oracle.stats
 
 
