@@ -135,7 +135,8 @@ def _misuse() -> Target:
     from itfuzz.generators.heads import prefix_end
     from itfuzz.oracles.misuse import MisuseOracle
     return Target("host_api_misuse", decode_misuse, MisuseOracle, _show_misuse,
-                  misuse_case_features, misuse_features, prefix_end(misuse_head))
+                  misuse_case_features, misuse_features, prefix_end(misuse_head),
+                  component_of=lambda oracle, data: oracle.component_of(decode_misuse(data)))
 
 
 def _show_static(case) -> str:

@@ -55,7 +55,7 @@ def outcome(target, data: bytes) -> object:
         return f.signature
 
 
-@pytest.mark.parametrize("name", [TARGET, "component_static"])
+@pytest.mark.parametrize("name", [TARGET, "component_static", "host_api_misuse"])
 def test_a_precompiled_component_is_a_disk_hit_with_the_same_outcome(cache, name):
     inputs = seeds(name)
     stats = precompiled(cache, inputs, name=name)
