@@ -116,10 +116,15 @@ class TypedFunc(wc.Func):
         return self._fixed
 
 
-def typed_func(store, func: wc.Func) -> TypedFunc:
-    """`func` (of an instance in `store`) with its type read now, for many calls in `store`."""
+def typed_func(store, func: wc.Func) -> wc.Func:
+    """`func` (of an instance in `store`) with its type read now, for many calls in `store`;
+    `func` itself if its type cannot be read (e.g. K22: the call then fails as it did)."""
+    try:
+        fixed = _FixedType(func.type(store))
+    except Exception:
+        return func
     t = TypedFunc._from_raw(func._func)
-    t._fixed = _FixedType(func.type(store))
+    t._fixed = fixed
     return t
 
 
@@ -130,9 +135,9 @@ class InstanceFuncs:
 
     def __init__(self) -> None:
         self.instance: Any = None
-        self.funcs: dict[str, TypedFunc | None] = {}
+        self.funcs: dict[str, wc.Func | None] = {}
 
-    def get(self, store, instance, name: str) -> TypedFunc | None:
+    def get(self, store, instance, name: str) -> wc.Func | None:
         """`instance.get_func(store, name)` with its type read once (None: no such export)."""
         if instance is not self.instance:
             self.instance, self.funcs = instance, {}

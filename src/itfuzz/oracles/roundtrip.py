@@ -17,7 +17,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
-from itfuzz.engines.compat import call_func
+from itfuzz.engines.compat import call_func, typed_func
 from itfuzz.engines.component_engine import instantiate_pooled, make_component_engine
 from itfuzz.engines.configs import Engines, StrategyMismatch, engine_name
 from itfuzz.engines.resources import define_resources
@@ -288,6 +288,7 @@ class RoundTripOracle:
         store, instance, f = self.instantiate(entry)
         if not entry.reflected:
             self.check_reflection(store, f, entry)
+        f = typed_func(store, f)  # its types read once for all the calls
         counters = self.post_return_counters(store, instance, entry.sig)
         calls = affordable(tc.calls, entry.work)
         if len(calls) < len(tc.calls):
@@ -323,7 +324,7 @@ class RoundTripOracle:
         if not sig.count_post_return:
             return []
         names = [COUNT_EXPORT] + ([CALLEE_COUNT_EXPORT] if sig.shape == "composed" else [])
-        return [(name, instance.get_func(store, name)) for name in names]
+        return [(name, typed_func(store, instance.get_func(store, name))) for name in names]
 
     def check_post_return(self, store, counters, calls: int, entry: Prepared, call) -> None:
         """Each post-return function ran exactly once per completed call of `f`."""
