@@ -4,7 +4,7 @@
 working corpus seeded from `corpus/TARGET`, with a fresh compiled-component cache directory.
 
 Usage: bench/bench_throughput.py [--seconds N] [--target T] [--json] [--no-component-cache]
-                                 [--restart] [--fork-compare]
+                                 [--restart] [--fork-compare] [--seed S]
 
 Prints (from the fuzzing process's `stat::` lines at exit and the wall/CPU time it took):
 round_trips_per_s (checked calls/s), exec_per_s, cache_hit_rate (inputs that needed no compile:
@@ -167,14 +167,19 @@ def main() -> int:
                     help="then rerun the grown corpus with and without the filled disk cache")
     ap.add_argument("--fork-compare", action="store_true",
                     help="then the same run with -fork=2 (exec per CPU-second vs one process)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="libFuzzer's -seed for every run (0: libFuzzer picks one); runs of one "
+                         "commit spread widely with what the corpus grows into, a fixed seed "
+                         "makes two commits' runs start alike")
     args = ap.parse_args()
+    seed = (f"-seed={args.seed}",) if args.seed else ()
     work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
     say = (lambda *a: None) if args.json else show
     try:
         cache = work / "cache"
         corpus = work / "first" / "corpus"
         corpus.mkdir(parents=True)
-        out = fuzz(args.target, args.seconds, corpus, cache, not args.no_component_cache)
+        out = fuzz(args.target, args.seconds, corpus, cache, not args.no_component_cache, seed)
         say("fresh working corpus", out)
         if args.restart:
             out["replay"] = replays(args.target, corpus, cache)
@@ -183,14 +188,14 @@ def main() -> int:
                              ("restart_without_disk_cache", False)):
                 copy = work / name / "corpus"
                 shutil.copytree(corpus, copy)
-                out[name] = r = fuzz(args.target, args.seconds, copy, cache, on)
+                out[name] = r = fuzz(args.target, args.seconds, copy, cache, on, seed)
                 say("restart on the grown corpus", r)
         if args.fork_compare:
             fork_corpus = work / "fork" / "corpus"
             fork_corpus.mkdir(parents=True)
             fork_cache = work / "fork-cache"
             out["fork2"] = r = fuzz(args.target, args.seconds, fork_corpus, fork_cache,
-                                    not args.no_component_cache, ("-fork=2",))
+                                    not args.no_component_cache, ("-fork=2", *seed))
             one = out["exec_per_cpu_s"] or 0
             r["exec_per_cpu_s_vs_one_process"] = (
                 round(r["exec_per_cpu_s"] / one, 3) if one and r["exec_per_cpu_s"] else None)

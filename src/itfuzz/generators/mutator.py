@@ -9,7 +9,7 @@ the compiled-component cache hit rate (120 s libFuzzer runs of component_roundtr
 4, 92 % at 1 in 6, 94 % at 1 in 8) against new signatures per input and the time to find bugs
 that need a new type shape (bench_bugfinding: record-retptr-offset 3.2 s at 1 in 4, 62 s at 1 in
 12); 1 in 4 is the default, a target may set its own (`Target.structure_one_in`;
-component_roundtrip: 1 in 6), `ITFUZZ_MUTATOR=N` picks another.
+component_roundtrip: 1 in 5), `ITFUZZ_MUTATOR=N` picks another.
 Value edits include copying and repeating byte ranges, which adds calls (`generators.calls`),
 and, as libFuzzer's do, words changed by a small delta or negated and runs of one byte (a value
 next to an edge, e.g. -2..-255, is then one edit away, not two).

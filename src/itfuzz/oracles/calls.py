@@ -17,13 +17,15 @@ from itfuzz.model.case import Call
 
 # wasmtime-py's conversion work one input may spend, in value nodes times (1 + the variant work
 # of the signature's costliest value, `wasmtime_values.wasmtime_py_work`): a unit is ~40 us on this
-# machine, so ~20 ms an input. wasmtime-py re-reads types through ctypes at every value node
+# machine (150 units: ~6 ms an input). wasmtime-py re-reads types through ctypes at every value node
 # (~1-3 ms a call for variant-heavy types), so an input of many such calls would cost seconds.
 # Measured (bench_throughput, 120 s, 2 runs each): at 2,000 units (~80 ms) wasmtime-py's quarter
 # of the inputs took ~half the time: 160-172 exec/s, 5,600 round trips/s, 720-820 new
 # components/min; at 500: 212-243, 6,500-7,600, 1,020-1,065, libFuzzer cov/ft higher too; at
-# 250: no further gain. The C lane runs every call of an input.
-WORK_BUDGET = 500
+# 250: no further gain. At 150 (the first call always runs): a wasmtime-py lane input of the
+# seed corpus costs 2.49 instead of 3.32 ms CPU (60: 2.13); that lane still took a third of the
+# fuzzing process's time with 14-26 % of the calls. The C lane runs every call of an input.
+WORK_BUDGET = 150
 
 
 def affordable(calls: tuple[Call, ...], work: int) -> tuple[Call, ...]:
