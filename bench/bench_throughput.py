@@ -63,7 +63,7 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     flags = [f"-max_total_time={seconds}", f"-artifact_prefix={artifacts}/", *extra,
              str(corpus), str(ROOT / "corpus" / target)]
     cmd = libfuzzer.fuzz_command(target, flags, ROOT)
-    env = libfuzzer.env(disk_cache=disk_cache)
+    env = libfuzzer.env(disk_cache=disk_cache, flags=list(extra))
     env["ITFUZZ_CACHE"] = str(cache)
     env[DISK_CACHE_ENV] = "1" if disk_cache else "0"
     env[ONLY_SIGNATURE_ENV] = NO_SIGNATURE  # findings do not end the run (counted, not shown)

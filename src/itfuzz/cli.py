@@ -60,7 +60,8 @@ def cmd_fuzz(args) -> int:
         from itfuzz.engines.configs import probe
         print("\n".join(f"itfuzz: feature {line}" for line in probe()), flush=True)
     print("itfuzz: " + " ".join(cmd), flush=True)
-    return subprocess.call(cmd, env=libfuzzer.env(disk_cache=not args.no_component_cache))
+    return subprocess.call(cmd, env=libfuzzer.env(disk_cache=not args.no_component_cache,
+                                                  flags=args.flags))
 
 
 def cmd_repro(args) -> int:

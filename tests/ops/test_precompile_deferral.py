@@ -177,3 +177,20 @@ def test_fuzz_precompiles_structure_edits(capfd, monkeypatch, repo_root, tmp_pat
     stats = dict(re.findall(r"stat::itfuzz_precompile_(\w+): (\d+)", err))
     assert int(stats["requests"]) > 0 and int(stats["done"]) > 0, err[-2000:]
     assert int(stats["restarts"]) == 0
+
+
+@pytest.mark.parametrize("flags,cores,off", [
+    ([], 2, False), (["-fork=2"], 2, True), (["-fork=2"], 8, False), (["-fork=1"], 2, False),
+    (["-jobs=4"], 2, False),  # libFuzzer: min(jobs, cores / 2) = 1 worker
+    (["-jobs=4", "-workers=2"], 2, True), (["-jobs=8"], 4, False), (["-jobs=8", "-workers=4"], 4, True),
+    (["-fork=x"], 2, False)])
+def test_precompile_off_when_the_workers_fill_the_cores(monkeypatch, flags, cores, off):
+    """`itfuzz fuzz` turns the helpers off when libFuzzer runs a fuzzing process per core (they
+    would only take CPU from them); an explicit ITFUZZ_PRECOMPILE wins."""
+    from itfuzz.ops import libfuzzer
+    monkeypatch.delenv(fuzzing.PRECOMPILE_ENV, raising=False)
+    monkeypatch.setattr(libfuzzer.os, "cpu_count", lambda: cores)
+    e = libfuzzer.env(disk_cache=True, flags=flags)
+    assert (e.get(fuzzing.PRECOMPILE_ENV) == "0") is off
+    monkeypatch.setenv(fuzzing.PRECOMPILE_ENV, "1")
+    assert libfuzzer.env(disk_cache=True, flags=flags)[fuzzing.PRECOMPILE_ENV] == "1"
