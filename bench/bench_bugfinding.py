@@ -8,7 +8,7 @@ already detect the bug), each until the plant is detected or LIMIT seconds; prin
 of median time and executions to detection (a run that never detects counts as infinite:
 `>LIMIT` when most runs miss).
 
-    bench/bench_bugfinding.py [--limit S] [--runs N] [--jobs J] [--plants a,b] [--targets t,u]
+    bench/bench_bugfinding.py [--limit S] [--runs N] [--jobs J] [--plants a,b] [--targets t,u] [--disk-cache]
                               [--feedback on|off|both] [--json FILE]
     bench/bench_bugfinding.py --before A.json [...] --after B.json [...]  # one before|after table
     bench/bench_bugfinding.py --find-triggers   # (re)write bench/planted_triggers/<plant>.bin
@@ -71,8 +71,9 @@ def clean_seeds(plant: str, target_name: str, dest: Path) -> int:
 
 
 def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
-            seeds: Path) -> dict:
-    """One fuzzing run in a subprocess; {"found", "seconds", "execs", "signature"}."""
+            seeds: Path, disk_cache: bool = False) -> dict:
+    """One fuzzing run in a subprocess; {"found", "seconds", "execs", "signature"}
+    (`disk_cache`: with a fresh on-disk cache and its precompile helper, as `itfuzz fuzz`)."""
     with tempfile.TemporaryDirectory(prefix="bugbench-") as tmp:
         out = Path(tmp) / "result.json"
         corpus = Path(tmp) / "corpus"
@@ -82,6 +83,9 @@ def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
                    ITFUZZ_SEMANTIC="1" if semantic else "0", PYTHONHASHSEED="0",
                    PYTHONPATH=os.pathsep.join([str(ROOT / "src"),
                                                os.environ.get("PYTHONPATH", "")]))
+        env["ITFUZZ_DISK_CACHE"] = "1" if disk_cache else "0"
+        if disk_cache:
+            env["ITFUZZ_CACHE"] = str(Path(tmp) / "cache")
         cmd = [sys.executable, str(ENTRY), target, f"-seed={seed}",
                f"-max_total_time={int(limit) + 600}", "-timeout=300", "-rss_limit_mb=4096",
                f"-artifact_prefix={tmp}/", "-print_final_stats=1", str(corpus), str(seeds)]
@@ -177,7 +181,8 @@ def benchmark(args) -> int:
               flush=True)
 
     def work(job):
-        r = one_run(*job, limit=args.limit, seeds=seed_dirs[job[:2]])
+        r = one_run(*job, limit=args.limit, seeds=seed_dirs[job[:2]],
+                    disk_cache=args.disk_cache)
         name, target, semantic, seed = job
         print(f"  {name:22} {target:20} semantic={'on ' if semantic else 'off'} seed={seed}: "
               + (f"found in {r['seconds']:.1f} s, {r['execs']} execs ({r['signature']})"
@@ -260,6 +265,9 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=float, default=300, help="seconds per run (default 300)")
     ap.add_argument("--runs", type=int, default=3, help="runs per bug, target and setting")
+    ap.add_argument("--disk-cache", action="store_true",
+                    help="each run with a fresh on-disk component cache and the precompile "
+                         "helper, as `itfuzz fuzz` runs (default: neither, as older checkouts)")
     ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)),
                     help="runs in parallel (default: CPU count)")
     ap.add_argument("--plants", default="", help="comma-separated planted bugs (default all)")
