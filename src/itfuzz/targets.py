@@ -5,6 +5,7 @@ tests, so a finding reproduces exactly as it was found.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ class Target:
     def oracle(self):
         if self._oracle is None:
             self._oracle = self.make_oracle()
+            _ORACLES.add(self._oracle)
         return self._oracle
 
     def execute(self, data: bytes, skip_known: bool = False) -> Outcome:
@@ -197,6 +199,28 @@ FACTORIES: dict[str, Callable[[], Target]] = {
 
 def names() -> list[str]:
     return sorted(FACTORIES)
+
+
+# Every oracle made (weakly). An oracle lives as long as the process: its host functions are
+# closures over it, which wasmtime-py keeps in a global table, so its compiled components and
+# engines live on with it too (a pooling engine reserves ~64 GiB of address space). One fuzzing
+# process has one; a process that makes many (the tests) frees what they hold with
+# `release_oracles`.
+_ORACLES: weakref.WeakSet = weakref.WeakSet()
+
+
+def release_oracles() -> None:
+    """Drop the compiled components and configured engines every oracle made so far holds
+    (they compile again when used)."""
+    from itfuzz.engines.configs import Engines
+    from itfuzz.lru import LRU
+    for oracle in list(_ORACLES):
+        for owner in (oracle, *(v for v in vars(oracle).values() if hasattr(v, "__dict__"))):
+            for v in vars(owner).values():
+                if isinstance(v, LRU):
+                    v.clear()
+                elif isinstance(v, Engines):
+                    v.cache.clear()
 
 
 def get(name: str) -> Target:
