@@ -212,7 +212,7 @@ def mutator_hooks(target, precompile: bool = False) -> dict:
     pre = precompiler(target) if precompile else None
     if pre is not None:
         custom = Deferral(mutate, lambda seed: mutator.structure_turn(seed, one_in),
-                          lambda data: submit_component(pre, target, data))
+                          lambda data: submit_component(pre, target, data), lambda: pre.on)
     return {"custom_mutator": custom,
             "custom_crossover": lambda a, b, size, seed: mutator.crossover(a, b, size, seed, end,
                                                                            used)}
@@ -229,7 +229,8 @@ def precompiler(target):
             or getattr(sys, "frozen", False)):
         return None
     from itfuzz.engines.precompile import Precompiler
-    pre = Precompiler(cache.disk.directory, cache.disk.max_bytes)
+    prefix = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("-artifact_prefix=")), "")
+    pre = Precompiler(cache.disk.directory, cache.disk.max_bytes, artifacts=prefix)
     _closers.append(pre.close)
     _other_stats.append(("precompile", pre.stats))
     return pre
@@ -257,14 +258,21 @@ class Deferral:
     `mutate`'s own. `mutate(data, max_size, seed, values_only)` stays a pure function."""
 
     def __init__(self, mutate: Callable[[bytes, int, int, bool], bytes],
-                 structure_turn: Callable[[int], bool], submit: Callable[[bytes], None]) -> None:
+                 structure_turn: Callable[[int], bool], submit: Callable[[bytes], None],
+                 active: Callable[[], bool] = lambda: True) -> None:
         self.mutate = mutate
         self.structure_turn = structure_turn
         self.submit = submit
+        self.active = active  # False once the helper is off: nothing is held back any more
         self.pending: bytes | None = None
 
     def __call__(self, data: bytes, max_size: int, seed: int) -> bytes:
         if not self.structure_turn(seed):
+            return self.mutate(data, max_size, seed, False)
+        if not self.active():
+            out, self.pending = self.pending, None
+            if out is not None and len(out) <= max_size:
+                return out
             return self.mutate(data, max_size, seed, False)
         edit = self.mutate(data, max_size, seed, False)
         self.submit(edit)

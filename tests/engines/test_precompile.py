@@ -115,6 +115,51 @@ def test_a_helper_that_dies_is_restarted_then_left_off(cache, monkeypatch, capfd
     err = capfd.readouterr().err
     assert err.count("precompile helper off") == 1, err
     assert "died 3 times" in err
+    assert err.count("precompile helper died (exit status") == 3, err
+
+
+def test_a_dead_helper_leaves_the_component_it_was_compiling(cache, monkeypatch, capfd,
+                                                             tmp_path):
+    monkeypatch.setenv(PLANT_ABORT_ENV, "1")
+    config, text = targets.get(TARGET).component(INPUTS[0])
+    pre = Precompiler(cache.disk.directory, max_restarts=0, artifacts=f"{tmp_path}/x-")
+    assert pre.submit(config, text)
+    assert pre.proc is not None
+    pre.proc.wait()
+    pre.poll()  # finds it dead
+    records = list(tmp_path.glob("x-precompile-died-*.txt"))
+    assert len(records) == 1
+    assert records[0].read_text() == f"engine: {engine_text(config)}\n{text}\n"
+    assert str(records[0]) in capfd.readouterr().err
+
+
+def test_the_helper_dies_with_its_parent(tmp_path):
+    """A helper whose fuzzing process is gone (libFuzzer's `_exit` skips `close`) is killed by
+    the kernel even while it is busy: its parent here is a shell that exits at once."""
+    import subprocess
+    helper = tmp_path / "helper.py"
+    helper.write_text(f"import sys, time\nsys.path.insert(0, {str(ROOT / 'src')!r})\n"
+                      "from itfuzz.engines import precompile\n"
+                      "print('started', flush=True)\n"
+                      "precompile.die_with(int(sys.argv[1]))\ntime.sleep(60)\n")
+    started = tmp_path / "started"
+    out = subprocess.run(["sh", "-c", f'"{sys.executable}" "{helper}" $$ > "{started}" 2>&1 & '
+                          'echo $!; sleep 1'], capture_output=True, text=True, timeout=30)
+    child = int(out.stdout.strip())
+    time.sleep(0.5)
+    assert started.read_text() == "started\n"  # it ran (and its parent is gone now)
+    for _ in range(100):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().split(") ")[1].startswith("Z"):
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        import os
+        os.kill(child, 9)
+        pytest.fail("the helper outlived its parent")
 
 
 def test_no_helper_can_start(cache, monkeypatch, capfd):

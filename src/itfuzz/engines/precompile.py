@@ -22,6 +22,7 @@ answers each with one byte: `c` compiled and stored, `h` already on disk, `e` no
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import signal
@@ -51,8 +52,12 @@ class Precompiler:
     `itfuzz.fuzzing`, a held-back edit that runs before its compile is done), restarts."""
 
     def __init__(self, directory: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                 backlog: int = BACKLOG, max_restarts: int = MAX_RESTARTS) -> None:
-        self.command = [sys.executable, "-m", __name__, str(directory), str(max_bytes)]
+                 backlog: int = BACKLOG, max_restarts: int = MAX_RESTARTS,
+                 artifacts: str = "") -> None:
+        self.command = [sys.executable, "-m", __name__, str(directory), str(max_bytes),
+                        str(os.getpid())]
+        self.artifacts = artifacts  # where a dead helper's last request is written (a prefix)
+        self.sent: tuple | None = None  # the last request (config, text)
         self.backlog = backlog
         self.max_restarts = max_restarts
         self.proc: subprocess.Popen | None = None
@@ -79,7 +84,8 @@ class Precompiler:
             if not self.on or self.out or self.waiting >= self.backlog:
                 self.stats["dropped"] += 1
                 return False
-            body = pickle.dumps((config, text), pickle.HIGHEST_PROTOCOL)
+            self.sent = (config, text)
+            body = pickle.dumps(self.sent, pickle.HIGHEST_PROTOCOL)
             self.out = _LEN.pack(len(body)) + body
             self.waiting += 1
             self.stats["requests"] += 1
@@ -165,8 +171,10 @@ class Precompiler:
         proc, self.proc = self.proc, None
         if proc is None:
             return
+        lost = self.answered < self.stats["requests"]
         self.answered = self.stats["requests"]  # the unanswered ones are lost
         proc.wait()  # reaped: its CPU time counts in this process's children
+        self._record_death(proc.returncode, lost)
         for pipe in (proc.stdin, proc.stdout):
             if pipe is not None:
                 pipe.close()
@@ -175,6 +183,25 @@ class Precompiler:
                       f"{proc.returncode})")
         else:
             self.stats["restarts"] += 1  # started again with the next request
+
+    def _record_death(self, status: int | None, lost: bool) -> None:
+        """One stderr line per death and, when a request was being compiled, that request in
+        `<artifacts>precompile-died-<hash>.txt`: the input that holds it runs in the fuzzing
+        process later (and crashes there, if the compile crashes by itself), but a crash that
+        needed the helper's state, or an input that never ran, still leaves a trace."""
+        where = ""
+        if lost and self.sent is not None:
+            config, text = self.sent
+            body = f"engine: {engine_text(config)}\n{text}\n"
+            name = hashlib.sha256(body.encode()).hexdigest()[:16]
+            path = f"{self.artifacts}precompile-died-{name}.txt"
+            try:
+                Path(path).write_text(body)
+                where = f"; the component it was compiling: {path}"
+            except OSError:
+                pass
+        sys.stderr.write(f"itfuzz: precompile helper died (exit status {status}){where}\n")
+        sys.stderr.flush()
 
     def _off(self, why: str) -> None:
         if self.on:
@@ -218,11 +245,25 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         out.flush()
 
 
+def die_with(parent: int) -> None:
+    """Linux: the kernel kills this process when its parent dies (libFuzzer ends with `_exit`
+    on a timeout or an out-of-memory input, so a compile that hangs here would outlive it)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the prctl
+        os._exit(0)
+
+
 def main(argv: list[str]) -> None:
     # Not niced: nearly every compile it does is one the fuzzing process would do otherwise (each
     # structure edit runs), and at nice 10 on a busy machine (30 s runs, load 2) most requests
     # came too late: 317 of 790 compiles were disk hits, 511 of 740 at nice 0.
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ends with the fuzzing process's pipe
+    if len(argv) > 2:
+        die_with(int(argv[2]))
     answers = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # anything else printed (by Python or native code) goes to stderr
     sys.stdout = sys.stderr
