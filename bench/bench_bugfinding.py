@@ -71,9 +71,10 @@ def clean_seeds(plant: str, target_name: str, dest: Path) -> int:
 
 
 def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
-            seeds: Path, disk_cache: bool = False) -> dict:
+            seeds: Path, disk_cache: bool = False, jobs: int = 1) -> dict:
     """One fuzzing run in a subprocess; {"found", "seconds", "execs", "signature"}
-    (`disk_cache`: with a fresh on-disk cache and its precompile helper, as `itfuzz fuzz`)."""
+    (`disk_cache`: with a fresh on-disk cache and its precompile helper, as `itfuzz fuzz` with
+    `jobs` fuzzing processes: no helpers when they fill the cores)."""
     with tempfile.TemporaryDirectory(prefix="bugbench-") as tmp:
         out = Path(tmp) / "result.json"
         corpus = Path(tmp) / "corpus"
@@ -86,6 +87,8 @@ def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
         env["ITFUZZ_DISK_CACHE"] = "1" if disk_cache else "0"
         if disk_cache:
             env["ITFUZZ_CACHE"] = str(Path(tmp) / "cache")
+            if jobs >= (os.cpu_count() or 1):  # as `itfuzz fuzz` with that many workers
+                env.setdefault("ITFUZZ_PRECOMPILE", "0")
         cmd = [sys.executable, str(ENTRY), target, f"-seed={seed}",
                f"-max_total_time={int(limit) + 600}", "-timeout=300", "-rss_limit_mb=4096",
                f"-artifact_prefix={tmp}/", "-print_final_stats=1", str(corpus), str(seeds)]
@@ -182,7 +185,7 @@ def benchmark(args) -> int:
 
     def work(job):
         r = one_run(*job, limit=args.limit, seeds=seed_dirs[job[:2]],
-                    disk_cache=args.disk_cache)
+                    disk_cache=args.disk_cache, jobs=args.jobs)
         name, target, semantic, seed = job
         print(f"  {name:22} {target:20} semantic={'on ' if semantic else 'off'} seed={seed}: "
               + (f"found in {r['seconds']:.1f} s, {r['execs']} execs ({r['signature']})"

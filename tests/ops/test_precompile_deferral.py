@@ -164,7 +164,7 @@ def test_a_target_that_cannot_name_its_component_is_skipped(exit_hooks, monkeypa
 
 def test_fuzz_precompiles_structure_edits(capfd, monkeypatch, repo_root, tmp_path):
     monkeypatch.delenv(fuzzing.DISK_CACHE_ENV, raising=False)
-    monkeypatch.delenv(fuzzing.PRECOMPILE_ENV, raising=False)
+    monkeypatch.setenv(fuzzing.PRECOMPILE_ENV, "1")  # (one core: itfuzz fuzz would leave it off)
     monkeypatch.setenv("ITFUZZ_CACHE", str(tmp_path / "cache"))
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -194,3 +194,18 @@ def test_precompile_off_when_the_workers_fill_the_cores(monkeypatch, flags, core
     assert (e.get(fuzzing.PRECOMPILE_ENV) == "0") is off
     monkeypatch.setenv(fuzzing.PRECOMPILE_ENV, "1")
     assert libfuzzer.env(disk_cache=True, flags=flags)[fuzzing.PRECOMPILE_ENV] == "1"
+
+
+def test_a_deferral_whose_helper_is_off_holds_nothing_back():
+    """Once the helper is off, the edit still held comes out at the next structure turn, then
+    every structure turn is the mutator's own (nothing is submitted or held any more)."""
+    submitted: list[bytes] = []
+    on = [True]
+    defer = fuzzing.Deferral(mutate, turn, submitted.append, lambda: on[0])
+    data = next(iter(sorted(CORPUS.iterdir()))).read_bytes()
+    seeds = [s for s in range(200) if turn(s)][:4]
+    defer(data, BIG, seeds[0])  # held: submitted[0]
+    on[0] = False
+    assert defer(data, BIG, seeds[1]) is submitted[0]
+    assert [defer(data, BIG, s) for s in seeds[2:]] == [mutate(data, BIG, s) for s in seeds[2:]]
+    assert len(submitted) == 1 and defer.pending is None

@@ -155,3 +155,14 @@ def test_cases_that_chose_c_but_ran_on_wasmtime_py_are_counted_by_reason():
     o.run(Case(LISTS.sig, LISTS.calls, lane="py"))
     assert o.stats["lanes"] == {"c": 0, "py": 2}
     assert o.stats["forced_py"] == {"transform": 1}
+
+
+def test_dtor_reader_without_the_counters_leaves_the_reading_to_wasmtime_py():
+    """An instance without `gr-dtor-count`/`gr-dtor-sum` gets no C reader (C would be handed a
+    NULL function); wasmtime-py then reads, and fails, as without the C reader."""
+    from itfuzz.oracles.capi_lane import dtor_reader
+
+    class NoCounters:
+        def func(self, name):
+            return None
+    assert dtor_reader(NoCounters()) is None

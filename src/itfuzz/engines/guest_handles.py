@@ -32,6 +32,7 @@ class GuestScope:
         self.reset()
 
     def reset(self) -> None:
+        self.reader = None  # (it holds the last instance and its store)
         self.sent: list[tuple[int, ResourceAny]] = []
         self.lent: list[tuple[int, ResourceAny]] = []
         self.received: list[tuple[int, ResourceAny]] = []

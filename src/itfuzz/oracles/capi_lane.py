@@ -103,8 +103,11 @@ class _Fixed:
 
 def dtor_reader(inst: lane.Instance):
     """`gr`'s destructor state read through C (`GuestScope.dtor_state`; a C call costs a tenth
-    of wasmtime-py's); Wasmtime's error as wasmtime-py would raise it."""
+    of wasmtime-py's); Wasmtime's error as wasmtime-py would raise it. None when the instance
+    lacks the counters (then wasmtime-py reads, and fails, as before)."""
     count, total = inst.func(COUNT), inst.func(SUM)
+    if count is None or total is None:  # (C would get NULL) wasmtime-py's reader says it
+        return None
 
     def read() -> tuple[int, int]:
         try:
