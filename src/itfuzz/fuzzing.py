@@ -229,7 +229,8 @@ def precompiler(target):
             or getattr(sys, "frozen", False)):
         return None
     from itfuzz.engines.precompile import Precompiler
-    prefix = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("-artifact_prefix=")), "")
+    prefix = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("-artifact_prefix=")),
+                  "")  # libFuzzer's default: the working directory
     pre = Precompiler(cache.disk.directory, cache.disk.max_bytes, artifacts=prefix)
     _closers.append(pre.close)
     _other_stats.append(("precompile", pre.stats))

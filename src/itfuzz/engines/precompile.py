@@ -53,10 +53,10 @@ class Precompiler:
 
     def __init__(self, directory: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
                  backlog: int = BACKLOG, max_restarts: int = MAX_RESTARTS,
-                 artifacts: str = "") -> None:
+                 artifacts: str | None = None) -> None:
         self.command = [sys.executable, "-m", __name__, str(directory), str(max_bytes),
                         str(os.getpid())]
-        self.artifacts = artifacts  # where a dead helper's last request is written (a prefix)
+        self.artifacts = artifacts  # prefix of a dead helper's last request (None: not kept)
         self.sent: tuple | None = None  # the last request (config, text)
         self.backlog = backlog
         self.max_restarts = max_restarts
@@ -190,7 +190,7 @@ class Precompiler:
         process later (and crashes there, if the compile crashes by itself), but a crash that
         needed the helper's state, or an input that never ran, still leaves a trace."""
         where = ""
-        if lost and self.sent is not None:
+        if lost and self.sent is not None and self.artifacts is not None:
             config, text = self.sent
             body = f"engine: {engine_text(config)}\n{text}\n"
             name = hashlib.sha256(body.encode()).hexdigest()[:16]
