@@ -135,8 +135,9 @@ def test_on_with_the_disk_cache_unless_told(exit_hooks, monkeypatch):
     assert len(exit_hooks) == 1  # only the first made a client
 
 
-def test_a_dying_helper_never_reaches_the_mutator(exit_hooks, monkeypatch):
+def test_a_dying_helper_never_reaches_the_mutator(exit_hooks, monkeypatch, tmp_path):
     monkeypatch.setenv(PLANT_ABORT_ENV, "1")
+    monkeypatch.chdir(tmp_path)  # (no -artifact_prefix: the helper's records land here)
     target = targets.get(TARGET)
     custom = fuzzing.mutator_hooks(target, precompile=True)["custom_mutator"]
     pre = exit_hooks[0].__self__
@@ -149,6 +150,7 @@ def test_a_dying_helper_never_reaches_the_mutator(exit_hooks, monkeypatch):
             pre.proc.wait()  # it aborted on its request: the next one restarts it
     assert not pre.on and pre.stats["restarts"] == MAX_RESTARTS
     assert pre.stats["requests"] == MAX_RESTARTS + 1 and pre.stats["done"] == 0
+    assert list(tmp_path.glob("precompile-died-*.txt"))  # what they were compiling
 
 
 def test_a_target_that_cannot_name_its_component_is_skipped(exit_hooks, monkeypatch):
