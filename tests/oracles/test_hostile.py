@@ -450,3 +450,17 @@ def test_signature_work_is_cached_by_the_signature_bytes():
     assert other.sig.key != a.sig.key
     assert oracle.signature_work(other)[0] != oracle.signature_work(a)[0]
     assert len(oracle.by_key) == 2
+
+
+def test_an_evicted_engine_takes_its_compiled_components_along():
+    """The hostile oracle's compiled components of a configuration whose engine the engine
+    cache evicts are dropped with it (they would keep the engine alive)."""
+    from itfuzz.model.engine_config import EngineConfig
+    from itfuzz.oracles.hostile import HostileOracle
+    oracle = HostileOracle()
+    oracle.engines.cache.size = 1
+    a, b = EngineConfig(strategy="pulley"), EngineConfig(strategy="pulley", opt_level="none")
+    oracle.engines.get(a)
+    oracle.cache[(a, "wat")] = oracle.cache[(None, "wat")] = object()
+    oracle.engines.get(b)  # evicts a's engine
+    assert list(oracle.cache) == [(None, "wat")]

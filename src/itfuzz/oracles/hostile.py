@@ -78,7 +78,9 @@ class HostileOracle:
     def __init__(self, cache_size: int = 256, engine: wasmtime.Engine | None = None) -> None:
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
         self.engine = engine or make_component_engine()
-        self.engines = Engines(self.engine)  # one engine per configuration
+        # one engine per configuration; an evicted engine takes its compiled components along
+        # (else they would keep it, and a pooling engine's ~64 GiB of address space, alive)
+        self.engines = Engines(self.engine, on_evict=self.forget_config)
         self.cache: LRU = LRU(cache_size)  # (configuration, component text) → _Compiled
         # (direction, signature input bytes) → (component text, discard reason or ""): the
         # per-signature work of an input, done once (a mutated value keeps its signature bytes)
@@ -98,6 +100,11 @@ class HostileOracle:
         if not case.sig.key:
             return make()
         return self.by_key.get_or_make((case.direction, case.sig.key), make)
+
+    def forget_config(self, config) -> None:
+        """Drop the components compiled for `config` (its engine is no longer kept)."""
+        for key in [k for k in self.cache if k[0] == config]:
+            del self.cache[key]
 
     def compiled(self, case: HostileCase, wat: str) -> _Compiled:
         return self.cache.get_or_make((case.config, wat), lambda: self._compile(case, wat))
