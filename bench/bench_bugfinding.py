@@ -87,8 +87,10 @@ def one_run(plant: str, target: str, semantic: bool, seed: int, limit: float,
         env["ITFUZZ_DISK_CACHE"] = "1" if disk_cache else "0"
         if disk_cache:
             env["ITFUZZ_CACHE"] = str(Path(tmp) / "cache")
-            if jobs >= (os.cpu_count() or 1):  # as `itfuzz fuzz` with that many workers
-                env.setdefault("ITFUZZ_PRECOMPILE", "0")
+            from itfuzz.fuzzing import PRECOMPILE_ENV
+            from itfuzz.ops import libfuzzer
+            if libfuzzer.fills_the_cores(jobs):  # as `itfuzz fuzz` with that many workers
+                env.setdefault(PRECOMPILE_ENV, "0")
         cmd = [sys.executable, str(ENTRY), target, f"-seed={seed}",
                f"-max_total_time={int(limit) + 600}", "-timeout=300", "-rss_limit_mb=4096",
                f"-artifact_prefix={tmp}/", "-print_final_stats=1", str(corpus), str(seeds)]

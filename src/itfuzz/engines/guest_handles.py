@@ -28,11 +28,11 @@ class GuestScope:
         self.funcs: dict[str, Any] = {}
         self.typed = InstanceFuncs()
         self.before = (0, 0)  # `dtor_state()` before the call
-        self.reader: Callable[[], tuple[int, int]] | None = None
         self.reset()
 
     def reset(self) -> None:
-        self.reader = None  # (it holds the last instance and its store)
+        # (the reader holds the last instance and its store)
+        self.reader: Callable[[], tuple[int, int]] | None = None
         self.sent: list[tuple[int, ResourceAny]] = []
         self.lent: list[tuple[int, ResourceAny]] = []
         self.received: list[tuple[int, ResourceAny]] = []

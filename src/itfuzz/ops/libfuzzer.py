@@ -83,6 +83,11 @@ def workers(flags) -> int:
     return 1
 
 
+def fills_the_cores(n: int) -> bool:
+    """Whether `n` fuzzing processes leave no core idle (then no precompile helpers)."""
+    return n >= (os.cpu_count() or 1)
+
+
 def env(disk_cache: bool = False, flags=()) -> dict:
     """The environment for the script: this Python's bin directory first on PATH (the shebang
     is `/usr/bin/env python3`), a fixed hash seed, and this package importable; with
@@ -94,7 +99,7 @@ def env(disk_cache: bool = False, flags=()) -> dict:
     e = dict(os.environ)
     if disk_cache:
         e.setdefault(DISK_CACHE_ENV, "1")
-    if workers(flags) >= (os.cpu_count() or 1):
+    if fills_the_cores(workers(flags)):
         e.setdefault(PRECOMPILE_ENV, "0")
     e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
     e.setdefault("PYTHONHASHSEED", "0")
