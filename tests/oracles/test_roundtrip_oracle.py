@@ -251,3 +251,21 @@ def test_finding_for_unknown_call_error_names_the_exception():
         RoundTripOracle(transform=t).run(Case(echo(u32), (Call((1,), 1),)))
     assert e.value.signature == "call-error|OverflowError:int too big"
     assert "x = 1" in e.value.values
+
+
+def test_released_oracles_free_their_components_and_engines():
+    """`targets.release_oracles` (run by the suite after each module) drops what every oracle
+    made so far holds: its compiled components and configured engines are then collected."""
+    from itfuzz import targets
+    from itfuzz.model.engine_config import EngineConfig
+    target = targets.get("component_roundtrip")
+    o = target.oracle
+    cases = [replace(c, config=EngineConfig(strategy="pulley")) for c in
+             _distinct_decoded_cases(3, 5)]
+    live = _live_components_after(o, cases)
+    engine = weakref.ref(o.engines.get(EngineConfig(strategy="pulley")))
+    assert live and engine() is not None
+    targets.release_oracles()
+    gc.collect()
+    assert len(o.cache) == 0 and len(o.engines.cache) == 0
+    assert engine() is None  # nothing else kept it
