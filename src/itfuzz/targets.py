@@ -93,7 +93,12 @@ def _engine_line(case) -> str:
 
 def _show_roundtrip(case, wat: str | None = None) -> str:
     from itfuzz.generators.components import component_text, for_config
-    lines = [_engine_line(case), "-- signature (WIT) --", case.sig.wit(), "-- calls --"]
+    from itfuzz.oracles.calls import PY_MAX_NODES, too_big_for_py
+    lines = [_engine_line(case)]
+    if getattr(case, "lane", None) == "py" and too_big_for_py(case.calls):
+        lines.append(f"-- its first call has {case.calls[0].nodes} value nodes (more than "
+                     f"{PY_MAX_NODES}): it runs on the C-API lane where that lane can --")
+    lines += ["-- signature (WIT) --", case.sig.wit(), "-- calls --"]
     for i, call in enumerate(case.calls):
         args = ", ".join(f"{n}={short(a, 400)}" for (n, _), a in zip(case.sig.params, call.args))
         ret = f" -> host returns {short(call.ret, 400)}" if case.sig.result is not None else ""

@@ -11,7 +11,7 @@ from itfuzz.generators.signatures import decode_roundtrip
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.types import PRIMS
-from itfuzz.oracles.calls import WORK_BUDGET, affordable
+from itfuzz.oracles.calls import CALL_UNITS, PY_MAX_NODES, WORK_BUDGET, affordable
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
 u32 = PRIMS["u32"]
@@ -59,9 +59,38 @@ def test_a_decoded_input_with_many_calls_finds_a_late_fault():
 
 
 def test_costly_values_run_fewer_calls():
+    per_call = 1 + CALL_UNITS  # a one-node value of a variant-free type, and the call itself
     calls = tuple(Call((i,), i, nodes=1) for i in range(100))
-    assert affordable(calls, 0) == calls
-    assert len(affordable(calls, WORK_BUDGET // 5 - 1)) == 5  # (1 + work) x 1 node per call
-    big = tuple(Call((i,), i, nodes=WORK_BUDGET // 4) for i in range(100))
+    assert len(affordable(calls, 0)) == WORK_BUDGET // per_call
+    few = calls[:WORK_BUDGET // per_call]
+    assert affordable(few, 0) == few
+    assert len(affordable(calls, WORK_BUDGET // 5 - 1 - CALL_UNITS)) == 5  # (1 + work) x 1 node
+    big = tuple(Call((i,), i, nodes=WORK_BUDGET // 4 - CALL_UNITS) for i in range(100))
     assert len(affordable(big, 0)) == 4
     assert len(affordable(calls, WORK_BUDGET * 3)) == 1  # the first call always runs
+
+
+def _echo_case(first_nodes: int, lane: str) -> Case:
+    sig = Signature((("x", u32),), u32, echo=True)
+    return Case(sig, (Call((7,), 7, nodes=first_nodes), Call((8,), 8, nodes=1)), lane=lane)
+
+
+@pytest.mark.parametrize("nodes, runs_on", [(PY_MAX_NODES, "py"), (PY_MAX_NODES + 1, "c")])
+def test_a_wasmtime_py_case_with_a_big_first_call_runs_on_the_c_lane(nodes, runs_on):
+    oracle = RoundTripOracle(cache_size=2)
+    if oracle.c_lane.lib is None:
+        pytest.skip(oracle.c_lane.note)
+    oracle.run(_echo_case(nodes, "py"))
+    # wasmtime-py's budget has no room for a second call after a first one this big
+    assert oracle.stats["lanes"] == ({"c": 2, "py": 0} if runs_on == "c" else {"c": 0, "py": 1})
+    assert oracle.stats.get("py-big-on-c", 0) == (runs_on == "c")
+    assert oracle.c_lane.forced == {}  # not a C case forced onto wasmtime-py
+
+
+def test_a_big_first_call_stays_on_wasmtime_py_when_c_cannot_run_it():
+    """A planted wasmtime-py fault (`transform`) keeps the case there, big or not."""
+    case = _echo_case(PY_MAX_NODES + 1, "py")
+    with pytest.raises(Finding) as e:
+        RoundTripOracle(cache_size=2, transform=fail_at_call(1)).run(case)
+    assert e.value.signature == "host-arg-mismatch|u32:value:int->int"
+    assert "C-API lane" not in e.value.engine

@@ -37,7 +37,7 @@ from itfuzz.model.resources import GuestHandle, Handle, Res, guest_reps
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
 from itfuzz.oracles import guest_handles, resources
-from itfuzz.oracles.calls import naming_call
+from itfuzz.oracles.calls import naming_call, too_big_for_py
 
 _noted: list[str] = []  # the start-up note is printed once per process
 
@@ -135,20 +135,27 @@ class CLaneRunner:
 
     def takes(self, tc: TestCase, entry) -> bool:
         """Whether this case runs on the C lane (else on wasmtime-py, which counts its calls
-        with `count_py`)."""
+        with `count_py`): it chose C, or it chose wasmtime-py with a first call too big for that
+        lane (`calls.too_big_for_py`; counted in the oracle's `py-big-on-c`), and C can run it."""
         self.why_py = ""
-        if (self.force or getattr(tc, "lane", "py")) != "c":
+        chose = self.force or getattr(tc, "lane", "py")
+        big = chose != "c" and not self.force and too_big_for_py(tc.calls)
+        if chose != "c" and not big:
             return False
         # `transform` plants faults in wasmtime-py's converters: such an oracle stays there.
-        self.why_py = ("no-lane" if self.lib is None else "transform"
-                       if self.oracle.transform is not None else "")
-        if self.why_py:
-            return False
-        ok = getattr(entry, "capi_supported", None)
-        if ok is None:  # once per compiled component: it walks the types
-            ok = entry.capi_supported = supported(entry.sig, self.lib.resources)
-        self.why_py = "" if ok else "unsupported-kind"
-        return ok
+        why = ("no-lane" if self.lib is None else "transform"
+               if self.oracle.transform is not None else "")
+        if not why:
+            ok = getattr(entry, "capi_supported", None)
+            if ok is None:  # once per compiled component: it walks the types
+                ok = entry.capi_supported = supported(entry.sig, self.lib.resources)
+            why = "" if ok else "unsupported-kind"
+        if big:  # it chose wasmtime-py: no reason to count if it stays there
+            if not why:
+                self.oracle.stats["py-big-on-c"] = self.oracle.stats.get("py-big-on-c", 0) + 1
+            return not why
+        self.why_py = why
+        return not why
 
     def count_py(self) -> None:
         """One call on the wasmtime-py lane (counted per reason if the case chose C)."""
