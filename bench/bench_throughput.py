@@ -110,6 +110,9 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
         "corpus_files_at_start": files,
         "disk_cache": disk_cache,
         "oracle_stats": o,
+        # the precompile helper's and the deferral's counters (`itfuzz.fuzzing`), when on
+        "helpers": {k[len("itfuzz_"):]: v for k, v in stats.items()
+                    if k.startswith(("itfuzz_precompile_", "itfuzz_deferral_"))},
         "log_tail": "" if proc.returncode == 0 else log[-3000:],
     }
 
@@ -146,7 +149,7 @@ def say_replays(r: dict, quiet: bool) -> None:
 def show(name: str, r: dict) -> None:
     keys = ("seconds", "cpu_seconds", "executions", "exec_per_s", "exec_per_cpu_s",
             "round_trips_per_s", "calls_per_input", "cache_hit_rate", "disk_hit_rate",
-            "signatures_per_min", "smith_hit_rate", "cov", "ft", "lanes",
+            "signatures_per_min", "smith_hit_rate", "cov", "ft", "lanes", "helpers",
             "corpus_files_at_start", "seconds_to_inited",
             "exit_code")
     print(f"-- {name} (disk cache {'on' if r['disk_cache'] else 'off'})")

@@ -105,7 +105,7 @@ def test_a_helper_that_dies_is_restarted_then_left_off(cache, monkeypatch, capfd
     pre = Precompiler(cache.disk.directory, max_restarts=2)
     sent = []
     for _ in range(5):
-        sent.append(pre.submit(config, text))
+        sent.append(pre.submit(config, text) is not None)
         if pre.proc is not None:
             pre.proc.wait()  # it has died (the next request finds that out)
     assert sent == [True, True, True, False, False]
@@ -173,23 +173,26 @@ def test_no_helper_can_start(cache, monkeypatch, capfd):
 def test_a_busy_helper_drops_requests(cache):
     pre = Precompiler(cache.disk.directory, backlog=1)
     pre.command = [sys.executable, "-c", "import sys; sys.stdin.buffer.read()"]  # never answers
-    assert pre.submit(None, "(component)")
-    assert not pre.submit(None, "(component)")  # the first is not answered yet
+    ticket = pre.submit(None, "(component)")
+    assert ticket == 1
+    assert pre.submit(None, "(component)") is None  # the first is not answered yet
+    assert not pre.done(ticket)
     pre.close()
     assert pre.stats["requests"] == 1 and pre.stats["dropped"] == 1 and pre.stats["done"] == 0
-    assert pre.stats["late"] == 1  # the second came before the first was answered
+    assert pre.done(ticket)  # off: it will never be answered, so nothing waits for it
 
 
-def test_a_request_answered_before_the_next_is_not_late(cache):
+def test_a_request_is_done_once_answered(cache):
     target = targets.get(TARGET)
     pre = Precompiler(cache.disk.directory)
     for data in INPUTS[:2]:
-        assert pre.submit(*target.component(data))
-        while pre.stats["done"] < pre.stats["requests"]:  # wait for the answer
-            pre.poll()
+        ticket = pre.submit(*target.component(data))
+        assert ticket is not None
+        while not pre.done(ticket):  # wait for the answer
             time.sleep(0.01)
+        assert pre.stats["done"] == ticket
     pre.close()
-    assert pre.stats["late"] == 0 and pre.stats["failed"] == 0 and pre.stats["compiled"] == 2
+    assert pre.stats["failed"] == 0 and pre.stats["compiled"] == 2
     assert pre.proc is None and not pre.on
 
 

@@ -84,10 +84,10 @@ class _AtOnce(fuzzing.Deferral):
 
 class _Twice(fuzzing.Deferral):
     def __call__(self, data, max_size, seed):
-        first = self.pending
+        first = self.pending[0] if self.pending else None
         out = super().__call__(data, max_size, seed)
-        if first is not None:
-            self.pending = first  # keeps the first edit: returned again and again
+        if first is not None and self.pending and self.pending[0] is not first:
+            self.pending.appendleft(first)  # keeps the first edit: returned again and again
         return out
 
 
@@ -210,4 +210,64 @@ def test_a_deferral_whose_helper_is_off_holds_nothing_back():
     on[0] = False
     assert defer(data, BIG, seeds[1]) is submitted[0]
     assert [defer(data, BIG, s) for s in seeds[2:]] == [mutate(data, BIG, s) for s in seeds[2:]]
-    assert len(submitted) == 1 and defer.pending is None
+    assert len(submitted) == 1 and not defer.pending
+
+
+def waiting_problems(make, n: int = 400) -> list[str]:
+    """What is wrong with a deferral `make(mutate, turn, submit, active, done)` whose compiles
+    finish 0-3 structure turns after they are submitted: an edit runs before its compile is
+    done, out of order, twice, or is lost; more than `DEPTH` are held; a turn with nothing to
+    return is not a value edit."""
+    submitted: list[bytes] = []
+    ready_at: list[int] = []  # the structure turn at which each ticket is done
+    rng = random.Random(9)
+    now = [0]
+
+    def submit(edit: bytes) -> int:
+        submitted.append(edit)
+        ready_at.append(now[0] + rng.choice((0, 1, 1, 2, 3)))
+        return len(submitted) - 1
+
+    defer = make(mutate, turn, submit, lambda: True, lambda t: ready_at[t] <= now[0])
+    pool = [p.read_bytes() for p in sorted(CORPUS.iterdir())]
+    problems, returned = [], []
+    for _ in range(n):
+        data, seed = rng.choice(pool), rng.getrandbits(32)
+        if not turn(seed):
+            defer(data, BIG, seed)
+            continue
+        now[0] += 1
+        out = defer(data, BIG, seed)
+        held = [i for i, edit in enumerate(submitted) if edit is out]
+        if held:
+            if ready_at[held[0]] > now[0]:
+                problems.append("an edit ran before its compile was done")
+            returned.append(held[0])
+        elif out != mutate(data, BIG, seed, values_only=True):
+            problems.append("a turn with nothing to return is not a value edit")
+        if len(defer.pending) > fuzzing.Deferral.DEPTH:
+            problems.append(f"{len(defer.pending)} edits held")
+    if returned != list(range(len(returned))):
+        problems.append(f"edits out of order, repeated or lost: {returned[:20]}")
+    if len(submitted) - len(returned) > fuzzing.Deferral.DEPTH or defer.stats["waited"] == 0:
+        problems.append(f"{len(submitted)} submitted, {len(returned)} returned, "
+                        f"{defer.stats['waited']} waits")
+    return problems
+
+
+def test_deferral_waits_for_each_compile():
+    assert waiting_problems(fuzzing.Deferral) == []
+
+
+class _NoWait(fuzzing.Deferral):
+    def __init__(self, mutate, turn, submit, active, done):
+        super().__init__(mutate, turn, submit, active, lambda ticket: True)
+
+
+class _Unbounded(fuzzing.Deferral):
+    DEPTH = 1 << 20
+
+
+@pytest.mark.parametrize("plant", [_NoWait, _Unbounded])
+def test_a_deferral_that_does_not_wait_is_caught(plant):
+    assert waiting_problems(plant)

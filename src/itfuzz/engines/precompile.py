@@ -48,8 +48,7 @@ _LEN = struct.Struct("<I")
 class Precompiler:
     """The fuzzing process's side: requests to the helper (see the module doc). `stats`:
     requests (sent), done (answered), compiled (stored by the helper), failed (not compiled),
-    dropped (busy), late (not answered yet when the next request came: with the deferral of
-    `itfuzz.fuzzing`, a held-back edit that runs before its compile is done), restarts."""
+    dropped (busy), restarts."""
 
     def __init__(self, directory: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
                  backlog: int = BACKLOG, max_restarts: int = MAX_RESTARTS,
@@ -65,36 +64,43 @@ class Precompiler:
         self.out = b""  # the part of a request not written yet
         self.waiting = 0  # requests sent and not answered
         self.answered = 0  # requests answered (or lost with a helper that died)
-        self.last: int | None = None  # the number of the last request, when it was sent
         self.stats = {"requests": 0, "done": 0, "compiled": 0, "failed": 0, "dropped": 0,
-                      "late": 0, "restarts": 0}
+                      "restarts": 0}
 
-    def submit(self, config: EngineConfig | None, text: str) -> bool:
-        """Ask the helper to compile `text` for `config`; False when the request is dropped
-        (helper busy, or off). Never blocks, never raises."""
+    def submit(self, config: EngineConfig | None, text: str) -> int | None:
+        """Ask the helper to compile `text` for `config`: the request's number (a ticket for
+        `done`), or None when it is dropped (helper busy, or off). Never blocks, never
+        raises."""
         if not self.on:
-            return False
+            return None
         try:
             self.poll()
-            if self.last is not None and self.last > self.answered:
-                self.stats["late"] += 1
-            self.last = None
             if self.on and self.proc is None:
                 self._start()
             if not self.on or self.out or self.waiting >= self.backlog:
                 self.stats["dropped"] += 1
-                return False
+                return None
             self.sent = (config, text)
             body = pickle.dumps(self.sent, pickle.HIGHEST_PROTOCOL)
             self.out = _LEN.pack(len(body)) + body
             self.waiting += 1
             self.stats["requests"] += 1
-            self.last = self.stats["requests"]
             self._flush()
-            return True
+            return self.stats["requests"]
         except Exception as e:  # e.g. no process can be started: fuzz on without it
             self._off(f"{type(e).__name__}: {e}")
-            return False
+            return None
+
+    def done(self, ticket: int | None) -> bool:
+        """Whether request `ticket` (from `submit`) is answered, or will never be: dropped
+        (None), lost with a dead helper, or the helper is off. Never blocks, never raises."""
+        if ticket is None or not self.on:
+            return True
+        try:
+            self.poll()
+        except Exception as e:
+            self._off(f"{type(e).__name__}: {e}")
+        return not self.on or ticket <= self.answered
 
     def poll(self) -> None:
         """Count the helper's answers, write what is left of a request, notice a dead helper."""
