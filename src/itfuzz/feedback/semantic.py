@@ -193,6 +193,8 @@ def _value_features(sig, calls: list[tuple[tuple, Any]], out: set[str]) -> None:
     budget = [MAX_NODES, 0]  # value nodes left, resource handles seen
     out.add(f"calls:{len(calls)}")
     for args, ret in calls:
+        if budget[0] <= 0:  # (the walk adds nothing once it is spent)
+            break
         for (_, t), a in zip(sig.params, args):
             value_features(t, a, enc, out, budget)
         if sig.result is not None and not sig.echo:

@@ -9,9 +9,6 @@ would make findings irreproducible; one instantiation per input costs far less t
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from itfuzz.findings import Finding
 from itfuzz.model.case import Call
 
@@ -59,13 +56,10 @@ def too_big_for_py(calls: tuple[Call, ...]) -> bool:
     return bool(calls) and calls[0].nodes > PY_MAX_NODES
 
 
-@contextmanager
-def naming_call(n: int, total: int) -> Iterator[None]:
-    """A finding raised inside names call `n` of `total` (the earlier calls passed)."""
-    try:
-        yield
-    except Finding as f:
-        if total > 1:
-            head = f"call #{n} of {total} (the calls before it passed)"
-            f.values = head + ("\n" + f.values if f.values else "")
-        raise
+def name_call(f: Finding, n: int, total: int) -> None:
+    """Make finding `f`, raised by call `n` of `total`, name that call (the earlier ones
+    passed). The calls' loop catches and re-raises: a context manager per call cost ~2 us of
+    the C lane's ~8 us a call."""
+    if total > 1:
+        head = f"call #{n} of {total} (the calls before it passed)"
+        f.values = head + ("\n" + f.values if f.values else "")

@@ -37,7 +37,7 @@ from itfuzz.model.resources import GuestHandle, Handle, Res, guest_reps
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
 from itfuzz.oracles import guest_handles, resources
-from itfuzz.oracles.calls import naming_call, too_big_for_py
+from itfuzz.oracles.calls import name_call, too_big_for_py
 
 _noted: list[str] = []  # the start-up note is printed once per process
 
@@ -209,14 +209,18 @@ class CLaneRunner:
         reader = dtor_reader(inst) if plan.guest else None
         # all the calls (no wasmtime-py work to bound); C gets model values, the resource
         # checks the case's own call (as on the wasmtime-py lane)
-        for n, (call, mcall) in enumerate(zip(tc.calls, model_calls(tc.calls, entry)), 1):
-            with naming_call(n, len(tc.calls)):
+        n = 0
+        try:
+            for n, (call, mcall) in enumerate(zip(tc.calls, model_calls(tc.calls, entry)), 1):
                 if checked:
                     resources.begin_call(store)
                     guest_handles.begin_call(store, py_inst, sig, reader)
                 self.call(inst, f, entry, mcall.args, mcall.ret, plan, n)
                 if checked:
                     self.check_handles(store, inst, py_inst, entry, call)
+        except Finding as e:
+            name_call(e, n, len(tc.calls))
+            raise
 
     def check_handles(self, store, inst: lane.Instance, py_inst, entry, call: Call) -> None:
         """The resource checks after a call: C's handle records into `SCOPE` and `GUEST`, then

@@ -43,7 +43,7 @@ from itfuzz.model.resources import guest_as_u32, guest_reps, has_guest
 from itfuzz.model.types import List, Map, Record, Tuple, Type, _VariantLike
 from itfuzz.model.values import diff
 from itfuzz.oracles import guest_handles, reflection, resources
-from itfuzz.oracles.calls import affordable, naming_call
+from itfuzz.oracles.calls import affordable, name_call
 from itfuzz.oracles.capi_lane import CLaneRunner
 from itfuzz.oracles.compile import compile_checked
 from itfuzz.oracles.discard import is_nondeterministic
@@ -293,8 +293,9 @@ class RoundTripOracle:
         calls = affordable(tc.calls, entry.work)
         if len(calls) < len(tc.calls):
             self.stats["calls-skipped"] = self.stats.get("calls-skipped", 0) + len(tc.calls) - len(calls)
-        for n, call in enumerate(calls, 1):
-            with naming_call(n, len(calls)):
+        n = 0
+        try:
+            for n, call in enumerate(calls, 1):
                 resources.begin_call(store)
                 guest_handles.begin_call(store, instance, entry.sig)
                 self.c_lane.count_py()  # a call on the wasmtime-py lane
@@ -302,6 +303,9 @@ class RoundTripOracle:
                 self.check_post_return(store, counters, n, entry, call)
                 guest_handles.check_call(self, store, entry, call)
                 resources.check_call(self, store, instance, entry, call)
+        except Finding as e:
+            name_call(e, n, len(calls))
+            raise
 
     def check_reflection(self, store, f, entry: Prepared) -> None:
         """The type Wasmtime reflects for `f` is exactly the generated one (once per entry)."""
