@@ -184,7 +184,27 @@ def main(target_name: str) -> None:
                 sys.stderr.write(f"#itfuzz skipped known findings: {n} (last {outcome.detail})\n")
 
     atheris.Setup(sys.argv, test_one_input, **mutator_hooks(target, precompile=disk_cache))
+    calm_gc()
     atheris.Fuzz()
+
+
+# Young objects the cyclic garbage collector lets accumulate before it runs (Python's default:
+# 700). An input allocates thousands (values, wasmtime-py's wrappers), and every oracle cache
+# entry is another object a full collection walks. Replaying 6,000 mutated round-trip inputs
+# without atheris: GC 1.72 s of 23.6 s CPU in 2,364 collections by default, 0.42 s of 22.3 s in
+# 104 with this and the start-up objects frozen; the same peak RSS (300 MB).
+GC_YOUNG = 10000
+
+
+def calm_gc() -> None:
+    """Fewer cyclic collections in the fuzzing process: the objects made so far (modules, the
+    target, its engine) are never walked again, and collections wait for `GC_YOUNG` new objects.
+    Outcomes do not depend on when the collector runs (a store left in a cycle only lives on a
+    little longer)."""
+    import gc
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, 10, 10)
 
 
 def mutator_hooks(target, precompile: bool = False) -> dict:
