@@ -220,10 +220,13 @@ def mutator_hooks(target, precompile: bool = False) -> dict:
     from itfuzz.generators import mutator  # not instrumented: its branches are not coverage
     one_in = target.structure_one_in or mutator.STRUCTURE_ONE_IN
     if setting:
-        if not setting.isdigit() or int(setting) < 2:
+        try:
+            one_in = float(setting)
+        except ValueError:
+            one_in = 0.0
+        if not 2 <= one_in < float("inf"):
             raise SystemExit(f"itfuzz: {MUTATOR_ENV}={setting!r}: use 0 (libFuzzer's mutator) or "
-                             "an integer N >= 2 (edit the structure in 1 mutation of N)")
-        one_in = int(setting)
+                             "a number N >= 2 (edit the structure in 1 mutation of N, e.g. 4.5)")
     used, sig_end = target.read_end, target.signature_end
 
     def mutate(data: bytes, size: int, seed: int, values_only: bool = False) -> bytes:

@@ -45,7 +45,7 @@ class Target:
     structure_end: Callable[[bytes], int] | None = None
     read_end: Callable[[bytes], int] | None = None
     signature_end: Callable[[bytes], int] | None = None
-    structure_one_in: int | None = None
+    structure_one_in: float | None = None
     component_of: Callable[[Any, bytes], tuple] | None = None
     _oracle: Any = field(default=None, repr=False)
     counts: dict = field(default_factory=lambda: {"ok": 0, "discarded": 0, "known": 0})

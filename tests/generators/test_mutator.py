@@ -147,7 +147,12 @@ def test_mutator_setting_from_the_environment(monkeypatch):
     outs = [hooks["custom_mutator"](data, MAX_SIZE, seed) for seed in range(300)]
     changed = sum(structure(o) != structure(data) for o in outs)
     assert 40 < changed < 200, changed  # about 1 in 3 (some edits decode to the same head)
-    for bad in ("1", "x"):
+    monkeypatch.setenv(fuzzing.MUTATOR_ENV, "2.5")  # rates need not be whole numbers
+    hooks = fuzzing.mutator_hooks(target)
+    changed = sum(structure(hooks["custom_mutator"](data, MAX_SIZE, seed)) != structure(data)
+                  for seed in range(300))
+    assert 60 < changed < 240, changed  # about 2 in 5
+    for bad in ("1", "x", "nan", "inf", "1.9"):
         monkeypatch.setenv(fuzzing.MUTATOR_ENV, bad)
         with pytest.raises(SystemExit, match="ITFUZZ_MUTATOR"):
             fuzzing.mutator_hooks(target)

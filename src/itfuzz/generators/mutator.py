@@ -134,18 +134,18 @@ def _edit_section(rng: random.Random, head: bytearray, values: bytes, limit: int
     return bytearray(x[:end] + rest)
 
 
-def _structure_draw(rng: random.Random, structure_one_in: int) -> bool:
-    return rng.randrange(structure_one_in) == 0
+def _structure_draw(rng: random.Random, structure_one_in: float) -> bool:
+    return rng.random() * structure_one_in < 1  # (a rate need not be 1 in a whole number)
 
 
-def structure_turn(seed: int, structure_one_in: int = STRUCTURE_ONE_IN) -> bool:
+def structure_turn(seed: int, structure_one_in: float = STRUCTURE_ONE_IN) -> bool:
     """Whether `mutate(…, seed, …, structure_one_in)` edits the structure (of an input that
     has one)."""
     return _structure_draw(random.Random(seed), structure_one_in)
 
 
 def mutate(data: bytes, max_size: int, seed: int, structure_end: Callable[[bytes], int],
-           structure_one_in: int = STRUCTURE_ONE_IN,
+           structure_one_in: float = STRUCTURE_ONE_IN,
            read_end: Callable[[bytes], int] | None = None,
            signature_end: Callable[[bytes], int] | None = None,
            values_only: bool = False) -> bytes:
