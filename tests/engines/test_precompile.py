@@ -188,7 +188,9 @@ def test_a_request_is_done_once_answered(cache):
     for data in INPUTS[:2]:
         ticket = pre.submit(*target.component(data))
         assert ticket is not None
+        deadline = time.monotonic() + 60
         while not pre.done(ticket):  # wait for the answer
+            assert time.monotonic() < deadline, "the helper did not answer in 60 s"
             time.sleep(0.01)
         assert pre.stats["done"] == ticket
     pre.close()

@@ -1,7 +1,8 @@
 """The fuzzing side of precompiling (`fuzzing.Deferral`, `fuzzing.precompiler`): structure edits
-are held back one structure-edit turn and each returned exactly once, in order, never longer
-than `max_size`; value edits are the mutator's own; a dying helper never makes the mutator
-raise; and `itfuzz fuzz` precompiles by default (its stat lines)."""
+are held back until their compile is done (one structure-edit turn when it always is) and each
+returned exactly once, in order, never longer than `max_size`; value edits are the mutator's
+own; a dying helper never makes the mutator raise; and `itfuzz fuzz` precompiles by default
+(its stat lines)."""
 from __future__ import annotations
 
 import random
@@ -271,3 +272,22 @@ class _Unbounded(fuzzing.Deferral):
 @pytest.mark.parametrize("plant", [_NoWait, _Unbounded])
 def test_a_deferral_that_does_not_wait_is_caught(plant):
     assert waiting_problems(plant)
+
+
+def test_an_edit_whose_compile_never_ends_runs_after_max_waits():
+    """A compile that hangs in the helper must not stop structure edits, nor hide the input
+    that hangs: the oldest edit comes out after `MAX_WAITS` waiting turns (`unready`)."""
+    submitted: list[bytes] = []
+
+    def submit(edit: bytes) -> int:
+        submitted.append(edit)
+        return len(submitted) - 1
+
+    defer = fuzzing.Deferral(mutate, turn, submit, lambda: True, lambda ticket: False)
+    data = next(iter(sorted(CORPUS.iterdir()))).read_bytes()
+    seeds = [s for s in range(5000) if turn(s)][:2 * (defer.MAX_WAITS + 1) + 1]
+    outs = [defer(data, BIG, s) for s in seeds]
+    came = [i for i, out in enumerate(outs) if any(out is e for e in submitted)]
+    assert came == [defer.MAX_WAITS + 1, 2 * (defer.MAX_WAITS + 1)]
+    assert outs[came[0]] is submitted[0] and outs[came[1]] is submitted[1]
+    assert defer.stats["unready"] == 2 and defer.stats["waited"] == 2 * defer.MAX_WAITS

@@ -87,10 +87,20 @@ def test_a_wasmtime_py_case_with_a_big_first_call_runs_on_the_c_lane(nodes, runs
     assert oracle.c_lane.forced == {}  # not a C case forced onto wasmtime-py
 
 
+class _KeepsPy(RoundTripOracle):
+    big_py_on_c = False  # as the static target's oracle
+
+
 def test_a_big_first_call_stays_on_wasmtime_py_when_c_cannot_run_it():
-    """A planted wasmtime-py fault (`transform`) keeps the case there, big or not."""
+    """A planted wasmtime-py fault (`transform`) keeps the case there, big or not; so does an
+    oracle that keeps its wasmtime-py cases (`big_py_on_c`)."""
+    if RoundTripOracle(cache_size=2).c_lane.lib is None:
+        pytest.skip("no C-API lane here: every case stays on wasmtime-py anyway")
     case = _echo_case(PY_MAX_NODES + 1, "py")
     with pytest.raises(Finding) as e:
         RoundTripOracle(cache_size=2, transform=fail_at_call(1)).run(case)
     assert e.value.signature == "host-arg-mismatch|u32:value:int->int"
     assert "C-API lane" not in e.value.engine
+    oracle = _KeepsPy(cache_size=2)
+    oracle.run(case)
+    assert oracle.stats["lanes"] == {"c": 0, "py": 1} and "py-big-on-c" not in oracle.stats

@@ -118,7 +118,8 @@ def dtor_reader(inst: lane.Instance):
 
 
 class CLaneRunner:
-    """Runs test cases whose `lane` is "c" on the C API; counts calls per lane (`counts`)."""
+    """Decides which cases run on the C API (`takes`) and runs them; counts calls per lane
+    (`counts`)."""
 
     def __init__(self, oracle, fault: str = "", fault_where: str = "") -> None:
         self.oracle = oracle
@@ -139,7 +140,8 @@ class CLaneRunner:
         lane (`calls.too_big_for_py`; counted in the oracle's `py-big-on-c`), and C can run it."""
         self.why_py = ""
         chose = self.force or getattr(tc, "lane", "py")
-        big = chose != "c" and not self.force and too_big_for_py(tc.calls)
+        big = (chose != "c" and not self.force and self.oracle.big_py_on_c
+               and too_big_for_py(tc.calls))
         if chose != "c" and not big:
             return False
         # `transform` plants faults in wasmtime-py's converters: such an oracle stays there.
@@ -209,9 +211,9 @@ class CLaneRunner:
         reader = dtor_reader(inst) if plan.guest else None
         # all the calls (no wasmtime-py work to bound); C gets model values, the resource
         # checks the case's own call (as on the wasmtime-py lane)
-        n = 0
+        mcalls, n = model_calls(tc.calls, entry), 0
         try:
-            for n, (call, mcall) in enumerate(zip(tc.calls, model_calls(tc.calls, entry)), 1):
+            for n, (call, mcall) in enumerate(zip(tc.calls, mcalls), 1):
                 if checked:
                     resources.begin_call(store)
                     guest_handles.begin_call(store, py_inst, sig, reader)

@@ -114,6 +114,7 @@ class RoundTripOracle:
     """Runs test cases; raises `Finding` on a failed check and `Discard` on machine limits."""
 
     target = "component_roundtrip"
+    big_py_on_c = True  # a wasmtime-py case with a big first call runs on C (`calls.PY_MAX_NODES`)
 
     def __init__(self, cache_size: int = CACHE_SIZE, engine: wasmtime.Engine | None = None,
                  transform: Callable[[Prepared], None] | None = None) -> None:

@@ -43,6 +43,7 @@ class StaticOracle(RoundTripOracle):
     """`RoundTripOracle` on static cases; raises `Finding` / `Discard` the same way."""
 
     target = "component_static"
+    big_py_on_c = False  # its wasmtime-py lane is the generated typed converters': kept there
 
     def prepare_case(self, tc: StaticTestCase) -> Prepared:
         # A case's component text is one string object, hashed once: a cheap cache key.
