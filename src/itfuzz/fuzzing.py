@@ -245,8 +245,8 @@ def mutator_hooks(target, precompile: bool = False) -> dict:
 
 
 def precompiler(target):
-    """The precompile helper's client for `target` (started on its first request, waited for at
-    exit, its counters in the final stats), or None: the target names no components, the disk
+    """The precompile helper's client for `target` (started now, waited for at exit, its
+    counters in the final stats), or None: the target names no components, the disk
     cache is off, `ITFUZZ_PRECOMPILE=0`, or this is a frozen (PyInstaller) binary, which cannot
     run `python -m`."""
     from itfuzz.engines import component_cache
@@ -258,6 +258,7 @@ def precompiler(target):
     prefix = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("-artifact_prefix=")),
                   "")  # libFuzzer's default: the working directory
     pre = Precompiler(cache.disk.directory, cache.disk.max_bytes, artifacts=prefix)
+    pre.start()
     _closers.append(pre.close)
     _other_stats.append(("precompile", pre.stats))
     return pre

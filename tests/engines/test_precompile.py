@@ -168,6 +168,23 @@ def test_no_helper_can_start(cache, monkeypatch, capfd):
     assert not pre.submit(None, "(component)")
     assert not pre.on and not pre.submit(None, "(component)")
     assert capfd.readouterr().err.count("precompile helper off") == 1
+    early = Precompiler(cache.disk.directory)
+    early.command = pre.command
+    early.start()
+    assert not early.on and early.proc is None
+    assert capfd.readouterr().err.count("precompile helper off") == 1
+
+
+def test_start_runs_the_helper_before_any_request(cache):
+    target = targets.get(TARGET)
+    pre = Precompiler(cache.disk.directory)
+    pre.start()
+    assert pre.proc is not None and pre.proc.poll() is None
+    proc = pre.proc
+    ticket = pre.submit(*target.component(INPUTS[0]))
+    assert ticket == 1 and pre.proc is proc  # the same helper answers
+    pre.close()
+    assert pre.stats["done"] == 1
 
 
 def test_a_busy_helper_drops_requests(cache):

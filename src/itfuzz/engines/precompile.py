@@ -1,8 +1,8 @@
 """Compiling components ahead of time in a helper process, into the on-disk component cache.
 
 The fuzzing process hands (engine configuration, component text) requests to `Precompiler`,
-which passes them to a helper process (`python -m itfuzz.engines.precompile`, started on the
-first request) over a pipe. The helper makes the configuration's engine the way the oracles do
+which passes them to a helper process (`python -m itfuzz.engines.precompile`, started by `start` or
+the first request) over a pipe. The helper makes the configuration's engine the way the oracles do
 (`configs.Engines`) and compiles through `component_cache.compile_cached`, so the component lands
 on disk under the key the oracle looks up later (text, `engine_text(config)`, release); when the
 fuzzing process runs that input, its compile is a disk load. Compile errors are ignored: the
@@ -66,6 +66,16 @@ class Precompiler:
         self.answered = 0  # requests answered (or lost with a helper that died)
         self.stats = {"requests": 0, "done": 0, "compiled": 0, "failed": 0, "dropped": 0,
                       "restarts": 0}
+
+    def start(self) -> None:
+        """Start the helper now (else on the first request): its start-up (~1 s of imports and
+        an engine) then overlaps libFuzzer's loading of the corpus, and the first structure
+        edits need not wait for it. Never raises."""
+        if self.on and self.proc is None:
+            try:
+                self._start()
+            except Exception as e:
+                self._off(f"{type(e).__name__}: {e}")
 
     def submit(self, config: EngineConfig | None, text: str) -> int | None:
         """Ask the helper to compile `text` for `config`: the request's number (a ticket for
