@@ -31,9 +31,11 @@ CALL_UNITS = 3
 # a 90 s run, 4.5 % of the wasmtime-py lane's inputs held 59 % of its CPU time: first calls of
 # 484-8,193 value nodes at 25-220 ms each (one input on that lane cost 8.2 ms on average, 2.0 ms
 # on the C lane). A case whose first call has more nodes than this runs on the C-API lane when
-# that lane can run it (`CLaneRunner.takes`); 89 % of that lane's inputs stay, with a third of
-# its time.
-PY_MAX_NODES = 256
+# that lane can run it (`CLaneRunner.takes`). Not lower: at 256, lists of 256-257 elements (a
+# length boundary) and the planted wasmtime-py bugs' triggers (302-458 nodes, 14-30 ms) never
+# reached wasmtime-py; at 1,024 the four costliest inputs of that corpus (1,026-8,193 nodes,
+# 44 % of the lane's time) leave it.
+PY_MAX_NODES = 1024
 
 
 def cost(call: Call, work: int) -> int:
