@@ -62,10 +62,14 @@ class Precompiler:
         self.proc: subprocess.Popen | None = None
         self.on = True
         self.out = b""  # the part of a request not written yet
-        self.waiting = 0  # requests sent and not answered
         self.answered = 0  # requests answered (or lost with a helper that died)
         self.stats = {"requests": 0, "done": 0, "compiled": 0, "failed": 0, "dropped": 0,
                       "restarts": 0}
+
+    @property
+    def waiting(self) -> int:
+        """Requests sent and not answered yet (none after the helper died: they are lost)."""
+        return self.stats["requests"] - self.answered
 
     def start(self) -> None:
         """Start the helper now (else on the first request): its start-up (~1 s of imports and
@@ -93,7 +97,6 @@ class Precompiler:
             self.sent = (config, text)
             body = pickle.dumps(self.sent, pickle.HIGHEST_PROTOCOL)
             self.out = _LEN.pack(len(body)) + body
-            self.waiting += 1
             self.stats["requests"] += 1
             self._flush()
             return self.stats["requests"]
@@ -161,7 +164,7 @@ class Precompiler:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         os.set_blocking(self.proc.stdin.fileno(), False)
         os.set_blocking(self.proc.stdout.fileno(), False)
-        self.out, self.waiting = b"", 0
+        self.out = b""
 
     def _flush(self) -> None:
         if not self.out or self.proc is None:
@@ -177,7 +180,6 @@ class Precompiler:
         self.out = self.out[n:]
 
     def _count(self, answers: bytes) -> None:
-        self.waiting = max(0, self.waiting - len(answers))
         self.stats["done"] += len(answers)
         self.stats["compiled"] += answers.count(b"c")
         self.stats["failed"] += answers.count(b"e")

@@ -152,11 +152,10 @@ class CLaneRunner:
             if ok is None:  # once per compiled component: it walks the types
                 ok = entry.capi_supported = supported(entry.sig, self.lib.resources)
             why = "" if ok else "unsupported-kind"
-        if big:  # it chose wasmtime-py: no reason to count if it stays there
-            if not why:
-                self.oracle.stats["py-big-on-c"] = self.oracle.stats.get("py-big-on-c", 0) + 1
-            return not why
-        self.why_py = why
+        if not big:
+            self.why_py = why  # (a case that chose wasmtime-py stays there without a reason)
+        elif not why:
+            self.oracle.stats["py-big-on-c"] = self.oracle.stats.get("py-big-on-c", 0) + 1
         return not why
 
     def count_py(self) -> None:
