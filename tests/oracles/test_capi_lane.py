@@ -157,12 +157,12 @@ def test_cases_that_chose_c_but_ran_on_wasmtime_py_are_counted_by_reason():
     assert o.stats["forced_py"] == {"transform": 1}
 
 
-def test_dtor_reader_without_the_counters_leaves_the_reading_to_wasmtime_py():
-    """An instance without `gr-dtor-count`/`gr-dtor-sum` gets no C reader (C would be handed a
-    NULL function); wasmtime-py then reads, and fails, as without the C reader."""
-    from itfuzz.oracles.capi_lane import dtor_reader
+def test_a_gr_case_without_the_destructor_counters_stops_rather_than_skip_checks(monkeypatch):
+    """C checks `gr`'s destructor with `gr-dtor-count`/`gr-dtor-sum`: a component without
+    them is a harness error, never a case whose destructor checks silently do not run."""
+    from resource_cases import GR_ALL, random_case
 
-    class NoCounters:
-        def func(self, name):
-            return None
-    assert dtor_reader(NoCounters()) is None
+    from itfuzz.oracles import capi_lane
+    monkeypatch.setattr(capi_lane, "COUNT", "no-such-export")
+    with pytest.raises(RuntimeError, match="lacks no-such-export"):
+        RoundTripOracle(cache_size=4).run(random_case(GR_ALL, 1, 2, lane="c"))

@@ -1,8 +1,7 @@
 """Resource handles on the C-API lane (host resources `rN` and the guest's `gr` in `f`'s
 types): the same cases and outcomes as on the wasmtime-py lane, and each resource check shown to
-fire on the C lane (faults planted in the C host's handles, in the guest, in the host's
-destructor; a destructor run without a drop cannot be planted in C: the host's destructors are
-wasmtime-py's, run by the guest's drops only)."""
+fire on the C lane (faults planted in the C host's handles and destructors, in the guest). The
+C lane runs these checks in C; the findings must read as the wasmtime-py lane's."""
 from __future__ import annotations
 
 import random
@@ -106,14 +105,23 @@ def test_gr_guest_faults_give_the_same_finding_on_both_lanes(monkeypatch, old, n
 
 def test_destructor_run_twice_is_reported_on_both_lanes(monkeypatch):
     from itfuzz.engines import resources as er
+    c = finding(oracle("c", fault="dtor-twice"), case(SIGS[0]))
 
     def twice(i):
         def dtor(store, rep):
             er.SCOPE.dtors += [(i, rep), (i, rep)]
         return dtor
     monkeypatch.setattr(er, "_dtor", twice)
-    for lane in ("c", "py"):
-        assert finding(oracle(lane), case(SIGS[0])).signature == "resource-dtor|count=2"
+    py = finding(oracle("py"), case(SIGS[0]))
+    assert c.signature == py.signature == "resource-dtor|count=2"
+    assert c.message.split(":")[-1] == py.message.split(":")[-1]
+    assert "C-API lane" in c.engine
+
+
+def test_a_destructor_run_without_a_drop_is_reported_on_the_c_lane():
+    f = finding(oracle("c", fault="dtor-extra"), case(SIGS[0]))
+    assert f.signature == "resource-dtor|ran-without-drop"
+    assert "[(0, 23130)]" in f.message  # the planted run, as C logged it
 
 
 @pytest.mark.parametrize("old,new,sig,check", [

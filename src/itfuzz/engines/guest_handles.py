@@ -31,18 +31,14 @@ class GuestScope:
         self.reset()
 
     def reset(self) -> None:
-        # (the reader holds the last instance and its store)
-        self.reader: Callable[[], tuple[int, int]] | None = None
         self.sent: list[tuple[int, ResourceAny]] = []
         self.lent: list[tuple[int, ResourceAny]] = []
         self.received: list[tuple[int, ResourceAny]] = []
 
-    def begin(self, store, instance, reader: Callable[[], tuple[int, int]] | None = None) -> None:
+    def begin(self, store, instance) -> None:
         """A call of `f` on `instance` (in `store`) is about to run. The `gr` functions are
-        looked up (and their types read) once per instance object, not once per call;
-        `reader`: another way to read `dtor_state` (the C-API lane's, ~10x cheaper)."""
+        looked up (and their types read) once per instance object, not once per call."""
         self.reset()
-        self.reader = reader
         self.funcs = {name: self.typed.get(store, instance, name) for name in (NEW, REP, COUNT, SUM)}
 
     def call(self, name: str, *args) -> Any:
@@ -50,8 +46,6 @@ class GuestScope:
 
     def dtor_state(self) -> tuple[int, int]:
         """(runs, sum of reps mod 2**32) of `gr`'s destructor so far."""
-        if self.reader is not None:
-            return self.reader()
         return self.call(COUNT), self.call(SUM)
 
 

@@ -6,15 +6,15 @@ and returns the encoded result; `f`'s result is compared in C too. Only on a fai
 C values read back into model values, so the finding is the wasmtime-py lane's (same checks,
 same signatures, strict `diff`), with the lane named in its engine line.
 
-Host resource handles (`own`/`borrow` of `rN`): the linker is wasmtime-py's with the host
-resources of `engines.resources` (same types, same logging destructors), C makes the handles it
-sends and converts back and checks (type, ownership, rep) the ones it gets, and keeps what the
-resource checks need; after each call these go into `engines.resources.SCOPE` and
-`oracles.resources.check_call` runs, the wasmtime-py lane's own check code (moved owns, ended
-borrows, destructors, the guest resource), on the instance seen through wasmtime-py. The guest's
-own resource `gr` in `f`'s types likewise: C makes the handles with the component's `gr-new`
-and reads those `f` returns with `gr-rep`, `g` is checked against the reps it must see (`g`'s
-type has `u32` there), and `oracles.guest_handles.check_call` runs on what C recorded.
+Host resource handles (`own`/`borrow` of `rN`): the C linker defines the host resources (the
+types of `engines.resources`, destructors that log in C); C makes the handles it sends, converts
+back and checks (type, ownership, rep) the ones it gets, and after each call runs the checks of
+`oracles.resources.check_call` (moved owns, ended borrows, destructors) itself, in the same order;
+a failed one is reported here with that module's words. The guest's own resource `gr` in `f`'s
+types likewise: C makes the handles with the component's `gr-new` and reads those `f` returns
+with `gr-rep`, `g` is checked against the reps it must see (`g`'s type has `u32` there), and C
+runs the checks of `oracles.guest_handles.check_call`. Once per input, the guest-resource checks
+of `oracles.resources.check_guest` run through wasmtime-py on the same instance.
 """
 from __future__ import annotations
 
@@ -22,18 +22,16 @@ import sys
 from typing import Any
 
 import wasmtime
-from wasmtime import component as wc
-from wasmtime.component import ResourceHost
 
 from itfuzz.engines import resources as host_resources
 from itfuzz.engines.capi import encoding, lane
 from itfuzz.engines.component_engine import instantiate_pooled
-from itfuzz.engines.guest_handles import COUNT, GUEST, NEW, REP, SUM
+from itfuzz.engines.guest_handles import COUNT, NEW, REP, SUM
 from itfuzz.findings import Finding
 from itfuzz.generators.components import CALLEE_COUNT_EXPORT, COUNT_EXPORT
 from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature, TestCase
-from itfuzz.model.resources import GuestHandle, Handle, Res, guest_reps
+from itfuzz.model.resources import GuestHandle, Handle, guest_reps, resource_ids
 from itfuzz.model.types import Type, walk
 from itfuzz.model.values import diff
 from itfuzz.oracles import guest_handles, resources
@@ -58,6 +56,12 @@ def host_types(sig: Signature) -> tuple[list[Type], Type | None]:
             host(sig.result) if sig.result is not None else None)
 
 
+def host_count(sig: Signature) -> int:
+    """How many host resources the lane defines (r0 up to the highest one used)."""
+    ids = resource_ids(sig.types()) if resources.uses_resources(sig) else ()
+    return max(ids) + 1 if ids else 0
+
+
 class Plan:
     """How one signature's calls are encoded (made once per compiled component)."""
 
@@ -75,6 +79,8 @@ class Plan:
         self.renc = encoding.encoder(self.grtype) if self.grtype is not None else None
         self.echo = sig.echo and len(self.ptypes) == 1 and self.ptypes[0] == self.rtype
         self.nargs, self.nresults = len(self.ptypes), int(self.rtype is not None)
+        self.host_resources = host_count(sig)  # r0…r(n-1): their `consume-rN` are needed
+        self.handles = self.guest or self.host_resources > 0  # C checks them after each call
 
 
 def model_calls(calls, entry) -> list[Call]:
@@ -99,22 +105,6 @@ class _Fixed:
 
     def post_return(self, store) -> None:
         """Nothing to complete."""
-
-
-def dtor_reader(inst: lane.Instance):
-    """`gr`'s destructor state read through C (`GuestScope.dtor_state`; a C call costs a tenth
-    of wasmtime-py's); Wasmtime's error as wasmtime-py would raise it. None when the instance
-    lacks the counters (then wasmtime-py reads, and fails, as before)."""
-    count, total = inst.func(COUNT), inst.func(SUM)
-    if count is None or total is None:  # (C would get NULL) wasmtime-py's reader says it
-        return None
-
-    def read() -> tuple[int, int]:
-        try:
-            return inst.counter(count), inst.counter(total)
-        except lane.LaneError as e:
-            raise wasmtime.WasmtimeError(str(e)) from None
-    return read
 
 
 class CLaneRunner:
@@ -170,12 +160,9 @@ class CLaneRunner:
         if linker is None:
             assert self.lib is not None
             engine = getattr(entry, "engine", None) or self.oracle.engine
-            py_linker = None
-            if resources.uses_resources(entry.sig):  # wasmtime-py's host resources
-                py_linker = wc.Linker(engine)
-                host_resources.define_resources(py_linker, entry.sig.types())
             linker = lane.Linker(self.lib, engine, self.fault, self.fault_where,
-                                 py_linker=py_linker, type_base=host_resources.TYPE_BASE)
+                                 resources=host_count(entry.sig),
+                                 type_base=host_resources.TYPE_BASE)
             entry.capi_linker = linker
         return linker
 
@@ -205,43 +192,23 @@ class CLaneRunner:
             plan = entry.capi_plan = Plan(sig, names)
         inst.check_counters([inst.func(n) for n in plan.counters])  # in C, after every call
         inst.use_guest(*((inst.func(NEW), inst.func(REP)) if plan.guest else (None, None)))
-        checked = resources.uses_resources(sig) or plan.guest
-        py_inst = inst.py_instance() if checked else None
-        reader = dtor_reader(inst) if plan.guest else None
-        # all the calls (no wasmtime-py work to bound); C gets model values, the resource
-        # checks the case's own call (as on the wasmtime-py lane)
+        if plan.handles:  # the resource checks after each call, in C
+            counters = (inst.func(COUNT), inst.func(SUM)) if plan.guest else (None, None)
+            if plan.guest and None in counters:  # (C would skip the destructor checks)
+                raise RuntimeError(f"C lane: the component lacks {COUNT} or {SUM}")
+            inst.check_handles(*counters, plan.host_resources)
+        guest_check = resources.uses_resources(sig) and sig.shape == "single"
+        # all the calls (no wasmtime-py work to bound); C gets model values
         mcalls, n = model_calls(tc.calls, entry), 0
         try:
             for n, (call, mcall) in enumerate(zip(tc.calls, mcalls), 1):
-                if checked:
+                self.call(inst, f, entry, mcall.args, mcall.ret, plan, n, call)
+                if n == 1 and guest_check:  # once per input, as on the wasmtime-py lane
                     resources.begin_call(store)
-                    guest_handles.begin_call(store, py_inst, sig, reader)
-                self.call(inst, f, entry, mcall.args, mcall.ret, plan, n)
-                if checked:
-                    self.check_handles(store, inst, py_inst, entry, call)
+                    resources.check_guest(o, store, inst.py_instance(), entry, call)
         except Finding as e:
             name_call(e, n, len(tc.calls))
             raise
-
-    def check_handles(self, store, inst: lane.Instance, py_inst, entry, call: Call) -> None:
-        """The resource checks after a call: C's handle records into `SCOPE` and `GUEST`, then
-        the wasmtime-py lane's `check_call`s."""
-        scope = host_resources.SCOPE
-        guest = {lane.GR_SENT: GUEST.sent, lane.GR_LENT: GUEST.lent,
-                 lane.GR_RECEIVED: GUEST.received}
-        for what, own, resource, rep, x in inst.handles():
-            t = Handle(resource, own)
-            if what in guest:
-                guest[what].append((rep, x))
-            elif what == lane.SENT:
-                scope.sent.append((t, Res(rep), x))
-            elif what == lane.BORROWED:
-                scope.borrows.append((t, Res(rep), x))
-            else:
-                scope.received.append((t, ResourceHost.own(rep, host_resources.TYPE_BASE
-                                                           + resource)))
-        guest_handles.check_call(self.oracle, store, entry, call)
-        resources.check_call(self.oracle, store, py_inst, entry, call)
 
     def check_reflection(self, entry) -> None:
         """The oracle's reflection check (through wasmtime-py), once per entry; a known
@@ -256,8 +223,9 @@ class CLaneRunner:
         entry.capi_reflection_done = True
 
     def call(self, inst: lane.Instance, f, entry, args: tuple, ret: Any, plan: Plan,
-             n: int = 0) -> None:
-        """Call number `n` of this instance (its post-return counters are checked in C)."""
+             n: int = 0, call: Call | None = None) -> None:
+        """Call number `n` of this instance (its post-return counters and resource checks are
+        in C; `call`: the case's own call, which the resource findings show)."""
         self.oracle.stats["calls"] += 1
         self.counts["c"] += 1
         a = bytearray()
@@ -289,7 +257,51 @@ class CLaneRunner:
                 self.oracle.check_post_return(None, [(name, _Fixed(out.count))], n, entry,
                                               Call(args, ret))
                 raise RuntimeError(f"C lane: {name} is {out.count}, yet the check passed")
+            if out.status == lane.HANDLES:
+                self.report_handles(out, inst, entry, call or Call(args, ret), Call(args, ret))
             self.report(out, entry, args, ret, plan)
+
+    def report_handles(self, out: lane.Outcome, inst: lane.Instance, entry, call: Call,
+                       mcall: Call) -> None:
+        """Raises the finding of a failed resource check in C (status HANDLES) in the words of
+        the wasmtime-py lane's check (`oracles.resources`, `oracles.guest_handles`); a call
+        the checks made that failed raises Wasmtime's error, as there."""
+        sig, ck, got = entry.sig, out.check, out.check_got
+        records = inst.handles()
+        what, own, resource, rep = (records[out.fail_index] if out.fail_index < len(records)
+                                    else (0, False, 0, 0))
+        problem: tuple[str, str, str] | None = None
+        if ck in (lane.CK_GR_INCALL_COUNT, lane.CK_GR_INCALL_REPS):
+            owns = guest_handles.own_reps(entry, call)
+            runs = got if ck == lane.CK_GR_INCALL_COUNT else len(owns)
+            problem = guest_handles.dtor_problem("in-call", runs, got, owns)
+        elif ck in (lane.CK_GR_HOSTDROP_COUNT, lane.CK_GR_HOSTDROP_REPS):
+            reps = [r[3] for kind in (lane.GR_LENT, lane.GR_RECEIVED) for r in records
+                    if r[0] == kind]
+            runs = got if ck == lane.CK_GR_HOSTDROP_COUNT else len(reps)
+            problem = guest_handles.dtor_problem("host-drop", runs, got, reps)
+        elif ck == lane.CK_GR_NOT_MOVED:
+            problem = guest_handles.not_moved(rep)
+        elif ck == lane.CK_GR_LENDER_LOST:
+            problem = guest_handles.lender_lost(rep, out.message)
+        elif ck == lane.CK_GR_LENDER_REP:
+            problem = guest_handles.lender_rep(rep, got)
+        elif ck == lane.CK_GR_DROP_REFUSED:
+            problem = guest_handles.drop_refused(rep)
+        elif ck == lane.CK_NOT_MOVED:
+            problem = resources.not_moved(Handle(resource, own), rep, sig.names)
+        elif ck == lane.CK_BORROW_OUTLIVED:
+            problem = resources.outlived(rep)
+        elif ck == lane.CK_DTOR_WITHOUT_DROP:
+            problem = resources.dtor_without_drop(inst.dtors())
+        elif ck == lane.CK_CONSUME_DTOR:
+            problem = resources.consume_dtor(Handle(resource, True), rep, inst.dtors(), sig.names)
+        elif ck == lane.CK_CALL_ERROR:
+            raise wasmtime.WasmtimeError(out.message)
+        if problem is None:  # C and the model's words disagree: a harness bug
+            raise RuntimeError(f"C lane: resource check {ck} failed (saw {got}) but the "
+                               "wasmtime-py lane's check passes")
+        raise self.oracle.finding(*problem, sig, entry.wat, call.args, call.ret)
 
     def report(self, out: lane.Outcome, entry, args: tuple, ret: Any, plan: Plan) -> None:
         """Raises the finding (or Discard) of a failed call, as the wasmtime-py lane would

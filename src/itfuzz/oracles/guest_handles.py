@@ -24,11 +24,10 @@ from itfuzz.oracles.resources import _drops
 MASK = 0xFFFFFFFF
 
 
-def begin_call(store, instance, sig, reader=None) -> None:
-    """Before a call of `f`: the instance's `gr` functions and the destructor's state (read by
-    `reader` when given, see `GuestScope.begin`)."""
+def begin_call(store, instance, sig) -> None:
+    """Before a call of `f`: the instance's `gr` functions and the destructor's state."""
     if sig.guest:  # (`resources.begin_call` set `SCOPE.store`)
-        GUEST.begin(store, instance, reader)
+        GUEST.begin(store, instance)
         GUEST.before = GUEST.dtor_state()
 
 
@@ -41,43 +40,76 @@ def check_call(oracle, store, entry, call) -> None:
     def fail(check: str, detail: str, message: str):
         return oracle.finding(check, detail, message, sig, entry.wat, call.args, call.ret)
 
-    args = call.args  # model values (a static case's typed ones through `params_model`)
-    if entry.params_model is not None:
-        args = tuple(m(a) for m, a in zip(entry.params_model, args))
-    owns = [v.rep for (_, t), a in zip(sig.params, args)
-            for h, v in handles(t, a, GuestHandle) if h.own]
-    _expect_dtor(fail, "in-call", GUEST.before, owns, "during the call (f drops each own "
-                 "gr it receives)")
+    owns = own_reps(entry, call)
+    _expect_dtor(fail, "in-call", GUEST.before, owns)
     for rep, x in GUEST.sent:
         if _drops(store, x):
-            raise fail("gr-ownership", "own:not-moved", f"the host passed own<gr> rep {rep} "
-                       "but could still drop it after the call")
+            raise fail(*not_moved(rep))
     before = GUEST.dtor_state()
     for rep, x in GUEST.lent:
         try:
             got = GUEST.call("gr-rep", x)
         except wasmtime.WasmtimeError as e:
             e.__traceback__ = None
-            raise fail("gr-borrow", "lender:lost", f"the own of rep {rep} the host lent as "
-                       f"borrow<gr> is unusable after the call: {e}") from None
+            raise fail(*lender_lost(rep, str(e))) from None
         if got != rep:
-            raise fail("gr-borrow", "lender:rep", f"the own of rep {rep} the host lent as "
-                       f"borrow<gr> names rep {got} after the call")
+            raise fail(*lender_rep(rep, got))
     for rep, x in GUEST.lent + GUEST.received:
         if not _drops(store, x):
-            raise fail("gr-dtor", "host-drop:refused", f"Wasmtime refused the host's drop of "
-                       f"the gr handle of rep {rep} it lent or got back")
-    _expect_dtor(fail, "host-drop", before, [rep for rep, _ in GUEST.lent + GUEST.received],
-                 "when the host dropped what it lent and got back")
+            raise fail(*drop_refused(rep))
+    _expect_dtor(fail, "host-drop", before, [rep for rep, _ in GUEST.lent + GUEST.received])
     GUEST.reset()
 
 
-def _expect_dtor(fail, when: str, before: tuple[int, int], reps: list[int], what: str) -> None:
+def own_reps(entry, call) -> list[int]:
+    """The reps of the `own<gr>` handles among the call's arguments (`f` drops each)."""
+    sig, args = entry.sig, call.args  # model values (a static case's typed ones: `params_model`)
+    if entry.params_model is not None:
+        args = tuple(m(a) for m, a in zip(entry.params_model, args))
+    return [v.rep for (_, t), a in zip(sig.params, args)
+            for h, v in handles(t, a, GuestHandle) if h.own]
+
+
+def _expect_dtor(fail, when: str, before: tuple[int, int], reps: list[int]) -> None:
     count, total = GUEST.dtor_state()
-    runs, got = count - before[0], (total - before[1]) & MASK
+    problem = dtor_problem(when, count - before[0], total - before[1], reps)
+    if problem:
+        raise fail(*problem)
+
+
+# What each failed check reports: (check, detail, message), on both lanes.
+WHEN = {"in-call": "during the call (f drops each own gr it receives)",
+        "host-drop": "when the host dropped what it lent and got back"}
+
+
+def dtor_problem(when: str, runs: int, got: int, reps: list[int]) -> tuple[str, str, str] | None:
+    """`gr`'s destructor ran `runs` times for reps summing to `got` (mod 2**32) `when`; it
+    should have run once for each of `reps`."""
+    got &= MASK
     if runs != len(reps):
-        raise fail("gr-dtor", f"{when}:count={'more' if runs > len(reps) else 'less'}",
-                   f"gr's destructor ran {runs} time(s) {what}, expected {len(reps)}")
+        return ("gr-dtor", f"{when}:count={'more' if runs > len(reps) else 'less'}",
+                f"gr's destructor ran {runs} time(s) {WHEN[when]}, expected {len(reps)}")
     if got != sum(reps) & MASK:
-        raise fail("gr-dtor", f"{when}:reps", f"gr's destructor ran for reps summing to {got} "
-                   f"{what}, expected {reps}")
+        return ("gr-dtor", f"{when}:reps", f"gr's destructor ran for reps summing to {got} "
+                f"{WHEN[when]}, expected {reps}")
+    return None
+
+
+def not_moved(rep: int) -> tuple[str, str, str]:
+    return ("gr-ownership", "own:not-moved",
+            f"the host passed own<gr> rep {rep} but could still drop it after the call")
+
+
+def lender_lost(rep: int, error: str) -> tuple[str, str, str]:
+    return ("gr-borrow", "lender:lost", f"the own of rep {rep} the host lent as borrow<gr> is "
+            f"unusable after the call: {error}")
+
+
+def lender_rep(rep: int, got: int) -> tuple[str, str, str]:
+    return ("gr-borrow", "lender:rep", f"the own of rep {rep} the host lent as borrow<gr> "
+            f"names rep {got} after the call")
+
+
+def drop_refused(rep: int) -> tuple[str, str, str]:
+    return ("gr-dtor", "host-drop:refused", f"Wasmtime refused the host's drop of the gr handle "
+            f"of rep {rep} it lent or got back")

@@ -22,7 +22,7 @@ from itfuzz.engines.compat import InstanceFuncs, call_func
 from itfuzz.engines.component_engine import instantiate_pooled
 from itfuzz.engines.resources import SCOPE, TYPE_BASE, clone, still_valid
 from itfuzz.generators.resource_code import CONSUME, GUEST_EXPORTS
-from itfuzz.model.resources import handles
+from itfuzz.model.resources import Handle, handles
 
 MAX_CONSUMED = 8  # owns dropped through the guest per call (each is a call into Wasm)
 
@@ -60,29 +60,45 @@ def check_call(oracle, store, instance, entry, call) -> None:
 
     for t, v, x in SCOPE.sent:
         if still_valid(store, x):
-            raise fail("resource-ownership", f"{t.kind}:not-moved",
-                       f"the host passed {t.wit(sig.names)} rep {v.rep} but still holds it "
-                       "after the call")
+            raise fail(*not_moved(t, v.rep, sig.names))
     for _, v, x in SCOPE.borrows:
         if still_valid(store, x):
-            raise fail("resource-borrow", "outlived-call",
-                       f"the host's borrow of rep {v.rep} is still usable after the call")
+            raise fail(*outlived(v.rep))
     if SCOPE.dtors:
-        raise fail("resource-dtor", "ran-without-drop",
-                   f"destructor runs {SCOPE.dtors} while no handle was dropped")
+        raise fail(*dtor_without_drop(SCOPE.dtors))
     received = SCOPE.received[:MAX_CONSUMED]
     for t, h in received:
         SCOPE.dtors = []
         consume = CONSUMERS.get(store, instance, CONSUME.format(t.resource))
         call_func(store, consume, ResourceHost.own(h.rep, TYPE_BASE + t.resource))
-        want = [(t.resource, h.rep)]
-        if SCOPE.dtors != want:
-            detail = (f"count={len(SCOPE.dtors)}" if len(SCOPE.dtors) != 1 else "wrong-rep")
-            raise fail("resource-dtor", detail,
-                       f"dropping {t.wit(sig.names)} rep {h.rep} in the guest ran the "
-                       f"destructor as {SCOPE.dtors}, expected {want}")
+        if SCOPE.dtors != [(t.resource, h.rep)]:
+            raise fail(*consume_dtor(t, h.rep, SCOPE.dtors, sig.names))
     SCOPE.dtors = []
     check_guest(oracle, store, instance, entry, call)
+
+
+# What each failed check reports: (check, detail, message), on both lanes.
+def not_moved(t: Handle, rep: int, names) -> tuple[str, str, str]:
+    return ("resource-ownership", f"{t.kind}:not-moved",
+            f"the host passed {t.wit(names)} rep {rep} but still holds it after the call")
+
+
+def outlived(rep: int) -> tuple[str, str, str]:
+    return ("resource-borrow", "outlived-call",
+            f"the host's borrow of rep {rep} is still usable after the call")
+
+
+def dtor_without_drop(dtors: list) -> tuple[str, str, str]:
+    return ("resource-dtor", "ran-without-drop",
+            f"destructor runs {dtors} while no handle was dropped")
+
+
+def consume_dtor(t: Handle, rep: int, dtors: list, names) -> tuple[str, str, str]:
+    """The guest dropped an own of `t` with `rep` and the destructor ran as `dtors`."""
+    want = [(t.resource, rep)]
+    return ("resource-dtor", f"count={len(dtors)}" if len(dtors) != 1 else "wrong-rep",
+            f"dropping {t.wit(names)} rep {rep} in the guest ran the destructor as {dtors}, "
+            f"expected {want}")
 
 
 def check_guest(oracle, store, instance, entry, call) -> None:

@@ -22,6 +22,7 @@
  */
 #include <dlfcn.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,6 +72,11 @@ static struct {
     void *(*res_any_clone)(const void *);
     bool (*res_any_owned)(const void *);
     void (*res_any_delete)(void *);
+    void *(*res_any_drop)(void *, const void *);
+    void *(*res_type_new_host)(uint32_t);
+    void (*res_type_delete)(void *);
+    void *(*linker_add_resource)(void *, const char *, size_t, const void *,
+                                 void *(*)(void *, void *, uint32_t), void *, void (*)(void *));
 } W;
 
 static const char *const NAMES[] = {
@@ -89,6 +95,8 @@ static const char *const NAMES[] = {
     "wasmtime_component_resource_host_type", "wasmtime_component_resource_host_owned",
     "wasmtime_component_resource_host_delete", "wasmtime_component_resource_any_clone",
     "wasmtime_component_resource_any_owned", "wasmtime_component_resource_any_delete",
+    "wasmtime_component_resource_any_drop", "wasmtime_component_resource_type_new_host",
+    "wasmtime_component_resource_type_delete", "wasmtime_component_linker_instance_add_resource",
 };
 #define OPTIONAL_FROM 22  /* NAMES from this index on may be missing */
 #define RESOURCES_FROM 23 /* ...and from here on they are the resource functions */
@@ -268,7 +276,12 @@ static int build_handle(cursor *c, itl_val *out) {
     if (take(c, &own, 1) || take(c, &resource, 4) || take(c, &rep, 4) || !W.res_host_new)
         return -1;
     uint32_t type = st->type_base + resource;
-    if (st->fault >= ITL_FAULT_REP && st->fault_where == c->where && !c->planted) {
+    if ((own & GUEST) && (own & 1) && c->where == ITL_FAULT_IN_ARGS) { /* dropped by f */
+        st->gr_owns++;
+        st->gr_owns_sum += rep;
+    }
+    if (st->fault >= ITL_FAULT_REP && st->fault <= ITL_FAULT_KEEP_BORROW
+        && st->fault_where == c->where && !c->planted) {
         c->planted = true;
         plant_handle(st, own & GUEST, resource, type, &rep);
     }
@@ -671,6 +684,221 @@ static void take_error(itl_state *st, void *err) {
     W.error_delete(err);
 }
 
+/* ---- host resources: destructors that log, the checks after a call ------------------------ */
+static void log_dtor(itl_state *st, uint32_t resource, uint32_t rep) {
+    if (st->ndtors == st->dtors_cap) {
+        st->dtors_cap = st->dtors_cap ? 2 * st->dtors_cap : 8;
+        st->dtors = realloc(st->dtors, 2 * st->dtors_cap * sizeof(uint32_t));
+    }
+    st->dtors[2 * st->ndtors] = resource;
+    st->dtors[2 * st->ndtors + 1] = rep;
+    st->ndtors++;
+}
+
+typedef struct { itl_state *st; uint32_t resource; } dtor_env;
+
+static void *host_dtor(void *env, void *ctx, uint32_t rep) {
+    dtor_env *e = env;
+    (void)ctx;
+    log_dtor(e->st, e->resource, rep);
+    if (e->st->fault == ITL_FAULT_DTOR_TWICE)
+        log_dtor(e->st, e->resource, rep);
+    return NULL;
+}
+
+int itl_add_resources(void *linker, itl_state *st, uint32_t n) {
+    void *root = W.linker_root(linker), *err = NULL;
+    for (uint32_t i = 0; i < n && !err; i++) {
+        char name[16];
+        int len = snprintf(name, sizeof(name), "r%u", i);
+        dtor_env *e = malloc(sizeof(*e));
+        *e = (dtor_env){st, i};
+        void *ty = W.res_type_new_host(st->type_base + i);
+        err = W.linker_add_resource(root, name, (size_t)len, ty, host_dtor, e, free);
+        W.res_type_delete(ty);
+    }
+    W.linker_instance_delete(root);
+    if (err) {
+        take_error(st, err);
+        return ITL_ERROR;
+    }
+    return ITL_OK;
+}
+
+void itl_use_consumers(itl_state *st, const itl_instance *inst, void *ctx, uint32_t n) {
+    (void)ctx;
+    st->consume = realloc(st->consume, (n ? n : 1) * sizeof(itl_func));
+    st->has_consume = realloc(st->has_consume, n ? n : 1);
+    memset(st->has_consume, 0, n ? n : 1);
+    st->nconsume = n;
+    st->consume_inst = *inst;
+}
+
+static int check_failed(itl_state *st, int check, size_t index, uint32_t got) {
+    st->check = check;
+    st->fail_index = index;
+    st->check_got = got;
+    return ITL_HANDLES;
+}
+
+/* A call the checks make failed (its message in `out`): wasmtime-py's lane would raise it. */
+static int call_failed(itl_state *st, const char *why) {
+    if (why) {
+        st->out_len = 0;
+        put(st, why, strlen(why));
+    }
+    return check_failed(st, ITL_CK_CALL_ERROR, 0, 0);
+}
+
+static int gr_state(itl_state *st, void *ctx, uint32_t *count, uint32_t *sum) {
+    int r = itl_counter(st->gr_count, ctx, count, st);
+    if (r == ITL_OK)
+        r = itl_counter(st->gr_sum, ctx, sum, st);
+    return r == ITL_RESULT ? call_failed(st, "itfuzz: a gr-dtor counter is not a u32")
+           : r != ITL_OK ? call_failed(st, NULL) : ITL_OK;
+}
+
+/* Whether a (cloned) host handle still names a live entry of the host's table. */
+static bool still_valid(void *ctx, const void *clone) {
+    void *h = NULL, *err = W.res_any_to_host(ctx, clone, &h);
+    if (err) {
+        W.error_delete(err);
+        return false;
+    }
+    W.res_host_delete(h);
+    return true;
+}
+
+/* Whether the host can drop the handle (false: Wasmtime refused). */
+static bool drops(void *ctx, const void *clone) {
+    void *err = W.res_any_drop(ctx, clone);
+    if (err) {
+        W.error_delete(err);
+        return false;
+    }
+    return true;
+}
+
+/* The guest drops an own of host resource `rN` through its `consume-rN`. */
+static int consume(itl_state *st, void *ctx, uint32_t resource, uint32_t rep) {
+    if (resource >= st->nconsume)
+        return call_failed(st, "itfuzz: no consume export for this resource");
+    if (!st->has_consume[resource]) {
+        char name[24];
+        int len = snprintf(name, sizeof(name), "consume-r%u", resource);
+        bool ok = itl_get_func(&st->consume_inst, ctx, name, (size_t)len,
+                               &st->consume[resource]) == ITL_OK;
+        st->has_consume[resource] = ok ? 1 : 2;
+    }
+    if (st->has_consume[resource] != 1)
+        return call_failed(st, "itfuzz: no consume export for this resource");
+    void *any = host_any(st, true, st->type_base + resource, rep);
+    if (!any)
+        return call_failed(st, NULL);
+    itl_val arg;
+    memset(&arg, 0, sizeof(arg));
+    arg.kind = K_RESOURCE;
+    arg.of.resource = any;
+    const itl_func *f = &st->consume[resource];
+    void *err = W.func_call(f, ctx, &arg, 1, NULL, 0);
+    if (!err && W.func_post_return)
+        err = W.func_post_return(f, ctx);
+    W.val_delete(&arg);
+    if (err) {
+        take_error(st, err);
+        return call_failed(st, NULL);
+    }
+    return ITL_OK;
+}
+
+#define MAX_CONSUMED 8 /* owns dropped through the guest per call (as wasmtime-py's lane) */
+
+/* The guest resource `gr`'s checks (oracles/guest_handles.py says what each means). */
+static int check_gr(itl_state *st, void *ctx) {
+    uint32_t count, sum, count2, sum2, want = 0;
+    int r = gr_state(st, ctx, &count, &sum);
+    if (r)
+        return r;
+    if (count - st->gr_before_count != st->gr_owns)
+        return check_failed(st, ITL_CK_GR_INCALL_COUNT, 0, count - st->gr_before_count);
+    if (sum - st->gr_before_sum != st->gr_owns_sum)
+        return check_failed(st, ITL_CK_GR_INCALL_REPS, 0, sum - st->gr_before_sum);
+    for (size_t i = 0; i < st->nhandles; i++)
+        if (st->handles[i].what == ITL_GR_SENT && drops(ctx, st->handles[i].clone))
+            return check_failed(st, ITL_CK_GR_NOT_MOVED, i, 0);
+    for (size_t i = 0; i < st->nhandles; i++) {
+        itl_handle *h = &st->handles[i];
+        if (h->what != ITL_GR_LENT)
+            continue;
+        itl_val arg, res;
+        memset(&arg, 0, sizeof(arg));
+        memset(&res, 0, sizeof(res));
+        arg.kind = K_RESOURCE;
+        arg.of.resource = h->clone; /* lent again (not deleted here) */
+        if (call_gr(st, st->gr_rep, &arg, &res))
+            return check_failed(st, ITL_CK_GR_LENDER_LOST, i, 0);
+        uint32_t got = res.of.u32;
+        bool u32 = res.kind == K_U32;
+        W.val_delete(&res);
+        if (!u32)
+            return call_failed(st, "itfuzz: gr-rep did not return a u32");
+        if (got != h->rep)
+            return check_failed(st, ITL_CK_GR_LENDER_REP, i, got);
+    }
+    size_t n = 0;
+    for (int pass = ITL_GR_LENT; pass <= ITL_GR_RECEIVED; pass++) /* lent, then received */
+        for (size_t i = 0; i < st->nhandles; i++) {
+            itl_handle *h = &st->handles[i];
+            if (h->what != pass || pass == ITL_GR_SENT)
+                continue;
+            if (!drops(ctx, h->clone))
+                return check_failed(st, ITL_CK_GR_DROP_REFUSED, i, 0);
+            n++;
+            want += h->rep;
+        }
+    if ((r = gr_state(st, ctx, &count2, &sum2)))
+        return r;
+    if (count2 - count != n)
+        return check_failed(st, ITL_CK_GR_HOSTDROP_COUNT, 0, count2 - count);
+    if (sum2 - sum != want)
+        return check_failed(st, ITL_CK_GR_HOSTDROP_REPS, 0, sum2 - sum);
+    return ITL_OK;
+}
+
+/* After a completed call (oracles/resources.py and oracles/guest_handles.py say what each
+ * check means; wasmtime-py's lane runs the same checks in the same order). */
+static int check_handles(itl_state *st, void *ctx) {
+    int r;
+    if (st->gr_count && (r = check_gr(st, ctx)))
+        return r;
+    for (size_t i = 0; i < st->nhandles; i++) {
+        itl_handle *h = &st->handles[i];
+        if (h->what == ITL_SENT && still_valid(ctx, h->clone))
+            return check_failed(st, ITL_CK_NOT_MOVED, i, 0);
+    }
+    for (size_t i = 0; i < st->nhandles; i++) {
+        itl_handle *h = &st->handles[i];
+        if (h->what == ITL_BORROWED && h->clone && still_valid(ctx, h->clone))
+            return check_failed(st, ITL_CK_BORROW_OUTLIVED, i, 0);
+    }
+    if (st->ndtors)
+        return check_failed(st, ITL_CK_DTOR_WITHOUT_DROP, 0, (uint32_t)st->ndtors);
+    size_t consumed = 0;
+    for (size_t i = 0; i < st->nhandles && consumed < MAX_CONSUMED; i++) {
+        itl_handle *h = &st->handles[i];
+        if (h->what != ITL_RECEIVED)
+            continue;
+        consumed++;
+        st->ndtors = 0;
+        if ((r = consume(st, ctx, h->resource, h->rep)))
+            return r;
+        if (st->ndtors != 1 || st->dtors[0] != h->resource || st->dtors[1] != h->rep)
+            return check_failed(st, ITL_CK_CONSUME_DTOR, i, (uint32_t)st->ndtors);
+    }
+    st->ndtors = 0;
+    return ITL_OK;
+}
+
 /* ---- the host function `g` ------------------------------------------------------------------ */
 static void *host_g(void *env, void *ctx, const void *ty, itl_val *args, size_t nargs,
                     itl_val *results, size_t nresults) {
@@ -682,6 +910,8 @@ static void *host_g(void *env, void *ctx, const void *ty, itl_val *args, size_t 
     st->ctx = ctx; /* handles are converted in the host's store context */
     st->handles_from = st->nhandles;
     st->out_len = 0;
+    if (st->fault == ITL_FAULT_DTOR_EXTRA)
+        log_dtor(st, 0, 0x5a5a);
     if (++st->count > 1) {
         st->failure = ITL_HOST_TWICE;
         return W.error_new("itfuzz: host ran more than once");
@@ -736,17 +966,6 @@ void *itl_linker(const void *engine, itl_state *st) {
     return linker_with_g(engine, st, host_g, st);
 }
 
-int itl_add_g(void *linker, itl_state *st) {
-    void *root = W.linker_root(linker);
-    void *err = W.linker_add_func(root, "g", 1, host_g, st, NULL);
-    W.linker_instance_delete(root);
-    if (err) {
-        take_error(st, err);
-        return ITL_ERROR;
-    }
-    return ITL_OK;
-}
-
 void itl_linker_delete(void *linker) { W.linker_delete(linker); }
 
 int itl_instantiate(const void *linker, void *ctx, const void *component, itl_instance *out,
@@ -791,6 +1010,17 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
     st->out_len = 0;
     st->ctx = ctx;
     forget_handles(st);
+    st->ndtors = 0;
+    st->check = ITL_CK_NONE;
+    st->gr_owns = st->gr_owns_sum = 0;
+    if (st->check_handles && st->gr_count) {
+        int r = gr_state(st, ctx, &st->gr_before_count, &st->gr_before_sum);
+        if (r) {
+            free(argv);
+            free(resv);
+            return r;
+        }
+    }
     for (size_t i = 0; i < nargs; i++) {
         if (build(&c, &argv[i])) {
             delete_vals(argv, nargs);
@@ -850,6 +1080,8 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
                 return ITL_COUNTER;
             }
         }
+        if (st->check_handles)
+            status = check_handles(st, ctx);
     }
     return status;
 }
@@ -880,6 +1112,14 @@ void itl_state_free_out(itl_state *st) {
     free(st->handles);
     st->handles = NULL;
     st->handles_cap = 0;
+    free(st->dtors);
+    st->dtors = NULL;
+    st->ndtors = st->dtors_cap = 0;
+    free(st->consume);
+    free(st->has_consume);
+    st->consume = NULL;
+    st->has_consume = NULL;
+    st->nconsume = 0;
 }
 
 /* ---- the benchmark's baseline: a bare u32 echo (no encoding, no checks) ------------------- */

@@ -34,13 +34,24 @@ typedef void *(*itl_host_fn)(void *, void *, const void *, itl_val *, size_t, it
 /* statuses of itl_call and friends; the host's failures are kept in itl_state.failure */
 enum {
     ITL_OK, ITL_ERROR, ITL_BAD_ENCODING, ITL_HOST_ARG, ITL_HOST_COUNTS, ITL_HOST_TWICE,
-    ITL_HOST_COUNT, ITL_RESULT, ITL_POST_RETURN_ERROR, ITL_COUNTER,
+    ITL_HOST_COUNT, ITL_RESULT, ITL_POST_RETURN_ERROR, ITL_COUNTER, ITL_HANDLES,
 };
 enum {
     ITL_FAULT_NONE, ITL_FAULT_TRUNCATE, ITL_FAULT_SWAP,
     /* resource faults (the first handle built): another rep, an extra own kept as sent / as a
        received borrow */
     ITL_FAULT_REP, ITL_FAULT_KEEP_OWN, ITL_FAULT_KEEP_BORROW,
+    /* destructor faults: each host destructor run logged twice; one run logged while `g` runs */
+    ITL_FAULT_DTOR_TWICE, ITL_FAULT_DTOR_EXTRA,
+};
+/* the failed handle check after a call (status ITL_HANDLES; itl_state.check); `fail_index` is
+   the record (itl_state.handles) it concerns, `check_got` what was seen (a count, a rep, a rep
+   sum mod 2**32); GR_*: the guest's `gr` */
+enum {
+    ITL_CK_NONE, ITL_CK_GR_INCALL_COUNT, ITL_CK_GR_INCALL_REPS, ITL_CK_GR_NOT_MOVED,
+    ITL_CK_GR_LENDER_LOST, ITL_CK_GR_LENDER_REP, ITL_CK_GR_DROP_REFUSED,
+    ITL_CK_GR_HOSTDROP_COUNT, ITL_CK_GR_HOSTDROP_REPS, ITL_CK_NOT_MOVED, ITL_CK_BORROW_OUTLIVED,
+    ITL_CK_DTOR_WITHOUT_DROP, ITL_CK_CONSUME_DTOR, ITL_CK_CALL_ERROR,
 };
 /* what a handle record says (itl_handle.what); ITL_GR_*: the guest's resource `gr` (own sent,
    own lent as a borrow, own received; `clone` names the handle, `type` is ITL_GR_TYPE) */
@@ -82,6 +93,17 @@ typedef struct {
     const itl_func *gr_new, *gr_rep;
     const uint8_t *host_args; size_t host_args_len;
     const uint8_t *f_ret; size_t f_ret_len;
+    /* the handle checks after each call (itl_check_handles): on when `check_handles`; `gr`'s
+       destructor counters (NULL: no `gr`), its state before the call and the owns sent; the
+       host destructors' runs (resource, rep) since the call began; the `consume-rN` exports
+       of `consume_inst`, looked up when first needed (has_consume: 0 not yet, 1 found, 2 not
+       there) */
+    bool check_handles;
+    const itl_func *gr_count, *gr_sum;
+    uint32_t gr_before_count, gr_before_sum, gr_owns, gr_owns_sum;
+    uint32_t *dtors; size_t ndtors, dtors_cap;
+    itl_instance consume_inst; itl_func *consume; uint8_t *has_consume; size_t nconsume;
+    int check; uint32_t check_got;
 } itl_state;
 
 const char *itl_open(const char *path);
@@ -96,10 +118,12 @@ int itl_call(itl_state *st, const itl_func *f, void *ctx, const uint8_t *args, s
              size_t nargs, const uint8_t *ret, size_t ret_len, size_t nresults);
 int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st);
 void itl_state_free_out(itl_state *st);
-/* resource support: whether the library has the resource functions; `g` added to a linker made
- * elsewhere (wasmtime-py's, with the host resources defined) */
+/* resource support: whether the library has the resource functions */
 bool itl_has_resources(void);
-int itl_add_g(void *linker, itl_state *st);
+/* host resources `rN` (type type_base + N) for N < n in the linker's root, their destructors
+   logging into `st`; the `consume-rN` exports of an instance (looked up once per instance) */
+int itl_add_resources(void *linker, itl_state *st, uint32_t n);
+void itl_use_consumers(itl_state *st, const itl_instance *inst, void *ctx, uint32_t n);
 /* the benchmark's baseline: `g` a bare u32 echo; one call with no encoding and no checks */
 void *itl_bare_linker(const void *engine, itl_state *st);
 int itl_bare_call(const itl_func *f, void *ctx, uint32_t v, uint32_t *out);

@@ -2,10 +2,9 @@
 the checking host function `g` (in C), instances and calls.
 
 Components, engines and stores are wasmtime-py's: their pointers are handed to C, which uses the
-same copy of libwasmtime (see `itl_open` in lane.c). So are, for signatures with resource
-handles, the linker (wasmtime-py's, with the host resources of `engines.resources` defined; C
-adds `g`), the handles C keeps to check (as `ResourceAny`) and the instance (as wasmtime-py's, for
-the guest calls of the resource checks).
+same copy of libwasmtime (see `itl_open` in lane.c). Host resources (`rN`) are defined in C, with
+destructors that log in C, and C checks the handles after each call (`check_handles`); the
+instance can be seen through wasmtime-py too (`py_instance`).
 """
 from __future__ import annotations
 
@@ -19,8 +18,13 @@ from itfuzz.engines.capi import layout
 
 # itl_call statuses (lane.h)
 (OK, ERROR, BAD_ENCODING, HOST_ARG, HOST_COUNTS, HOST_TWICE, HOST_COUNT, RESULT, POST_RETURN,
- COUNTER) = range(10)
-FAULTS = {"truncate": 1, "swap": 2, "rep": 3, "keep-own": 4, "keep-borrow": 5}
+ COUNTER, HANDLES) = range(11)
+FAULTS = {"truncate": 1, "swap": 2, "rep": 3, "keep-own": 4, "keep-borrow": 5, "dtor-twice": 6,
+          "dtor-extra": 7}
+# the failed handle check of status HANDLES (itl_state.check, lane.h)
+(CK_GR_INCALL_COUNT, CK_GR_INCALL_REPS, CK_GR_NOT_MOVED, CK_GR_LENDER_LOST, CK_GR_LENDER_REP,
+ CK_GR_DROP_REFUSED, CK_GR_HOSTDROP_COUNT, CK_GR_HOSTDROP_REPS, CK_NOT_MOVED,
+ CK_BORROW_OUTLIVED, CK_DTOR_WITHOUT_DROP, CK_CONSUME_DTOR, CK_CALL_ERROR) = range(1, 14)
 SENT, BORROWED, RECEIVED, GR_SENT, GR_LENT, GR_RECEIVED = range(1, 7)  # itl_handle.what
 FAULT_WHERE = {"args": 1, "result": 2}
 
@@ -77,6 +81,8 @@ class Outcome:
     fail_index: int
     count: int  # host runs
     out: bytes
+    check: int = 0  # status HANDLES: the failed check (CK_*) and what it saw
+    check_got: int = 0
 
     @property
     def message(self) -> str:
@@ -84,29 +90,24 @@ class Outcome:
 
 
 class Linker:
-    """A C component linker defining `g` as the lane's checking host function (`py_linker`: a
-    wasmtime-py linker, which stays its owner, gets that `g` instead)."""
+    """A C component linker defining `g` as the lane's checking host function and, with
+    `resources` = n, the host resources r0…r(n-1) (types `type_base` + N)."""
 
     def __init__(self, lane: Lib, engine, fault: str = "", fault_where: str = "",
-                 bare: bool = False, py_linker=None, type_base: int = 0) -> None:
+                 bare: bool = False, resources: int = 0, type_base: int = 0) -> None:
         self.ffi, self.lib = lane.ffi, lane.lib
         self.state = self.ffi.new("itl_state *")
         self.state.fault = FAULTS.get(fault, 0)
         self.state.fault_where = FAULT_WHERE.get(fault_where, 0)
         self.state.type_base = type_base
-        self.py_linker = py_linker
-        if py_linker is not None:
-            ptr = self.ffi.cast("void *", address(py_linker.ptr()))
-            if self.lib.itl_add_g(ptr, self.state) != OK:
-                raise LaneError(self._out().decode("utf-8", "replace"))
-            weakref.finalize(self, self.lib.itl_state_free_out, self.state)
-        else:
-            make = self.lib.itl_bare_linker if bare else self.lib.itl_linker  # bare: benchmarks
-            ptr = make(self.ffi.cast("void *", address(engine.ptr())), self.state)
-            if ptr == self.ffi.NULL:
-                raise LaneError(self._out().decode("utf-8", "replace"))
-            weakref.finalize(self, _release, self.lib, ptr, self.state)
+        make = self.lib.itl_bare_linker if bare else self.lib.itl_linker  # bare: benchmarks
+        ptr = make(self.ffi.cast("void *", address(engine.ptr())), self.state)
+        if ptr == self.ffi.NULL:
+            raise LaneError(self._out().decode("utf-8", "replace"))
+        weakref.finalize(self, _release, self.lib, ptr, self.state)
         self.ptr = ptr
+        if resources and self.lib.itl_add_resources(ptr, self.state, resources) != OK:
+            raise LaneError(self._out().decode("utf-8", "replace"))
 
     def _out(self) -> bytes:
         return bytes(self.ffi.buffer(self.state.out, self.state.out_len)) if self.state.out_len else b""
@@ -163,7 +164,7 @@ class Instance:
                 st.f_ret, st.f_ret_len = lk.ffi.NULL, 0
         if status == OK:
             return None
-        return Outcome(status, lk.state.fail_index, lk.state.count, lk._out())
+        return Outcome(status, st.fail_index, st.count, lk._out(), st.check, st.check_got)
 
     def use_guest(self, gr_new, gr_rep) -> None:
         """Make and read `gr` handles with these exports (itl_funcs of this instance)."""
@@ -171,6 +172,17 @@ class Instance:
         self._gr = (gr_new, gr_rep)  # keeps the cdata alive
         st.gr_new = gr_new if gr_new is not None else self.linker.ffi.NULL
         st.gr_rep = gr_rep if gr_rep is not None else self.linker.ffi.NULL
+
+    def check_handles(self, gr_count, gr_sum, resources: int) -> None:
+        """After each completed call, C runs the resource checks (status HANDLES): those of
+        the guest's `gr` with its destructor counters (itl_funcs; None: no `gr`), those of
+        host resources r0…r(`resources`-1) with this instance's `consume-rN` exports."""
+        st, null = self.linker.state, self.linker.ffi.NULL
+        self._dtor_counters = (gr_count, gr_sum)  # keeps the cdata alive
+        st.check_handles = True
+        st.gr_count = gr_count if gr_count is not None else null
+        st.gr_sum = gr_sum if gr_sum is not None else null
+        self.linker.lib.itl_use_consumers(st, self.inst, self.ctx, resources)
 
     def check_counters(self, funcs: list) -> None:
         """After each completed call, C checks that every counter export in `funcs` (at most
@@ -188,22 +200,16 @@ class Instance:
             raise LaneError("bare call failed")
         return int(out[0])
 
-    def handles(self) -> list[tuple[int, bool, int, int, Any]]:
-        """The handles of the last call: (what, own, resource, rep, ResourceAny or None), the
-        kept clones handed over to wasmtime-py's `ResourceAny` (which frees them)."""
-        from wasmtime import _ffi as wffi
-        from wasmtime.component import ResourceAny
-        st, out = self.linker.state, []
-        ptr_t = ctypes.POINTER(wffi.wasmtime_component_resource_any_t)
-        for i in range(st.nhandles):
-            h = st.handles[i]
-            x = None
-            if h.clone != self.linker.ffi.NULL:
-                x = ResourceAny._from_ptr(ctypes.cast(int(self.linker.ffi.cast("uintptr_t",
-                                                                                h.clone)), ptr_t))
-                h.clone = self.linker.ffi.NULL
-            out.append((h.what, bool(h.own), h.resource, h.rep, x))
-        return out
+    def handles(self) -> list[tuple[int, bool, int, int]]:
+        """The handles of the last call: (what, own, resource, rep)."""
+        st = self.linker.state
+        return [(h.what, bool(h.own), h.resource, h.rep)
+                for h in (st.handles[i] for i in range(st.nhandles))]
+
+    def dtors(self) -> list[tuple[int, int]]:
+        """The host destructors' runs (resource, rep) the last check saw."""
+        st = self.linker.state
+        return [(st.dtors[2 * i], st.dtors[2 * i + 1]) for i in range(st.ndtors)]
 
     def py_instance(self):
         """This instance as a wasmtime-py `component.Instance` (same store)."""
