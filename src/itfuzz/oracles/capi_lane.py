@@ -258,18 +258,17 @@ class CLaneRunner:
                                               Call(args, ret))
                 raise RuntimeError(f"C lane: {name} is {out.count}, yet the check passed")
             if out.status == lane.HANDLES:
-                self.report_handles(out, inst, entry, call or Call(args, ret), Call(args, ret))
+                self.report_handles(out, inst, entry, call or Call(args, ret))
             self.report(out, entry, args, ret, plan)
 
-    def report_handles(self, out: lane.Outcome, inst: lane.Instance, entry, call: Call,
-                       mcall: Call) -> None:
+    def report_handles(self, out: lane.Outcome, inst: lane.Instance, entry, call: Call) -> None:
         """Raises the finding of a failed resource check in C (status HANDLES) in the words of
         the wasmtime-py lane's check (`oracles.resources`, `oracles.guest_handles`); a call
         the checks made that failed raises Wasmtime's error, as there."""
         sig, ck, got = entry.sig, out.check, out.check_got
         records = inst.handles()
-        what, own, resource, rep = (records[out.fail_index] if out.fail_index < len(records)
-                                    else (0, False, 0, 0))
+        _, own, resource, rep = (records[out.fail_index] if out.fail_index < len(records)
+                                 else (0, False, 0, 0))
         problem: tuple[str, str, str] | None = None
         if ck in (lane.CK_GR_INCALL_COUNT, lane.CK_GR_INCALL_REPS):
             owns = guest_handles.own_reps(entry, call)

@@ -139,6 +139,17 @@ void itl_layout(size_t *out) {
 
 int itl_counter(const itl_func *f, void *ctx, uint32_t *out, itl_state *st);
 
+/* Allocation for the lane's small per-call arrays: running out of memory there is no finding
+ * and no state to go on from, so it ends the process with a message. */
+static void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fputs("itfuzz C-API lane: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
 /* ---- reading the encoding ------------------------------------------------------------------ */
 typedef struct {
     const uint8_t *p, *end;
@@ -179,14 +190,14 @@ static itl_handle *record(itl_state *st, int what, bool own, uint32_t resource, 
                           uint32_t rep, const void *val_any, void *clone) {
     if (st->nhandles == st->handles_cap) {
         st->handles_cap = st->handles_cap ? 2 * st->handles_cap : 16;
-        st->handles = realloc(st->handles, st->handles_cap * sizeof(itl_handle));
+        st->handles = xrealloc(st->handles, st->handles_cap * sizeof(itl_handle));
     }
     itl_handle *h = &st->handles[st->nhandles++];
     *h = (itl_handle){what, own, resource, type, rep, val_any, clone};
     return h;
 }
 
-/* Releases the clones Python did not take (a failed call's) and forgets the records. */
+/* Releases the records' clones and forgets the records (of the last call). */
 static void forget_handles(itl_state *st) {
     for (size_t i = 0; i < st->nhandles; i++)
         if (st->handles[i].clone)
@@ -236,11 +247,16 @@ static void plant_handle(itl_state *st, bool guest, uint32_t resource, uint32_t 
 }
 
 /* Calls `gr-new(rep)` or `gr-rep(handle)` (u32 in or resource in, one result): 0 or -1 with
- * the error in `st`. */
-static int call_gr(itl_state *st, const itl_func *f, const itl_val *arg, itl_val *res) {
+ * the error in `st` (`quiet`: the error is dropped, `out` and the failure left alone). */
+static int call_gr(itl_state *st, const itl_func *f, const itl_val *arg, itl_val *res,
+                   bool quiet) {
     void *err = W.func_call(f, st->ctx, arg, 1, res, 1);
     if (!err && W.func_post_return)
         err = W.func_post_return(f, st->ctx);
+    if (err && quiet) {
+        W.error_delete(err);
+        return -1;
+    }
     if (err) {
         take_error(st, err);
         st->failure = ITL_ERROR;
@@ -256,7 +272,7 @@ static int build_guest(itl_state *st, bool own, uint32_t rep, itl_val *out) {
     memset(&res, 0, sizeof(res));
     arg.kind = K_U32;
     arg.of.u32 = rep;
-    if (!st->gr_new || call_gr(st, st->gr_new, &arg, &res))
+    if (!st->gr_new || call_gr(st, st->gr_new, &arg, &res, false))
         return -1;
     if (res.kind != K_RESOURCE) {
         W.val_delete(&res);
@@ -309,15 +325,12 @@ static const itl_handle *received(itl_state *st, const itl_val *v, uint32_t reso
         W.error_delete(err);
         itl_val res;
         memset(&res, 0, sizeof(res));
-        /* a refused gr-rep's message and failure are no dump: keep an earlier failure */
-        size_t out_len = st->out_len;
-        int failure = st->failure;
-        if (own && st->gr_rep && call_gr(st, st->gr_rep, v, &res) == 0 && res.kind == K_U32)
+        /* quiet: a refused gr-rep's message is no dump (it may be running) and no failure */
+        if (own && st->gr_rep && call_gr(st, st->gr_rep, v, &res, true) == 0
+            && res.kind == K_U32)
             return record(st, ITL_GR_RECEIVED, true, 0, GR_TYPE, res.of.u32, v->of.resource,
                           W.res_any_clone(v->of.resource));
         W.val_delete(&res);
-        st->out_len = out_len;
-        st->failure = failure;
         return record(st, ITL_RECEIVED, own, resource, NO_TYPE, 0, v->of.resource, NULL);
     }
     uint32_t type = W.res_host_type(h), rep = W.res_host_rep(h);
@@ -688,7 +701,7 @@ static void take_error(itl_state *st, void *err) {
 static void log_dtor(itl_state *st, uint32_t resource, uint32_t rep) {
     if (st->ndtors == st->dtors_cap) {
         st->dtors_cap = st->dtors_cap ? 2 * st->dtors_cap : 8;
-        st->dtors = realloc(st->dtors, 2 * st->dtors_cap * sizeof(uint32_t));
+        st->dtors = xrealloc(st->dtors, 2 * st->dtors_cap * sizeof(uint32_t));
     }
     st->dtors[2 * st->ndtors] = resource;
     st->dtors[2 * st->ndtors + 1] = rep;
@@ -711,7 +724,7 @@ int itl_add_resources(void *linker, itl_state *st, uint32_t n) {
     for (uint32_t i = 0; i < n && !err; i++) {
         char name[16];
         int len = snprintf(name, sizeof(name), "r%u", i);
-        dtor_env *e = malloc(sizeof(*e));
+        dtor_env *e = xrealloc(NULL, sizeof(*e));
         *e = (dtor_env){st, i};
         void *ty = W.res_type_new_host(st->type_base + i);
         err = W.linker_add_resource(root, name, (size_t)len, ty, host_dtor, e, free);
@@ -725,10 +738,9 @@ int itl_add_resources(void *linker, itl_state *st, uint32_t n) {
     return ITL_OK;
 }
 
-void itl_use_consumers(itl_state *st, const itl_instance *inst, void *ctx, uint32_t n) {
-    (void)ctx;
-    st->consume = realloc(st->consume, (n ? n : 1) * sizeof(itl_func));
-    st->has_consume = realloc(st->has_consume, n ? n : 1);
+void itl_use_consumers(itl_state *st, const itl_instance *inst, uint32_t n) {
+    st->consume = xrealloc(st->consume, n * sizeof(itl_func));
+    st->has_consume = xrealloc(st->has_consume, n);
     memset(st->has_consume, 0, n ? n : 1);
     st->nconsume = n;
     st->consume_inst = *inst;
@@ -835,7 +847,9 @@ static int check_gr(itl_state *st, void *ctx) {
         memset(&res, 0, sizeof(res));
         arg.kind = K_RESOURCE;
         arg.of.resource = h->clone; /* lent again (not deleted here) */
-        if (call_gr(st, st->gr_rep, &arg, &res))
+        if (!st->gr_rep)
+            return call_failed(st, "itfuzz: no gr-rep export");
+        if (call_gr(st, st->gr_rep, &arg, &res, false))
             return check_failed(st, ITL_CK_GR_LENDER_LOST, i, 0);
         uint32_t got = res.of.u32;
         bool u32 = res.kind == K_U32;
@@ -849,7 +863,7 @@ static int check_gr(itl_state *st, void *ctx) {
     for (int pass = ITL_GR_LENT; pass <= ITL_GR_RECEIVED; pass++) /* lent, then received */
         for (size_t i = 0; i < st->nhandles; i++) {
             itl_handle *h = &st->handles[i];
-            if (h->what != pass || pass == ITL_GR_SENT)
+            if (h->what != pass)
                 continue;
             if (!drops(ctx, h->clone))
                 return check_failed(st, ITL_CK_GR_DROP_REFUSED, i, 0);

@@ -83,7 +83,7 @@ typedef struct {
        (ITL_COUNTER: fail_index is the counter, count its value) */
     const itl_func *counter[2]; size_t ncounters; uint32_t calls_done;
     /* resource handles: host types are type_base + N for `rN`; the handles of the last call
-       (clones not taken by Python are released at the next call) */
+       (their clones are released at the next call) */
     void *ctx; uint32_t type_base;
     itl_handle *handles; size_t nhandles, handles_cap;
     size_t handles_from; /* the records of the values alive now (the host's args, f's results) */
@@ -93,7 +93,7 @@ typedef struct {
     const itl_func *gr_new, *gr_rep;
     const uint8_t *host_args; size_t host_args_len;
     const uint8_t *f_ret; size_t f_ret_len;
-    /* the handle checks after each call (itl_check_handles): on when `check_handles`; `gr`'s
+    /* the handle checks after each completed call of itl_call: on when `check_handles`; `gr`'s
        destructor counters (NULL: no `gr`), its state before the call and the owns sent; the
        host destructors' runs (resource, rep) since the call began; the `consume-rN` exports
        of `consume_inst`, looked up when first needed (has_consume: 0 not yet, 1 found, 2 not
@@ -123,7 +123,7 @@ bool itl_has_resources(void);
 /* host resources `rN` (type type_base + N) for N < n in the linker's root, their destructors
    logging into `st`; the `consume-rN` exports of an instance (looked up once per instance) */
 int itl_add_resources(void *linker, itl_state *st, uint32_t n);
-void itl_use_consumers(itl_state *st, const itl_instance *inst, void *ctx, uint32_t n);
+void itl_use_consumers(itl_state *st, const itl_instance *inst, uint32_t n);
 /* the benchmark's baseline: `g` a bare u32 echo; one call with no encoding and no checks */
 void *itl_bare_linker(const void *engine, itl_state *st);
 int itl_bare_call(const itl_func *f, void *ctx, uint32_t v, uint32_t *out);

@@ -133,6 +133,10 @@ class Instance:
     def __init__(self, linker: Linker, store, ctx, inst) -> None:
         self.linker, self.store, self.ctx, self.inst = linker, store, ctx, inst
         self._itl_call = linker.lib.itl_call
+        # the linker's state may still name another instance's functions: none until set
+        st, null = linker.state, linker.ffi.NULL
+        st.check_handles, st.ncounters, st.calls_done = False, 0, 0
+        st.gr_new = st.gr_rep = st.gr_count = st.gr_sum = null
 
     def func(self, name: str):
         """The export's itl_func, or None."""
@@ -182,7 +186,7 @@ class Instance:
         st.check_handles = True
         st.gr_count = gr_count if gr_count is not None else null
         st.gr_sum = gr_sum if gr_sum is not None else null
-        self.linker.lib.itl_use_consumers(st, self.inst, self.ctx, resources)
+        self.linker.lib.itl_use_consumers(st, self.inst, resources)
 
     def check_counters(self, funcs: list) -> None:
         """After each completed call, C checks that every counter export in `funcs` (at most
@@ -218,10 +222,3 @@ class Instance:
         raw = wffi.wasmtime_component_instance_t
         data = bytes(self.linker.ffi.buffer(self.inst))[:ctypes.sizeof(raw)]
         return PyInstance._from_raw(raw.from_buffer_copy(data))
-
-    def counter(self, f) -> int:
-        out = self.linker.ffi.new("uint32_t *")
-        status = self.linker.lib.itl_counter(f, self.ctx, out, self.linker.state)
-        if status != OK:
-            raise LaneError(self.linker._out().decode("utf-8", "replace") or f"status {status}")
-        return int(out[0])
