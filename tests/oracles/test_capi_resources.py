@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pytest
 from faults import plant_component_text
-from resource_cases import BOR0, GR_ALL, GR_SIGS, GR_TEXT_FAULTS, U32, outcome, random_case, unknown
+from resource_cases import (
+    BOR0,
+    GB,
+    GO,
+    GR_ALL,
+    GR_SIGS,
+    GR_TEXT_FAULTS,
+    U32,
+    outcome,
+    random_case,
+    unknown,
+)
 from resource_cases import HOST_SIGS as SIGS
 from resource_cases import lane_oracle as oracle
 
@@ -19,6 +30,7 @@ from itfuzz.known_findings import known
 from itfuzz.model.case import Call, Signature
 from itfuzz.model.case import TestCase as Case
 from itfuzz.model.resources import resource_ids
+from itfuzz.model.types import Record
 from itfuzz.oracles import roundtrip
 from itfuzz.oracles.roundtrip import RoundTripOracle
 
@@ -101,6 +113,21 @@ def test_gr_guest_faults_give_the_same_finding_on_both_lanes(monkeypatch, old, n
     plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
     for lane in ("c", "py"):
         assert finding(oracle(lane), case(GR_ALL, seed=2)).signature == signature
+
+
+@pytest.mark.parametrize("old, new, signature", [
+    (GR_TEXT_FAULTS[2][0], GR_TEXT_FAULTS[2][1], "gr-dtor|host-drop:count=more"),
+    (GR_TEXT_FAULTS[3][0], GR_TEXT_FAULTS[3][1], "gr-dtor|host-drop:reps"),
+])
+def test_gr_destructor_faults_at_the_host_drops_give_the_same_finding_on_both_lanes(
+        monkeypatch, old, new, signature):
+    """Without an own<gr> argument nothing is dropped in the call, so the planted destructor
+    faults show when the host drops what it lent and got back."""
+    plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
+    lend = Signature((("b", GB),), Record((("r", GO),)))
+    got = {lane: finding(oracle(lane), case(lend, seed=2)) for lane in ("c", "py")}
+    assert got["c"].signature == got["py"].signature == signature
+    assert got["c"].message == got["py"].message
 
 
 def test_destructor_run_twice_is_reported_on_both_lanes(monkeypatch):
