@@ -145,6 +145,13 @@ def test_destructor_run_twice_is_reported_on_both_lanes(monkeypatch):
     assert "C-API lane" in c.engine
 
 
+def test_a_lent_gr_handle_gone_after_the_call_is_reported_on_the_c_lane():
+    """The own the host lent as borrow<gr> must still be the host's after the call: planted,
+    C drops it before its checks."""
+    f = finding(oracle("c", fault="lent-dropped"), case(GR_ALL))
+    assert f.signature == "gr-borrow|lender:lost" and "C-API lane" in f.engine
+
+
 def test_a_destructor_run_without_a_drop_is_reported_on_the_c_lane():
     f = finding(oracle("c", fault="dtor-extra"), case(SIGS[0]))
     assert f.signature == "resource-dtor|ran-without-drop"

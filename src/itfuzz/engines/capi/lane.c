@@ -838,6 +838,12 @@ static int check_gr(itl_state *st, void *ctx) {
     for (size_t i = 0; i < st->nhandles; i++)
         if (st->handles[i].what == ITL_GR_SENT && drops(ctx, st->handles[i].clone))
             return check_failed(st, ITL_CK_GR_NOT_MOVED, i, 0);
+    if (st->fault == ITL_FAULT_LENT_DROPPED)
+        for (size_t i = 0; i < st->nhandles; i++)
+            if (st->handles[i].what == ITL_GR_LENT) {
+                drops(ctx, st->handles[i].clone);
+                break;
+            }
     for (size_t i = 0; i < st->nhandles; i++) {
         itl_handle *h = &st->handles[i];
         if (h->what != ITL_GR_LENT)

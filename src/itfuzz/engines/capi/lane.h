@@ -41,8 +41,9 @@ enum {
     /* resource faults (the first handle built): another rep, an extra own kept as sent / as a
        received borrow */
     ITL_FAULT_REP, ITL_FAULT_KEEP_OWN, ITL_FAULT_KEEP_BORROW,
-    /* destructor faults: each host destructor run logged twice; one run logged while `g` runs */
-    ITL_FAULT_DTOR_TWICE, ITL_FAULT_DTOR_EXTRA,
+    /* destructor faults: each host destructor run logged twice; one run logged while `g` runs;
+       the first own<gr> the host lent is dropped after the call, before the lender checks */
+    ITL_FAULT_DTOR_TWICE, ITL_FAULT_DTOR_EXTRA, ITL_FAULT_LENT_DROPPED,
 };
 /* the failed handle check after a call (status ITL_HANDLES; itl_state.check); `fail_index` is
    the record (itl_state.handles) it concerns, `check_got` what was seen (a count, a rep, a rep

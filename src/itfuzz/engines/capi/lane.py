@@ -20,7 +20,7 @@ from itfuzz.engines.capi import layout
 (OK, ERROR, BAD_ENCODING, HOST_ARG, HOST_COUNTS, HOST_TWICE, HOST_COUNT, RESULT, POST_RETURN,
  COUNTER, HANDLES) = range(11)
 FAULTS = {"truncate": 1, "swap": 2, "rep": 3, "keep-own": 4, "keep-borrow": 5, "dtor-twice": 6,
-          "dtor-extra": 7}
+          "dtor-extra": 7, "lent-dropped": 8}
 # the failed handle check of status HANDLES (itl_state.check, lane.h)
 (CK_GR_INCALL_COUNT, CK_GR_INCALL_REPS, CK_GR_NOT_MOVED, CK_GR_LENDER_LOST, CK_GR_LENDER_REP,
  CK_GR_DROP_REFUSED, CK_GR_HOSTDROP_COUNT, CK_GR_HOSTDROP_REPS, CK_NOT_MOVED,
