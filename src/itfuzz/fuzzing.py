@@ -118,16 +118,11 @@ def enable_disk_caches() -> None:
 UNINSTRUMENTED = ("itfuzz.engines.capi.encoding", "itfuzz.engines.capi.lane",
                   "itfuzz.engines.capi.layout", "itfuzz.oracles.capi_lane",
                   "itfuzz.engines.precompile")
-# The harness's own state: caches (a hit or a miss depends on what ran before, not on the input,
-# so their branches would make libFuzzer keep inputs for the harness's history) and the
-# bookkeeping of targets and findings. Replaying a 781-input corpus: 4.09 -> 3.98 s CPU.
-HARNESS = ("itfuzz.targets", "itfuzz.lru", "itfuzz.diskcache", "itfuzz.engines.component_cache",
-           "itfuzz.versions", "itfuzz.known_findings", "itfuzz.findings")
 # Layers whose branches are functions of the input bytes alone (decoding, the value and ABI
 # models, the semantic features): their paths mirror the input's shape, which reaches libFuzzer as
 # semantic features anyway. Measured (600 mutated round-trip inputs replayed, CPU time per
-# input, before HARNESS was left out): nothing instrumented 2.44 ms, engines/oracles/targets
-# only 2.66 ms, all of itfuzz 4.54 ms. What Wasmtime and wasmtime-py answered shows in engines/
+# input): nothing instrumented 2.44 ms, engines/oracles/targets only 2.66 ms, all of itfuzz
+# 4.54 ms. What Wasmtime and wasmtime-py answered shows in engines/
 # and oracles/, which stay instrumented; `ITFUZZ_INSTRUMENT=all` instruments these layers too.
 PURE_LAYERS = ("model", "abi", "generators", "feedback")
 INSTRUMENT_ENV = "ITFUZZ_INSTRUMENT"
@@ -135,7 +130,7 @@ INSTRUMENT_ENV = "ITFUZZ_INSTRUMENT"
 
 def uninstrumented() -> list[str]:
     """Module names atheris must not instrument (exact names: its `exclude`)."""
-    names = list(UNINSTRUMENTED + HARNESS)
+    names = list(UNINSTRUMENTED)
     if os.environ.get(INSTRUMENT_ENV, "") != "all":
         root = Path(__file__).resolve().parent
         for layer in PURE_LAYERS:
