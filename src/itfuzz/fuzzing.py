@@ -122,8 +122,8 @@ UNINSTRUMENTED = ("itfuzz.engines.capi.encoding", "itfuzz.engines.capi.lane",
 # models, the semantic features): their paths mirror the input's shape, which reaches libFuzzer as
 # semantic features anyway. Measured (600 mutated round-trip inputs replayed, CPU time per
 # input): nothing instrumented 2.44 ms, engines/oracles/targets only 2.66 ms, all of itfuzz
-# 4.54 ms. What Wasmtime and wasmtime-py answered shows in engines/
-# and oracles/, which stay instrumented; `ITFUZZ_INSTRUMENT=all` instruments these layers too.
+# 4.54 ms. What Wasmtime and wasmtime-py answered shows in engines/ and oracles/, which stay
+# instrumented; `ITFUZZ_INSTRUMENT=all` instruments these layers too.
 PURE_LAYERS = ("model", "abi", "generators", "feedback")
 INSTRUMENT_ENV = "ITFUZZ_INSTRUMENT"
 
