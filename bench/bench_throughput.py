@@ -19,7 +19,10 @@ own mutator, for a before/after comparison).
 cache the first run filled and without it (CPU and wall seconds of the replay: what the cache
 does to a restart), and two more full runs of the grown corpus (each on its own copy), with and
 without the cache.
-`--fork-compare`: then the same run with `-fork=2`; exec per CPU-second next to one process.
+`--fork-compare`: then the same run with `-fork=2`; exec and round trips per CPU-second next to
+one process. A -fork run's executions and counters are its jobs' own (each process appends them
+to `ITFUZZ_STATS_FILE`; the parent deletes the jobs' logs and never counts the jobs its time
+limit stops), with where the CPU went (`fork`: jobs, their start-up, merge processes, the rest).
 With `--json`: one JSON object (the first run's numbers at the top level, the others nested).
 Findings do not stop the run (the fuzzing process's ITFUZZ_ONLY_SIGNATURE matches none of them;
 reproduce with `itfuzz fuzz`). Not a test: numbers for the issue, run on a quiet machine.
@@ -40,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from itfuzz.fuzzing import DISK_CACHE_ENV, ONLY_SIGNATURE_ENV  # noqa: E402
+from itfuzz.fuzzing import DISK_CACHE_ENV, ONLY_SIGNATURE_ENV, STATS_FILE_ENV  # noqa: E402
 from itfuzz.ops import libfuzzer  # noqa: E402
 
 STAT = re.compile(r"^stat::(\w+):\s*(\d+)\s*$", re.M)
@@ -67,6 +70,8 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     env["ITFUZZ_CACHE"] = str(cache)
     env[DISK_CACHE_ENV] = "1" if disk_cache else "0"
     env[ONLY_SIGNATURE_ENV] = NO_SIGNATURE  # findings do not end the run (counted, not shown)
+    stats_file = corpus.parent / f"stats-{time.monotonic_ns()}.jsonl"
+    env[STATS_FILE_ENV] = str(stats_file)
     cpu0, start = cpu_children(), time.monotonic()
     inited = None
     lines = []
@@ -84,8 +89,17 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     stats = {k: int(v) for k, v in STAT.findall(log)}
     execs = stats.get("number_of_executed_units", 0)
     forked = FORK_LINE.findall(log)
-    if forked:  # -fork: the parent's progress lines count every job's executions
-        execs = int(forked[-1])
+    processes = libfuzzer.read_stats(stats_file)
+    one = [p for p in processes if p["role"] == "fuzz"]
+    fork = None
+    if forked:
+        # -fork: the parent counts a job's executions when it merges the job, and the jobs
+        # still running at its time limit are stopped, never merged: count every job's own
+        # inputs instead (their logs are deleted; `ITFUZZ_STATS_FILE` keeps their counters).
+        fork = fork_breakdown(processes, cpu)
+        fork["executions_counted_by_parent"] = int(forked[-1])
+        stats = libfuzzer.summed_stats(processes)  # the parent prints none of ours
+        execs = stats.get("itfuzz_oracle_inputs", 0) or int(forked[-1])
     o = {k[len("itfuzz_oracle_"):]: v for k, v in stats.items() if k.startswith("itfuzz_oracle_")}
     inputs, calls, compiles = o.get("inputs", 0), o.get("calls", 0), o.get("compiles", 0)
     lanes = {k[len("lanes_"):]: v for k, v in o.items() if k.startswith("lanes_")} or (
@@ -97,6 +111,7 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
         "exec_per_s": round(execs / wall, 1),
         "exec_per_cpu_s": round(execs / cpu, 1) if cpu else None,
         "round_trips_per_s": round(calls / wall, 1),
+        "round_trips_per_cpu_s": round(calls / cpu, 1) if cpu else None,
         "calls_per_input": round(calls / inputs, 2) if inputs else None,
         "cache_hit_rate": round(1 - compiles / inputs, 4) if inputs else None,
         "disk_hit_rate": round(o.get("compile_disk_hits", 0) / compiles, 4) if compiles else None,
@@ -113,8 +128,32 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
         # the precompile helper's and the deferral's counters (`itfuzz.fuzzing`), when on
         "helpers": {k[len("itfuzz_"):]: v for k, v in stats.items()
                     if k.startswith(("itfuzz_precompile_", "itfuzz_deferral_"))},
+        "fork": fork,
+        # the fuzzing process's CPU before its first input, and its executions per CPU-second
+        # after that (its own CPU, without a helper's)
+        "start_cpu_s": one[0]["start_cpu_s"] if len(one) == 1 else None,
+        "loop_exec_per_cpu_s": (round(execs / (one[0]["cpu_s"] - one[0]["start_cpu_s"]), 1)
+                                if len(one) == 1 and one[0]["start_cpu_s"] is not None else None),
         "log_tail": "" if proc.returncode == 0 else log[-3000:],
     }
+
+
+def fork_breakdown(processes: list[dict], cpu: float) -> dict:
+    """Where a `-fork` run's CPU went: its jobs (their start-up apart), its merge processes and
+    the rest (the parent, helpers); the jobs' executions per CPU-second once started."""
+    jobs = [p for p in processes if p["role"] == "fork-job"]
+    merges = [p for p in processes if p["role"] == "merge"]
+    job_cpu = sum(p["cpu_s"] for p in jobs)
+    start = sum(p["start_cpu_s"] or 0 for p in jobs)
+    merge_cpu = sum(p["cpu_s"] for p in merges)
+    execs = sum(p["stats"].get("itfuzz_oracle_inputs", 0) for p in jobs)
+    return {"jobs": len(jobs), "merge_processes": len(merges),
+            "merge_inputs": sum(p["stats"].get("itfuzz_oracle_inputs", 0) for p in merges),
+            "cpu_s_jobs": round(job_cpu, 1), "cpu_s_job_start_up": round(start, 1),
+            "cpu_s_merges": round(merge_cpu, 1),
+            "cpu_s_rest": round(cpu - job_cpu - merge_cpu, 1),
+            "job_loop_exec_per_cpu_s": round(execs / (job_cpu - start), 1)
+            if job_cpu > start else None}
 
 
 def replays(target: str, corpus: Path, cache: Path, rounds: int = 2) -> dict:
@@ -148,10 +187,10 @@ def say_replays(r: dict, quiet: bool) -> None:
 
 def show(name: str, r: dict) -> None:
     keys = ("seconds", "cpu_seconds", "executions", "exec_per_s", "exec_per_cpu_s",
-            "round_trips_per_s", "calls_per_input", "cache_hit_rate", "disk_hit_rate",
-            "signatures_per_min", "smith_hit_rate", "cov", "ft", "lanes", "helpers",
-            "corpus_files_at_start", "seconds_to_inited",
-            "exit_code")
+            "round_trips_per_s", "round_trips_per_cpu_s", "calls_per_input", "cache_hit_rate",
+            "disk_hit_rate", "signatures_per_min", "smith_hit_rate", "cov", "ft", "lanes",
+            "helpers", "corpus_files_at_start", "seconds_to_inited", "start_cpu_s",
+            "loop_exec_per_cpu_s", "fork", "exit_code")
     print(f"-- {name} (disk cache {'on' if r['disk_cache'] else 'off'})")
     for k in keys:
         print(f"  {k:20} {r[k]}")
@@ -199,13 +238,14 @@ def main() -> int:
             fork_cache = work / "fork-cache"
             out["fork2"] = r = fuzz(args.target, args.seconds, fork_corpus, fork_cache,
                                     not args.no_component_cache, ("-fork=2", *seed))
-            one = out["exec_per_cpu_s"] or 0
-            r["exec_per_cpu_s_vs_one_process"] = (
-                round(r["exec_per_cpu_s"] / one, 3) if one and r["exec_per_cpu_s"] else None)
+            for key in ("exec_per_cpu_s", "round_trips_per_cpu_s"):
+                one = out[key] or 0
+                r[f"{key}_vs_one_process"] = round(r[key] / one, 3) if one and r[key] else None
             say("-fork=2 from a fresh working corpus", r)
             if not args.json:
                 print(f"  fork2 exec per CPU-second / one process: "
-                      f"{r['exec_per_cpu_s_vs_one_process']}")
+                      f"{r['exec_per_cpu_s_vs_one_process']} (round trips: "
+                      f"{r['round_trips_per_cpu_s_vs_one_process']})")
         if args.json:
             print(json.dumps(out, indent=1, sort_keys=True))
     finally:

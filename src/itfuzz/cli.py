@@ -29,9 +29,11 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from itfuzz import targets
+from itfuzz.fuzzing import STATS_FILE_ENV
 from itfuzz.ops import libfuzzer
 from itfuzz.ops.libfuzzer import DEFAULT_FLAGS, fuzz_command, repo_root  # noqa: F401 (public API)
 from itfuzz.ops.run import DEFAULT_TIMEOUT, InputError, run_one
@@ -60,8 +62,28 @@ def cmd_fuzz(args) -> int:
         from itfuzz.engines.configs import probe
         print("\n".join(f"itfuzz: feature {line}" for line in probe()), flush=True)
     print("itfuzz: " + " ".join(cmd), flush=True)
-    return subprocess.call(cmd, env=libfuzzer.env(disk_cache=not args.no_component_cache,
-                                                  flags=args.flags))
+    env = libfuzzer.env(disk_cache=not args.no_component_cache, flags=args.flags)
+    if not any(libfuzzer.flag_name(a) == "-fork" and a != "-fork=0" for a in args.flags):
+        return subprocess.call(cmd, env=env)
+    # -fork: the parent deletes its jobs' logs, their `stat::itfuzz_…` lines with them; each
+    # job appends its counters to a stats file instead, summed here at the end.
+    own = STATS_FILE_ENV not in env
+    if own:
+        fd, name = tempfile.mkstemp(prefix="itfuzz-stats-", suffix=".jsonl")
+        os.close(fd)
+        env[STATS_FILE_ENV] = name
+    path = Path(env[STATS_FILE_ENV])
+    try:
+        rc = subprocess.call(cmd, env=env)
+        records = libfuzzer.read_stats(path)
+        jobs = sum(r["role"] == "fork-job" for r in records)
+        print(f"itfuzz: the counters of the {jobs} fork jobs, summed:", flush=True)
+        for k, n in sorted(libfuzzer.summed_stats(records).items()):
+            print(f"stat::{k}: {n}", flush=True)
+        return rc
+    finally:
+        if own:
+            path.unlink(missing_ok=True)
 
 
 def cmd_repro(args) -> int:

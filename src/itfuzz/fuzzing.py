@@ -21,6 +21,13 @@ mutator's structure edits are compiled ahead of time by a helper process
 (`engines.precompile`) on another core, and held back until that compile is done (`Deferral`)
 so that their component is a disk load when they run; `ITFUZZ_PRECOMPILE=0` turns that off.
 Their counters are `stat::itfuzz_precompile_*` and `stat::itfuzz_deferral_*` lines.
+
+Under `-fork=N`, a job runs at least `ITFUZZ_FORK_JOB_MIN` seconds (default 30; `0` keeps
+libFuzzer's own schedule, where job K runs K seconds): see `fork_job_argv`. A `-fork` job's log
+(and so its `stat::` lines) is deleted by the parent; with `ITFUZZ_STATS_FILE=PATH` every process
+appends its final counters to PATH as one JSON line (`pid`, `role`: `fuzz`, `fork-parent`,
+`fork-job` or `merge`, `argv`: libFuzzer's flags, `stats`, `cpu_s` and `start_cpu_s`: its CPU seconds in all
+and before its first input), so they can be summed over the jobs.
 """
 from __future__ import annotations
 
@@ -37,6 +44,16 @@ ONLY_SIGNATURE_ENV = "ITFUZZ_ONLY_SIGNATURE"
 MUTATOR_ENV = "ITFUZZ_MUTATOR"
 DISK_CACHE_ENV = "ITFUZZ_DISK_CACHE"
 PRECOMPILE_ENV = "ITFUZZ_PRECOMPILE"
+FORK_JOB_MIN_ENV = "ITFUZZ_FORK_JOB_MIN"
+STATS_FILE_ENV = "ITFUZZ_STATS_FILE"
+
+# libFuzzer's -fork parent gives job K `-max_total_time=K` (capped at 300 s) and, after each job
+# with new features, starts a merge process over its inputs. A native target starts in
+# milliseconds; ours pays ~0.75 s per process (imports and instrumentation, its seed inputs) and
+# then fills its caches again, so the first minutes of a run went mostly to starting processes.
+# A job that runs at least this long does the same work with a few process starts. The parent
+# still stops every job within a second of its own `-max_total_time` (its stop file).
+FORK_JOB_MIN_S = 30
 
 _known: Counter = Counter()
 _exit_done = [False]
@@ -44,6 +61,8 @@ _print_stats = [False]  # -print_final_stats=1
 _oracle_stats: list = []  # the running target's oracle stats (a mapping), once built
 _other_stats: list[tuple[str, dict]] = []  # (name, counters): `stat::itfuzz_NAME_COUNTER`
 _closers: list[Callable[[], None]] = []  # run at exit, before the stats are printed
+_start_cpu: list = [None]  # CPU seconds this process took to start fuzzing (imports, set-up)
+_argv: list[list[str]] = [[]]  # the command line libFuzzer was given (after `fork_job_argv`)
 
 
 def final_stats() -> str:
@@ -84,6 +103,9 @@ def _at_exit(*_ignored) -> None:
             close()
         except Exception:  # interpreter half torn down: nothing sensible left to do
             pass
+    stats_file = os.environ.get(STATS_FILE_ENV, "")
+    if stats_file:
+        _append_stats(stats_file)
     if not _print_stats[0]:
         return
     try:
@@ -91,6 +113,46 @@ def _at_exit(*_ignored) -> None:
         sys.stderr.flush()
     except Exception:
         pass
+
+
+def _append_stats(path: str) -> None:
+    """This process's final counters as one JSON line appended to `path` (one `write` on an
+    `O_APPEND` file, so concurrent processes do not interleave)."""
+    import json
+    stats = {}
+    for line in final_stats().splitlines():
+        name, _, n = line.partition(": ")
+        stats[name.removeprefix("stat::")] = int(n)
+    import time
+    argv = _argv[0] or sys.argv
+    record = {"pid": os.getpid(), "role": process_role(argv), "argv": argv[1:], "stats": stats,
+              "cpu_s": round(time.process_time(), 3), "start_cpu_s": _start_cpu[0]}
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (json.dumps(record, sort_keys=True) + "\n").encode())
+        finally:
+            os.close(fd)
+    except OSError as e:
+        sys.stderr.write(f"itfuzz: cannot append the final stats to {path}: {e}\n")
+
+
+def process_role(argv: list[str]) -> str:
+    """What libFuzzer runs this process as: `merge` (a `-merge`/`-fork` merge step), `fork-job`,
+    `fork-parent`, or `fuzz` (anything else)."""
+    if any(a.startswith("-merge_control_file=") for a in argv):
+        return "merge"
+    if is_fork_job(argv):
+        return "fork-job"
+    if any(a.startswith("-fork=") and a != "-fork=0" for a in argv):
+        return "fork-parent"
+    return "fuzz"
+
+
+def is_fork_job(argv: list[str]) -> bool:
+    """A `-fork` job: the fork parent alone gives `-stop_file=` and `-features_dir=` together."""
+    return (any(a.startswith("-stop_file=") for a in argv)
+            and any(a.startswith("-features_dir=") for a in argv))
 
 
 def _register_exit() -> None:
@@ -183,9 +245,40 @@ def main(target_name: str) -> None:
             if n & (n - 1) == 0:  # 1, 2, 4, 8…: visible without flooding the log
                 sys.stderr.write(f"#itfuzz skipped known findings: {n} (last {outcome.detail})\n")
 
-    atheris.Setup(sys.argv, test_one_input, **mutator_hooks(target, precompile=disk_cache))
+    argv = _argv[0] = fork_job_argv(sys.argv, _env_int(FORK_JOB_MIN_ENV, FORK_JOB_MIN_S))
+    atheris.Setup(argv, test_one_input, **mutator_hooks(target, precompile=disk_cache))
     calm_gc()
+    import time
+    _start_cpu[0] = round(time.process_time(), 3)
     atheris.Fuzz()
+
+
+def fork_job_argv(argv: list[str], minimum: int) -> list[str]:
+    """`argv` with a `-fork` job's time bound (libFuzzer's last `-max_total_time`) raised to at
+    least `minimum` seconds (`is_fork_job`); any other command line unchanged."""
+    if minimum <= 0 or not is_fork_job(argv):
+        return argv
+    last = max((i for i, a in enumerate(argv) if a.startswith("-max_total_time=")), default=None)
+    if last is None:
+        return argv
+    try:
+        seconds = int(argv[last].split("=", 1)[1])
+    except ValueError:
+        return argv
+    if seconds >= minimum:
+        return argv
+    return argv[:last] + [f"-max_total_time={minimum}"] + argv[last + 1:]
+
+
+def _env_int(name: str, default: int) -> int:
+    """An integer from the environment, `default` when unset; a clear error when malformed."""
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"itfuzz: {name}={raw!r} is not a whole number of seconds") from None
 
 
 # Young objects the cyclic garbage collector lets accumulate before it runs (Python's default:

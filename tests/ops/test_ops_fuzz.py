@@ -3,6 +3,7 @@ known findings counted in the final stats, a planted crash written under artifac
 triaged, and merge keeping a coverage-equivalent corpus."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -123,3 +124,32 @@ def test_merge_errors(capfd, tmp_path):
     assert "at least one NEW directory" in capfd.readouterr().err
     assert cli.main(["merge", TARGET, str(tmp_path / "c"), str(tmp_path / "missing")]) == 2
     assert "not a directory" in capfd.readouterr().err
+
+
+def test_fork_jobs_are_lengthened_and_leave_their_counters(capfd, monkeypatch, repo_root,
+                                                           tmp_path):
+    """Under libFuzzer's real -fork, our jobs are told apart (their time bound raised to
+    ITFUZZ_FORK_JOB_MIN), and every process's counters reach ITFUZZ_STATS_FILE although the
+    parent deletes the jobs' logs; `itfuzz fuzz` prints the jobs' counters summed."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for f in sorted((repo_root / "corpus" / TARGET).iterdir())[:3]:
+        shutil.copy(f, seeds)
+    stats = tmp_path / "stats.jsonl"
+    monkeypatch.setenv("ITFUZZ_STATS_FILE", str(stats))
+    monkeypatch.setenv("ITFUZZ_FORK_JOB_MIN", "2")
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["fuzz", TARGET, "-fork=1", "-max_total_time=1",
+                   f"-artifact_prefix={tmp_path}/", str(seeds)])
+    out, err = capfd.readouterr()
+    assert rc == 0, err[-3000:]
+    records = [json.loads(line) for line in stats.read_text().splitlines()]
+    jobs = [r for r in records if r["role"] == "fork-job"]
+    assert jobs and {r["role"] for r in records} >= {"fork-parent", "fork-job", "merge"}
+    # libFuzzer gave job 1 `-max_total_time=1`; the job ran with the minimum
+    bounds = [a for a in jobs[0]["argv"] if a.startswith("-max_total_time=")]
+    assert bounds[-1] == "-max_total_time=2"
+    inputs = sum(r["stats"]["itfuzz_oracle_inputs"] for r in jobs)
+    assert inputs > 0
+    assert f"the counters of the {len(jobs)} fork jobs, summed:" in out
+    assert f"stat::itfuzz_oracle_inputs: {inputs}" in out.splitlines()

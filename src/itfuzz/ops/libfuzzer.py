@@ -6,6 +6,7 @@ the user gives replaces the default of the same name.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -108,3 +109,21 @@ def env(disk_cache: bool = False, flags=()) -> dict:
     if src not in paths:
         e["PYTHONPATH"] = os.pathsep.join([src, *paths])
     return e
+
+
+def read_stats(path: Path) -> list[dict]:
+    """The final records the processes of a run appended to `fuzzing.STATS_FILE_ENV`'s file."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def summed_stats(records: list[dict], role: str = "fork-job") -> dict[str, int]:
+    """The counters of the processes of `role`, summed (a `-fork` run's jobs: the parent
+    deletes their logs and prints none of our `stat::` lines)."""
+    total: dict[str, int] = {}
+    for r in records:
+        if r["role"] == role:
+            for k, n in r["stats"].items():
+                total[k] = total.get(k, 0) + n
+    return total
