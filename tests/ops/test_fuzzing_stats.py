@@ -29,6 +29,10 @@ def test_a_fork_job_runs_at_least_the_minimum():
     assert fuzzing.fork_job_argv(job, 30) == (job[:3] + ["-max_total_time=30"] + job[4:])
     assert fuzzing.fork_job_argv(job, 2) == job  # libFuzzer's own bound is already longer
     assert fuzzing.fork_job_argv(job, 0) == job  # 0: libFuzzer's schedule
+    short = ["t.py", "-max_total_time=10"] + job[2:]  # the user's run is shorter than 30 s
+    assert fuzzing.fork_job_argv(short, 30)[3] == "-max_total_time=10"
+    alone = job[:1] + job[2:]  # only libFuzzer's bound: no user bound to respect
+    assert fuzzing.fork_job_argv(alone, 30)[2] == "-max_total_time=30"
     plain = ["t.py", "-max_total_time=3", "-stop_file=/x/STOP", "/x/C"]  # no -features_dir
     assert fuzzing.fork_job_argv(plain, 30) == plain
     assert fuzzing.process_role(job) == "fork-job" and fuzzing.process_role(plain) == "fuzz"

@@ -139,7 +139,7 @@ def test_fork_jobs_are_lengthened_and_leave_their_counters(capfd, monkeypatch, r
     monkeypatch.setenv("ITFUZZ_STATS_FILE", str(stats))
     monkeypatch.setenv("ITFUZZ_FORK_JOB_MIN", "2")
     monkeypatch.chdir(tmp_path)
-    rc = cli.main(["fuzz", TARGET, "-fork=1", "-max_total_time=1",
+    rc = cli.main(["fuzz", TARGET, "-fork=1", "-max_total_time=3",
                    f"-artifact_prefix={tmp_path}/", str(seeds)])
     out, err = capfd.readouterr()
     assert rc == 0, err[-3000:]
