@@ -130,6 +130,27 @@ def test_gr_destructor_faults_at_the_host_drops_give_the_same_finding_on_both_la
     assert got["c"].message == got["py"].message
 
 
+@pytest.mark.parametrize("old, new, signature", [
+    # `gr-rep` answers another rep: the own the host lent names another resource after the call
+    ('(func (export "rep") (param i32) (result i32) (local.get 0))',
+     '(func (export "rep") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))',
+     "gr-borrow|lender:rep"),
+    # the destructor traps: Wasmtime refuses the host's drop of the own it lent
+    ("(global.set $n (i32.add (global.get $n) (i32.const 1)))", "unreachable",
+     "gr-dtor|host-drop:refused"),
+])
+def test_faults_at_a_lent_gr_handle_give_the_same_finding_on_both_lanes(monkeypatch, old, new,
+                                                                       signature):
+    """A borrow<gr> argument and no handle in the result: only the checks after the call (the
+    lender's rep, the host's drops) read `gr` again."""
+    plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(old, new))
+    lend = Signature((("a", U32), ("b", GB)), U32)
+    got = {lane: finding(oracle(lane), case(lend, seed=2)) for lane in ("c", "py")}
+    assert got["c"].signature == got["py"].signature == signature
+    assert got["c"].message == got["py"].message
+    assert "C-API lane" in got["c"].engine
+
+
 def test_destructor_run_twice_is_reported_on_both_lanes(monkeypatch):
     from itfuzz.engines import resources as er
     c = finding(oracle("c", fault="dtor-twice"), case(SIGS[0]))
