@@ -151,6 +151,22 @@ def test_faults_at_a_lent_gr_handle_give_the_same_finding_on_both_lanes(monkeypa
     assert "C-API lane" in got["c"].engine
 
 
+def test_a_failing_call_of_the_checks_raises_wasmtimes_error_on_both_lanes(monkeypatch):
+    """A call the checks make themselves (here `gr-dtor-count`, planted to trap) is no finding
+    about the case: both lanes raise Wasmtime's error (C: status HANDLES, check CALL_ERROR)."""
+    import wasmtime
+    plant_component_text(monkeypatch, roundtrip, lambda wat, s: wat.replace(
+        '(func (export "count") (result i32) (global.get $n))',
+        '(func (export "count") (result i32) unreachable)'))
+    lend = Signature((("a", U32), ("b", GB)), U32)
+    got = {}
+    for lane in ("c", "py"):
+        with pytest.raises(wasmtime.WasmtimeError) as e:
+            oracle(lane).run(case(lend, seed=2))
+        got[lane] = str(e.value).splitlines()[-1]
+    assert got["c"] == got["py"] and "unreachable" in got["c"]
+
+
 def test_destructor_run_twice_is_reported_on_both_lanes(monkeypatch):
     from itfuzz.engines import resources as er
     c = finding(oracle("c", fault="dtor-twice"), case(SIGS[0]))
