@@ -43,7 +43,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from itfuzz.fuzzing import DISK_CACHE_ENV, ONLY_SIGNATURE_ENV, STATS_FILE_ENV  # noqa: E402
+from itfuzz.fuzzing import (  # noqa: E402
+    DISK_CACHE_ENV,
+    ONLY_SIGNATURE_ENV,
+    ROLE_FORK_JOB,
+    ROLE_FUZZ,
+    ROLE_MERGE,
+    STATS_FILE_ENV,
+    read_stats,
+    summed_stats,
+)
 from itfuzz.ops import libfuzzer  # noqa: E402
 
 STAT = re.compile(r"^stat::(\w+):\s*(\d+)\s*$", re.M)
@@ -87,10 +96,9 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
     wall, cpu = time.monotonic() - start, cpu_children() - cpu0
     log = "".join(lines)
     stats = {k: int(v) for k, v in STAT.findall(log)}
-    execs = stats.get("number_of_executed_units", 0)
     forked = FORK_LINE.findall(log)
-    processes = libfuzzer.read_stats(stats_file)
-    one = [p for p in processes if p["role"] == "fuzz"]
+    processes = read_stats(stats_file)
+    one = [p for p in processes if p["role"] == ROLE_FUZZ]
     fork = None
     if forked:
         # -fork: the parent counts a job's executions when it merges the job, and the jobs
@@ -98,8 +106,9 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
         # inputs instead (their logs are deleted; `ITFUZZ_STATS_FILE` keeps their counters).
         fork = fork_breakdown(processes, cpu)
         fork["executions_counted_by_parent"] = int(forked[-1])
-        stats = libfuzzer.summed_stats(processes)  # the parent prints none of ours
-        execs = stats.get("itfuzz_oracle_inputs", 0) or int(forked[-1])
+        stats = summed_stats(processes)  # the parent prints none of ours
+    # our own count of inputs run (libFuzzer's number_of_executed_units in one process)
+    execs = stats.get("itfuzz_oracle_inputs", stats.get("number_of_executed_units", 0))
     o = {k[len("itfuzz_oracle_"):]: v for k, v in stats.items() if k.startswith("itfuzz_oracle_")}
     inputs, calls, compiles = o.get("inputs", 0), o.get("calls", 0), o.get("compiles", 0)
     lanes = {k[len("lanes_"):]: v for k, v in o.items() if k.startswith("lanes_")} or (
@@ -140,9 +149,10 @@ def fuzz(target: str, seconds: int, corpus: Path, cache: Path, disk_cache: bool,
 
 def fork_breakdown(processes: list[dict], cpu: float) -> dict:
     """Where a `-fork` run's CPU went: its jobs (their start-up apart), its merge processes and
-    the rest (the parent, helpers); the jobs' executions per CPU-second once started."""
-    jobs = [p for p in processes if p["role"] == "fork-job"]
-    merges = [p for p in processes if p["role"] == "merge"]
+    the rest (the parent, helpers, and any process that wrote no record: one that crashed or
+    was killed); the jobs' executions per CPU-second once started."""
+    jobs = [p for p in processes if p["role"] == ROLE_FORK_JOB]
+    merges = [p for p in processes if p["role"] == ROLE_MERGE]
     job_cpu = sum(p["cpu_s"] for p in jobs)
     start = sum(p["start_cpu_s"] or 0 for p in jobs)
     merge_cpu = sum(p["cpu_s"] for p in merges)

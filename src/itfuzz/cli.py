@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 from itfuzz import targets
-from itfuzz.fuzzing import STATS_FILE_ENV
+from itfuzz.fuzzing import ROLE_FORK_JOB, STATS_FILE_ENV, fork_workers, read_stats, summed_stats
 from itfuzz.ops import libfuzzer
 from itfuzz.ops.libfuzzer import DEFAULT_FLAGS, fuzz_command, repo_root  # noqa: F401 (public API)
 from itfuzz.ops.run import DEFAULT_TIMEOUT, InputError, run_one
@@ -63,27 +63,36 @@ def cmd_fuzz(args) -> int:
         print("\n".join(f"itfuzz: feature {line}" for line in probe()), flush=True)
     print("itfuzz: " + " ".join(cmd), flush=True)
     env = libfuzzer.env(disk_cache=not args.no_component_cache, flags=args.flags)
-    if not any(libfuzzer.flag_name(a) == "-fork" and a != "-fork=0" for a in args.flags):
+    if fork_workers(args.flags) <= 0:
         return subprocess.call(cmd, env=env)
     # -fork: the parent deletes its jobs' logs, their `stat::itfuzz_…` lines with them; each
     # job appends its counters to a stats file instead, summed here at the end.
-    own = STATS_FILE_ENV not in env
+    own = not env.get(STATS_FILE_ENV)
     if own:
         fd, name = tempfile.mkstemp(prefix="itfuzz-stats-", suffix=".jsonl")
         os.close(fd)
         env[STATS_FILE_ENV] = name
     path = Path(env[STATS_FILE_ENV])
+    start = path.stat().st_size if path.is_file() else 0  # a file of the user's may hold more
     try:
         rc = subprocess.call(cmd, env=env)
-        records = libfuzzer.read_stats(path)
-        jobs = sum(r["role"] == "fork-job" for r in records)
-        print(f"itfuzz: the counters of the {jobs} fork jobs, summed:", flush=True)
-        for k, n in sorted(libfuzzer.summed_stats(records).items()):
-            print(f"stat::{k}: {n}", flush=True)
+        try:
+            print_fork_sums(read_stats(path, start))
+        except Exception as e:  # never at the cost of libFuzzer's exit status
+            print(f"itfuzz: cannot sum the fork jobs' counters from {path}: {e}", flush=True)
         return rc
     finally:
         if own:
             path.unlink(missing_ok=True)
+
+
+def print_fork_sums(records: list[dict]) -> None:
+    """The `stat::` lines of a `-fork` run's jobs, summed."""
+    jobs = sum(r["role"] == ROLE_FORK_JOB for r in records)
+    print(f"itfuzz: the counters of the {jobs} fork jobs that reported, summed (a job that "
+          "crashed, timed out or was killed reports none):", flush=True)
+    for k, n in sorted(summed_stats(records).items()):
+        print(f"stat::{k}: {n}", flush=True)
 
 
 def cmd_repro(args) -> int:

@@ -23,11 +23,13 @@ so that their component is a disk load when they run; `ITFUZZ_PRECOMPILE=0` turn
 Their counters are `stat::itfuzz_precompile_*` and `stat::itfuzz_deferral_*` lines.
 
 Under `-fork=N`, a job runs at least `ITFUZZ_FORK_JOB_MIN` seconds (default 30, at most the
-run's `-max_total_time`; `0` keeps libFuzzer's own schedule, where job K runs K seconds): see
+run's `-max_total_time`; 0 or less keeps libFuzzer's own schedule, where job K runs K s): see
 `fork_job_argv`. The parent deletes its jobs' logs, their `stat::` lines with them; with
-`ITFUZZ_STATS_FILE=PATH` every process appends its final counters to PATH as one JSON line
-(`pid`, `role`: `fuzz`, `fork-parent`, `fork-job` or `merge`, `argv`: libFuzzer's flags,
-`stats`, and `cpu_s` and `start_cpu_s`: its CPU seconds in all and before its first input).
+`ITFUZZ_STATS_FILE=PATH` a process that ends normally (its time bound, `-runs`, a stop file)
+appends its final counters to PATH as one JSON line (`pid`, `role`: `fuzz`, `fork-parent`,
+`fork-job` or `merge`, `argv`: libFuzzer's flags, `stats`, and `cpu_s` and `start_cpu_s`: its
+CPU seconds in all and before its first input). One that crashes, times out or is killed writes
+none: libFuzzer ends it with `_Exit` before any exit handler of ours runs.
 """
 from __future__ import annotations
 
@@ -54,8 +56,8 @@ STATS_FILE_ENV = "ITFUZZ_STATS_FILE"
 # milliseconds; ours pays ~0.5 s per process (imports and instrumentation), then runs its seeds
 # with cold caches: in 120 s runs on 2 cores, 20 jobs and 20 merges took 11-12 % of the CPU; with
 # jobs of at least 30 s, 8 and 8 took 6-7 %. The parent looks at its own bound only when a job
-# ends (then its stop file ends the others within a second), so a job never gets more than the
-# run's bound.
+# ends (then its stop file ends the others at their next fuzzing iteration), so a run can last up
+# to one job's length past its bound: `fork_job_argv` never raises a job past the run's bound.
 FORK_JOB_MIN_S = 30
 
 _known: Counter = Counter()
@@ -67,17 +69,25 @@ _closers: list[Callable[[], None]] = []  # run at exit, before the stats are pri
 _start_cpu: list = [None]  # CPU seconds this process took to start fuzzing (imports, set-up)
 _argv: list[list[str]] = [[]]  # the command line libFuzzer was given (after `fork_job_argv`)
 
+# What a process is to libFuzzer (`process_role`), as written in the stats file's records.
+ROLE_FUZZ, ROLE_FORK_PARENT, ROLE_FORK_JOB, ROLE_MERGE = "fuzz", "fork-parent", "fork-job", "merge"
+
 
 def final_stats() -> str:
     """The `stat::` lines for known findings skipped in this process, then the oracle's counters
     (`stat::itfuzz_oracle_inputs`, `…_calls`, `…_compiles`, …)."""
-    lines = [f"stat::itfuzz_known_findings_skipped: {sum(_known.values())}"]
-    lines += [f"stat::itfuzz_known_{k}: {n}" for k, n in sorted(_known.items())]
+    return "".join(f"stat::{name}: {n}\n" for name, n in _stat_pairs())
+
+
+def _stat_pairs() -> list[tuple[str, int]]:
+    """(name, count) of every counter `final_stats` prints."""
+    pairs = [("itfuzz_known_findings_skipped", sum(_known.values()))]
+    pairs += [(f"itfuzz_known_{k}", n) for k, n in sorted(_known.items())]
     for stats in _oracle_stats:
-        lines += [f"stat::itfuzz_oracle_{_stat_name(k)}: {n}" for k, n in _flat_stats(stats)]
+        pairs += [(f"itfuzz_oracle_{_stat_name(k)}", n) for k, n in _flat_stats(stats)]
     for name, stats in _other_stats:
-        lines += [f"stat::itfuzz_{name}_{_stat_name(k)}: {n}" for k, n in _flat_stats(stats)]
-    return "\n".join(lines) + "\n"
+        pairs += [(f"itfuzz_{name}_{_stat_name(k)}", n) for k, n in _flat_stats(stats)]
+    return pairs
 
 
 def _stat_name(key: str) -> str:
@@ -91,7 +101,7 @@ def _flat_stats(stats, prefix: str = "") -> list[tuple[str, int]]:
     for k, n in sorted(stats.items(), key=lambda kv: str(kv[0])):
         if isinstance(n, dict):
             out += _flat_stats(n, f"{prefix}{k}_")
-        elif isinstance(n, int):
+        elif isinstance(n, int) and not isinstance(n, bool):
             out.append((f"{prefix}{k}", n))
     return out
 
@@ -106,54 +116,109 @@ def _at_exit(*_ignored) -> None:
             close()
         except Exception:  # interpreter half torn down: nothing sensible left to do
             pass
+    if _print_stats[0]:
+        try:
+            sys.stderr.write(final_stats())
+            sys.stderr.flush()
+        except Exception:
+            pass
     stats_file = os.environ.get(STATS_FILE_ENV, "")
     if stats_file:
-        _append_stats(stats_file)
-    if not _print_stats[0]:
-        return
-    try:
-        sys.stderr.write(final_stats())
-        sys.stderr.flush()
-    except Exception:
-        pass
+        try:
+            _append_stats(stats_file)
+        except Exception as e:  # the stat lines above are out already
+            sys.stderr.write(f"itfuzz: cannot append the final stats to {stats_file}: {e}\n")
 
 
 def _append_stats(path: str) -> None:
-    """This process's final counters as one JSON line appended to `path` (one `write` on an
-    `O_APPEND` file, so concurrent processes do not interleave)."""
-    stats = {}
-    for line in final_stats().splitlines():
-        name, _, n = line.partition(": ")
-        stats[name.removeprefix("stat::")] = int(n)
+    """This process's final counters as one JSON line appended to `path`: one `write` on an
+    `O_APPEND` file, so on a local file system the lines of concurrent processes do not mix."""
     argv = _argv[0] or sys.argv
-    record = {"pid": os.getpid(), "role": process_role(argv), "argv": argv[1:], "stats": stats,
-              "cpu_s": round(time.process_time(), 3), "start_cpu_s": _start_cpu[0]}
+    record = {"pid": os.getpid(), "role": process_role(argv), "argv": argv[1:],
+              "stats": dict(_stat_pairs()), "cpu_s": round(time.process_time(), 3),
+              "start_cpu_s": _start_cpu[0]}
+    data = (json.dumps(record, sort_keys=True) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if os.write(fd, data) != len(data):
+            raise OSError("short write (disk full?)")
+    finally:
+        os.close(fd)
+
+
+def read_stats(path: Path, offset: int = 0) -> list[dict]:
+    """The records `_append_stats` wrote to `path` from byte `offset` on (a line that is not a
+    whole record, e.g. cut short by a full disk, is skipped)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            lines = f.read().decode(errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    records = []
+    for line in lines:
         try:
-            os.write(fd, (json.dumps(record, sort_keys=True) + "\n").encode())
-        finally:
-            os.close(fd)
-    except OSError as e:
-        sys.stderr.write(f"itfuzz: cannot append the final stats to {path}: {e}\n")
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(r, dict) and isinstance(r.get("role"), str) \
+                and isinstance(r.get("stats"), dict):
+            records.append(r)
+    return records
+
+
+def summed_stats(records: list[dict], role: str = ROLE_FORK_JOB) -> dict[str, int]:
+    """The counters of the records of `role`, summed (a `-fork` run's jobs: the parent deletes
+    their logs and prints none of our `stat::` lines)."""
+    total: dict[str, int] = {}
+    for r in records:
+        if r["role"] == role:
+            for k, n in r["stats"].items():
+                total[k] = total.get(k, 0) + n
+    return total
 
 
 def process_role(argv: list[str]) -> str:
-    """What libFuzzer runs this process as: `merge` (a `-merge`/`-fork` merge step), `fork-job`,
-    `fork-parent`, or `fuzz` (anything else)."""
-    if any(a.startswith("-merge_control_file=") for a in argv):
-        return "merge"
+    """What libFuzzer runs this process as: a merge step (`-merge`, or after a `-fork` job), a
+    fork job, a fork parent, or anything else (`ROLE_*`)."""
+    if flag_value(argv, "merge_control_file") is not None:
+        return ROLE_MERGE
     if is_fork_job(argv):
-        return "fork-job"
-    if any(a.startswith("-fork=") and a != "-fork=0" for a in argv):
-        return "fork-parent"
-    return "fuzz"
+        return ROLE_FORK_JOB
+    if fork_workers(argv) > 0:
+        return ROLE_FORK_PARENT
+    return ROLE_FUZZ
+
+
+def flag_value(argv: list[str], name: str) -> str | None:
+    """The value of libFuzzer flag `-name=VALUE` in `argv`: the last one wins, as in libFuzzer."""
+    values = [a.split("=", 1)[1] for a in argv if a.startswith(f"-{name}=")]
+    return values[-1] if values else None
+
+
+def flag_int(value: str | None) -> int:
+    """A libFuzzer integer flag's value read as libFuzzer reads it: an optional `-`, then the
+    digits up to the first other character (none: 0)."""
+    if not value:
+        return 0
+    sign, digits = (-1, value[1:]) if value[0] == "-" else (1, value)
+    n = 0
+    for ch in digits:
+        if not "0" <= ch <= "9":
+            break
+        n = n * 10 + ord(ch) - ord("0")
+    return sign * n
+
+
+def fork_workers(argv: list[str]) -> int:
+    """N of `-fork=N` (0: no fork mode)."""
+    return flag_int(flag_value(argv, "fork"))
 
 
 def is_fork_job(argv: list[str]) -> bool:
     """A `-fork` job: the fork parent alone gives `-stop_file=` and `-features_dir=` together."""
-    return (any(a.startswith("-stop_file=") for a in argv)
-            and any(a.startswith("-features_dir=") for a in argv))
+    return (flag_value(argv, "stop_file") is not None
+            and flag_value(argv, "features_dir") is not None)
 
 
 def _register_exit() -> None:
@@ -206,6 +271,7 @@ def main(target_name: str) -> None:
     """Instrument itfuzz, build the target once, and hand `TestOneInput` to libFuzzer."""
     import atheris
 
+    fork_job_min = _env_int(FORK_JOB_MIN_ENV, FORK_JOB_MIN_S)  # a typo fails before the build
     with atheris.instrument_imports(include=["itfuzz"], exclude=uninstrumented()):
         from itfuzz import targets
         from itfuzz.findings import Finding
@@ -246,7 +312,7 @@ def main(target_name: str) -> None:
             if n & (n - 1) == 0:  # 1, 2, 4, 8…: visible without flooding the log
                 sys.stderr.write(f"#itfuzz skipped known findings: {n} (last {outcome.detail})\n")
 
-    argv = _argv[0] = fork_job_argv(sys.argv, _env_int(FORK_JOB_MIN_ENV, FORK_JOB_MIN_S))
+    argv = _argv[0] = fork_job_argv(sys.argv, fork_job_min)
     atheris.Setup(argv, test_one_input, **mutator_hooks(target, precompile=disk_cache))
     calm_gc()
     _start_cpu[0] = round(time.process_time(), 3)
@@ -254,20 +320,18 @@ def main(target_name: str) -> None:
 
 
 def fork_job_argv(argv: list[str], minimum: int) -> list[str]:
-    """`argv` with a `-fork` job's time bound (libFuzzer's last `-max_total_time`) raised to at
-    least `minimum` seconds (`is_fork_job`), but never past the whole run's own bound (an earlier
-    `-max_total_time` the user gave); any other command line unchanged."""
+    """`argv` with a `-fork` job's time bound (the last `-max_total_time`, the parent's) raised to
+    at least `minimum` seconds (`is_fork_job`), but never past the whole run's own bound (the
+    user's `-max_total_time`, the one before it; 0 or less: none); any other command line
+    unchanged."""
     if minimum <= 0 or not is_fork_job(argv):
         return argv
     bounds = [i for i, a in enumerate(argv) if a.startswith("-max_total_time=")]
     if not bounds:
         return argv
-    try:
-        seconds = [int(argv[i].split("=", 1)[1]) for i in bounds]
-    except ValueError:
-        return argv
-    if len(bounds) > 1 and seconds[0] > 0:
-        minimum = min(minimum, seconds[0])
+    seconds = [flag_int(argv[i].split("=", 1)[1]) for i in bounds]
+    if len(bounds) > 1 and seconds[-2] > 0:
+        minimum = min(minimum, seconds[-2])
     if seconds[-1] >= minimum:
         return argv
     last = bounds[-1]

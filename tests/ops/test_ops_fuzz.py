@@ -135,7 +135,9 @@ def test_fork_jobs_are_lengthened_and_leave_their_counters(capfd, monkeypatch, r
     seeds.mkdir()
     for f in sorted((repo_root / "corpus" / TARGET).iterdir())[:3]:
         shutil.copy(f, seeds)
-    stats = tmp_path / "stats.jsonl"
+    stats = tmp_path / "stats.jsonl"  # a file of the user's, with an earlier run's job in it
+    old = {"role": "fork-job", "stats": {"itfuzz_oracle_inputs": 10**6}}
+    stats.write_text(json.dumps(old) + "\n")
     monkeypatch.setenv("ITFUZZ_STATS_FILE", str(stats))
     monkeypatch.setenv("ITFUZZ_FORK_JOB_MIN", "2")
     monkeypatch.chdir(tmp_path)
@@ -143,7 +145,7 @@ def test_fork_jobs_are_lengthened_and_leave_their_counters(capfd, monkeypatch, r
                    f"-artifact_prefix={tmp_path}/", str(seeds)])
     out, err = capfd.readouterr()
     assert rc == 0, err[-3000:]
-    records = [json.loads(line) for line in stats.read_text().splitlines()]
+    records = [json.loads(line) for line in stats.read_text().splitlines()][1:]
     jobs = [r for r in records if r["role"] == "fork-job"]
     assert jobs and {r["role"] for r in records} >= {"fork-parent", "fork-job", "merge"}
     # libFuzzer gave job 1 `-max_total_time=1`; the job ran with the minimum
@@ -151,5 +153,32 @@ def test_fork_jobs_are_lengthened_and_leave_their_counters(capfd, monkeypatch, r
     assert bounds[-1] == "-max_total_time=2"
     inputs = sum(r["stats"]["itfuzz_oracle_inputs"] for r in jobs)
     assert inputs > 0
-    assert f"the counters of the {len(jobs)} fork jobs, summed:" in out
+    assert f"the counters of the {len(jobs)} fork jobs that reported, summed" in out
     assert f"stat::itfuzz_oracle_inputs: {inputs}" in out.splitlines()
+
+
+def test_fork_sums_with_an_empty_stats_variable_and_a_failing_read(capfd, monkeypatch, tmp_path):
+    """`ITFUZZ_STATS_FILE=` (empty) means unset: `itfuzz fuzz` uses a file of its own and
+    removes it; a summary that cannot be made never costs libFuzzer's exit status."""
+    seen = []
+
+    def fake_call(cmd, env):
+        path = Path(env["ITFUZZ_STATS_FILE"])
+        seen.append(path)
+        with open(path, "a") as f:
+            f.write(json.dumps({"role": "fork-job", "stats": {"itfuzz_oracle_inputs": 3}}) + "\n")
+        return 7  # as after a crash
+
+    monkeypatch.setattr(cli.subprocess, "call", fake_call)
+    monkeypatch.setenv("ITFUZZ_STATS_FILE", "")
+    flags = ["fuzz", TARGET, "-fork=2", f"-artifact_prefix={tmp_path}/", str(tmp_path / "c")]
+    assert cli.main(flags) == 7
+    out = capfd.readouterr().out
+    assert "stat::itfuzz_oracle_inputs: 3" in out.splitlines()
+    assert seen and seen[0].name.startswith("itfuzz-stats-") and not seen[0].exists()
+
+    def broken(path, offset=0):
+        raise OSError("disk gone")
+    monkeypatch.setattr(cli, "read_stats", broken)
+    assert cli.main(flags) == 7
+    assert "cannot sum the fork jobs' counters" in capfd.readouterr().out

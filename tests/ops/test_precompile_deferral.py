@@ -186,7 +186,8 @@ def test_fuzz_precompiles_structure_edits(capfd, monkeypatch, repo_root, tmp_pat
     ([], 2, False), (["-fork=2"], 2, True), (["-fork=2"], 8, False), (["-fork=1"], 2, False),
     (["-jobs=4"], 2, False),  # libFuzzer: min(jobs, cores / 2) = 1 worker
     (["-jobs=4", "-workers=2"], 2, True), (["-jobs=8"], 4, False), (["-jobs=8", "-workers=4"], 4, True),
-    (["-fork=x"], 2, False)])
+    (["-fork=x"], 2, False), (["-fork=2x"], 2, True),  # libFuzzer reads the leading digits
+    (["-jobs=4", "-workers=0"], 4, False)])  # -workers=0: libFuzzer's default, 2 of 4 cores
 def test_precompile_off_when_the_workers_fill_the_cores(monkeypatch, flags, cores, off):
     """`itfuzz fuzz` turns the helpers off when libFuzzer runs a fuzzing process per core (they
     would only take CPU from them); an explicit ITFUZZ_PRECOMPILE wins."""

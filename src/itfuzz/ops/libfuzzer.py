@@ -6,13 +6,12 @@ the user gives replaces the default of the same name.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 from itfuzz import targets
-from itfuzz.fuzzing import DISK_CACHE_ENV, PRECOMPILE_ENV
+from itfuzz.fuzzing import DISK_CACHE_ENV, PRECOMPILE_ENV, flag_int, flag_value, fork_workers
 
 DEFAULT_FLAGS = ("-timeout=30", "-rss_limit_mb=4096", "-print_final_stats=1")
 
@@ -71,16 +70,13 @@ def fuzz_command(target: str, extra: list[str], root: Path) -> list[str]:
 def workers(flags) -> int:
     """How many fuzzing processes libFuzzer runs at once with these flags (`-fork=N`; `-jobs=N`
     with `-workers=M`, else min(N, half the cores) as libFuzzer does)."""
-    values = {flag_name(f): f.split("=", 1)[1] for f in flags if "=" in f}
-    try:
-        if int(values.get("-fork", "0")) > 0:
-            return int(values["-fork"])
-        jobs = int(values.get("-jobs", "0"))
-        if jobs > 1:
-            return int(values["-workers"]) if "-workers" in values else \
-                max(1, min(jobs, (os.cpu_count() or 1) // 2))
-    except ValueError:  # libFuzzer reports a bad number itself
-        pass
+    flags = list(flags)
+    if fork_workers(flags) > 0:
+        return fork_workers(flags)
+    jobs = flag_int(flag_value(flags, "jobs"))
+    if jobs > 1:
+        given = flag_int(flag_value(flags, "workers"))  # 0: libFuzzer's default
+        return given if given > 0 else max(1, min(jobs, (os.cpu_count() or 1) // 2))
     return 1
 
 
@@ -110,20 +106,3 @@ def env(disk_cache: bool = False, flags=()) -> dict:
         e["PYTHONPATH"] = os.pathsep.join([src, *paths])
     return e
 
-
-def read_stats(path: Path) -> list[dict]:
-    """The final records the processes of a run appended to `fuzzing.STATS_FILE_ENV`'s file."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def summed_stats(records: list[dict], role: str = "fork-job") -> dict[str, int]:
-    """The counters of the processes of `role`, summed (a `-fork` run's jobs: the parent
-    deletes their logs and prints none of our `stat::` lines)."""
-    total: dict[str, int] = {}
-    for r in records:
-        if r["role"] == role:
-            for k, n in r["stats"].items():
-                total[k] = total.get(k, 0) + n
-    return total
