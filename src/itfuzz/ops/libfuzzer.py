@@ -71,8 +71,9 @@ def workers(flags) -> int:
     """How many fuzzing processes libFuzzer runs at once with these flags (`-fork=N`; `-jobs=N`
     with `-workers=M`, else min(N, half the cores) as libFuzzer does)."""
     flags = list(flags)
-    if fork_workers(flags) > 0:
-        return fork_workers(flags)
+    forks = fork_workers(flags)
+    if forks > 0:
+        return forks
     jobs = flag_int(flag_value(flags, "jobs"))
     if jobs > 1:
         given = flag_int(flag_value(flags, "workers"))  # 0: libFuzzer's default
@@ -105,4 +106,3 @@ def env(disk_cache: bool = False, flags=()) -> dict:
     if src not in paths:
         e["PYTHONPATH"] = os.pathsep.join([src, *paths])
     return e
-
