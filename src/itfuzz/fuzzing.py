@@ -346,7 +346,7 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise SystemExit(f"itfuzz: {name}={raw!r} is not a whole number of seconds") from None
+        raise SystemExit(f"itfuzz: {name}={raw!r} is not a whole number") from None
 
 
 # Young objects the cyclic garbage collector lets accumulate before it runs (Python's default:
